@@ -1,0 +1,2 @@
+"""Baselines: scripted bots, torch policies, the PPO trainer and the Hydra entry points.
+Not built yet."""

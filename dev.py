@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Bootstrap for metammo: sets up ./.venv and runs the project's commands in it.
+
+    python3 dev.py setup            create .venv, install torch (CPU wheel) and the project
+    python3 dev.py main [args]      setup, then run MAIN_COMMAND (args replace MAIN_DEFAULT_ARGS)
+    python3 dev.py test [args]      setup, then pytest -n auto (args are passed to pytest)
+    python3 dev.py bench [args]     setup, then python -m metammo.bench with args
+
+Standard library only; runs with the system python3 (3.10 or newer).
+"""
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+# What `python3 dev.py main` runs. Arguments given on the command line replace MAIN_DEFAULT_ARGS.
+MAIN_COMMAND = ["-m", "metammo.rollout"]
+MAIN_DEFAULT_ARGS = ["--game", "sandbox", "--config", "mini", "--policy", "random",
+                     "--episodes", "1", "--seed", "0"]
+
+# Pinned so pip takes the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
+TORCH_REQUIREMENT = "torch==2.13.0"
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+MARKER = VENV / ".metammo-installed"
+
+
+def step(message):
+    print(f"dev.py: {message}", file=sys.stderr, flush=True)
+
+
+def run(*args):
+    """Run PYTHON with args in ROOT; raises CalledProcessError on a non-zero exit."""
+    env = dict(os.environ)
+    env.setdefault("WANDB_MODE", "offline")
+    subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env, check=True)
+
+
+def has_module(name):
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({name!r}) is None)"
+    return subprocess.run([str(PYTHON), "-c", probe], cwd=ROOT).returncode == 0
+
+
+def setup():
+    """Create .venv if missing, install torch if absent, then the project if pyproject changed."""
+    if not PYTHON.exists():
+        step(f"creating virtual environment {VENV}")
+        venv.create(VENV, with_pip=True)
+    if not has_module("torch"):
+        step(f"installing {TORCH_REQUIREMENT}")
+        run("-m", "pip", "install", "-q", TORCH_REQUIREMENT)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not MARKER.exists() or MARKER.read_text().strip() != digest:
+        step("installing metammo in editable mode with the dev extra")
+        run("-m", "pip", "install", "-q", "-e", ".[dev]")
+        MARKER.write_text(digest + "\n")
+
+
+def cmd_setup(args):
+    setup()
+
+
+def cmd_main(args):
+    setup()
+    command = MAIN_COMMAND + (args or MAIN_DEFAULT_ARGS)
+    step("running python " + " ".join(command))
+    run(*command)
+
+
+def cmd_test(args):
+    setup()
+    # With no paths given, pytest falls back to testpaths ("tests") from pyproject.toml.
+    command = ["-m", "pytest", "-n", "auto", *(args or ["tests"])]
+    step("running python " + " ".join(command))
+    run(*command)
+
+
+def cmd_bench(args):
+    setup()
+    command = ["-m", "metammo.bench", *args]
+    step("running python " + " ".join(command))
+    run(*command)
+
+
+COMMANDS = {
+    "setup": (cmd_setup, "create .venv and install torch and the project (idempotent)"),
+    "main": (cmd_main, "set up, then roll out one episode and print its summary"),
+    "test": (cmd_test, "set up, then run the test suite (extra args go to pytest)"),
+    "bench": (cmd_bench, "set up, then run the engine benchmark (extra args go to it)"),
+}
+
+
+def main():
+    if sys.version_info < (3, 10):
+        sys.exit(f"dev.py needs Python 3.10 or newer, got {sys.version.split()[0]}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=name == "setup")
+    known, extra = parser.parse_known_args()
+    if known.command == "setup" and extra:
+        parser.error(f"setup takes no arguments, got {' '.join(extra)}")
+    try:
+        COMMANDS[known.command][0](extra)
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+
+
+if __name__ == "__main__":
+    main()

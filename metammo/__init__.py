@@ -1,0 +1,37 @@
+"""metammo: a fast many-agent game engine (Neural MMO style) for the metammo benchmark.
+
+``metammo.make(game, config, seed, **overrides)`` returns an env with PufferLib's ``PufferEnv``
+contract; ``metammo.make_parallel(...)`` a PettingZoo ``ParallelEnv`` view. Importing this
+package is cheap: the env, gymnasium and numba load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from metammo.config import Config, make_config
+
+if TYPE_CHECKING:
+    from metammo.env import Env
+    from metammo.parallel import ParallelEnv
+
+__all__ = ["Config", "make", "make_config", "make_parallel"]
+__version__ = "0.1.0"
+
+
+def make(game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "Env":
+    """An :class:`~metammo.env.Env` playing ``game`` on ``config`` (see that class for kwargs).
+
+    Raises:
+        ValueError: unknown game, preset or config key, or a value out of range.
+    """
+    from metammo.env import Env
+
+    return Env(game, config, seed, **kwargs)
+
+
+def make_parallel(game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "ParallelEnv":
+    """A PettingZoo ``ParallelEnv`` view of ``make(game, config, seed, **kwargs)``."""
+    from metammo.parallel import ParallelEnv
+
+    return ParallelEnv(game, config, seed, **kwargs)

@@ -1,0 +1,96 @@
+"""The action space and its decoding into entity intents.
+
+Each agent sends one row of ``HEADS`` integers per tick (a MultiDiscrete space):
+
+=======  ====================  ===============================================================
+head     size                  meaning
+=======  ====================  ===============================================================
+move     5                     :class:`~metammo.constants.Move`; 0 stays
+style    3                     :class:`~metammo.constants.Style` of the attack
+target   obs_entities + 1      0 no attack; k attacks the entity in observation row k - 1
+comm     128                   0 no message; k sends token k to teammates
+=======  ====================  ===============================================================
+
+An out-of-range index or a wrong shape or dtype raises ``ValueError`` before anything changes.
+An in-range choice that the observation's action mask forbids (a blocked move, a target out of
+reach, a dead agent's row) is a no-op.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+
+from metammo.config import Shape
+from metammo.constants import NUM_MOVES, NUM_STYLES, NUM_TOKENS, Event
+from metammo.systems.common import emit
+
+
+class Head(IntEnum):
+    """Columns of an action row."""
+
+    MOVE = 0
+    STYLE = 1
+    TARGET = 2
+    COMM = 3
+
+
+def head_sizes(shape: Shape) -> np.ndarray:
+    """Choices per head for ``shape``: ``(len(Head),)`` int64."""
+    return np.array([NUM_MOVES, NUM_STYLES, shape.obs_entities + 1, NUM_TOKENS], np.int64)
+
+
+@njit(cache=True)
+def _first_out_of_range(actions, sizes):
+    for i in range(actions.shape[0]):
+        for h in range(actions.shape[1]):
+            if actions[i, h] < 0 or actions[i, h] >= sizes[h]:
+                return i, h
+    return -1, -1
+
+
+def validate(actions: np.ndarray, sizes: np.ndarray, num_agents: int) -> None:
+    """Check an action array without changing anything.
+
+    Raises:
+        ValueError: not a ``(num_agents, len(Head))`` integer array, or an index outside
+            ``0 .. size - 1`` of its head (the message names agent, head and allowed range).
+    """
+    expected = (num_agents, len(Head))
+    if not isinstance(actions, np.ndarray):
+        raise ValueError(f"actions must be a numpy array of shape {expected}, got {type(actions).__name__}")
+    if actions.shape != expected:
+        raise ValueError(f"actions must have shape {expected} (agents, heads), got {actions.shape}")
+    if actions.dtype.kind not in "iu":
+        raise ValueError(f"actions must have an integer dtype, got {actions.dtype}")
+    i, h = _first_out_of_range(actions, sizes)
+    if i >= 0:
+        raise ValueError(
+            f"actions[{i}, {h}] (head {Head(h).name.lower()!r}) = {actions[i, h]} is out of range; "
+            f"allowed 0..{sizes[h] - 1}"
+        )
+
+
+_MESSAGE = int(Event.MESSAGE)
+
+
+@njit(cache=True)
+def _decode(actions, obs, ids, ent, events, offsets):
+    mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
+    for i in range(actions.shape[0]):
+        row = obs[i]
+        move, style, target, token = actions[i, 0], actions[i, 1], actions[i, 2], actions[i, 3]
+        ent.act_move[i] = move if row[mm_off + move] else 0
+        ent.act_style[i] = style if row[ms_off + style] else 0
+        ent.act_target[i] = ids[i, target - 1] if (target > 0 and row[mt_off + target]) else -1
+        ent.message[i] = token if row[mc_off + token] else 0
+        if ent.message[i] > 0:
+            emit(events, _MESSAGE, i, -1, token)
+
+
+def decode(actions: np.ndarray, obs: np.ndarray, ids: np.ndarray, state, layout) -> None:
+    """Phase: turn validated agent actions into ``Entities.act_*`` and messages, dropping
+    every choice the masks in ``obs`` forbid."""
+    _decode(actions, obs, ids, state.entities, state.events, layout.offsets)

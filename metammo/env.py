@@ -1,0 +1,192 @@
+"""The env: PufferLib's ``PufferEnv`` contract, without importing pufferlib.
+
+* fixed ``num_agents``; ``single_observation_space`` (Box of uint8, one flat row per agent,
+  described by :attr:`Env.layout`) and ``single_action_space`` (MultiDiscrete, see
+  :mod:`metammo.actions`);
+* preallocated buffers written in place: ``observations`` (num_agents, layout.size) uint8,
+  ``rewards`` (num_agents,) float32, ``terminals`` and ``truncations`` (num_agents,) bool,
+  ``masks`` (num_agents,) bool (the agent was alive for this transition), ``actions``
+  (num_agents, 4) int32;
+* ``reset(seed) -> (observations, infos)``, ``step(actions) -> (observations, rewards,
+  terminals, truncations, infos)``; ``infos`` is a list of dicts: empty, or one episode summary
+  on the step that ends an episode. With ``autoreset`` (the default) that step also starts the
+  next episode, so the observations it returns are the new episode's first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from metammo import actions as act
+from metammo.config import Config, make_config
+from metammo.constants import Event
+from metammo.game import make_game
+from metammo.observation import GAME_OWNED_START, Layout, observe, system_bits
+from metammo.state import allocate
+from metammo.systems.combat import combat
+from metammo.systems.fog import fog
+from metammo.systems.lifecycle import age, deaths
+from metammo.systems.movement import movement
+from metammo.systems.npc import npc_decide, npc_population
+from metammo.systems.resources import regrowth, resources
+from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate
+
+
+class Env:
+    """A game on the engine, ``num_agents`` agents acting every tick.
+
+    Args:
+        game: a registered game name (see :func:`metammo.game.games`).
+        config: a preset name (``"mini"``, ``"full"``) or a :class:`~metammo.config.Config`.
+        seed: seeds the episode Generator; every random draw of every episode derives from it.
+        autoreset: start the next episode inside the step that ends one.
+        **overrides: config keys (see :mod:`metammo.config`).
+
+    Raises:
+        ValueError: unknown game, preset or config key; a value out of range; a game that does
+            not support the config.
+    """
+
+    def __init__(self, game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0,
+                 autoreset: bool = True, **overrides: Any):
+        self.game = make_game(game)
+        self.base_config = make_config(config, **overrides)
+        if self.base_config.name not in self.game.configs:
+            raise ValueError(
+                f"game {game!r} does not support config {self.base_config.name!r}; "
+                f"it supports {list(self.game.configs)}"
+            )
+        self.config = self.base_config
+        shape = self.base_config.shape
+        self.layout = Layout(shape)
+        self.num_agents = shape.num_agents
+        self.autoreset = autoreset
+        self.single_observation_space = spaces.Box(0, 255, (self.layout.size,), np.uint8)
+        self.head_sizes = act.head_sizes(shape)
+        self.single_action_space = spaces.MultiDiscrete(self.head_sizes)
+        self.observations = np.zeros((self.num_agents, self.layout.size), np.uint8)
+        self.rewards = np.zeros(self.num_agents, np.float32)
+        self.terminals = np.zeros(self.num_agents, np.bool_)
+        self.truncations = np.zeros(self.num_agents, np.bool_)
+        self.masks = np.zeros(self.num_agents, np.bool_)
+        self.actions = np.zeros((self.num_agents, len(act.Head)), np.int32)
+        self.state = allocate(shape)
+        self._entity_ids = np.full((self.num_agents, shape.obs_entities), -1, np.int32)
+        self._fog = np.zeros((shape.grid_size, shape.grid_size), np.uint8)
+        self._died = np.zeros(self.num_agents, np.bool_)
+        self._returns = np.zeros(self.num_agents, np.float64)
+        self._game_view = self.layout.view(self.observations, "game")
+        self._rng = np.random.default_rng(seed)
+        self.map_seed = -1
+        self._started = False
+
+    # --- episode -----------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, list[dict]]:
+        """Start an episode; ``seed`` (if given) reseeds the episode Generator first.
+
+        Returns ``(observations, infos)`` with ``infos == []``.
+        """
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self._begin_episode()
+        self.rewards[:] = 0
+        self.terminals[:] = False
+        self.truncations[:] = False
+        return self.observations, []
+
+    def _begin_episode(self) -> None:
+        rng = self._rng
+        cfg = self.game.episode_config(self.base_config, rng)
+        if cfg.shape != self.base_config.shape:
+            raise ValueError(f"game {self.game.name!r} changed shape settings; only tunables may change per episode")
+        self.config = cfg
+        t = cfg.tunables
+        state = self.state
+        state.clear()
+        pool = TRAIN_MAP_SEEDS if t.map_pool == "train" else EVAL_MAP_SEEDS
+        self.map_seed = int(pool[rng.integers(len(pool))])
+        np.copyto(state.tiles.material, generate(
+            self.map_seed, t.map_size, cfg.shape.grid_size, t.water_threshold,
+            t.grass_threshold, t.foliage_threshold, flat=not t.terrain,
+        ))
+        state.rng[0] = rng.integers(2**63, dtype=np.uint64)
+        self.game.setup(state, cfg, rng)
+        npc_population(state, cfg)
+        self._game_view[:] = 0
+        self._game_view[:, :GAME_OWNED_START] = system_bits(cfg)
+        self.game.write_game_vector(self._game_view, state, cfg)
+        observe(state, cfg, self.layout, self.observations, self._entity_ids, self._fog)
+        np.copyto(self.masks, state.entities.alive[: self.num_agents])
+        self._returns[:] = 0
+        self._started = True
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        """Advance one tick with ``actions`` ((num_agents, 4) integers, see :mod:`metammo.actions`).
+
+        Raises:
+            ValueError: wrong shape or dtype, or an index out of range (state unchanged).
+            RuntimeError: ``step`` before the first ``reset``.
+        """
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        act.validate(actions, self.head_sizes, self.num_agents)
+        if actions is not self.actions:
+            np.copyto(self.actions, actions, casting="unsafe")
+        state, cfg, alive = self.state, self.config, self.state.entities.alive[: self.num_agents]
+        np.copyto(self.masks, alive)
+        state.events.num_log[0] = 0
+        state.tick += 1
+
+        act.decode(self.actions, self.observations, self._entity_ids, state, self.layout)
+        npc_decide(state, cfg)
+        combat(state, cfg)
+        movement(state, cfg)
+        age(state, cfg)
+        fog(state, cfg)
+        resources(state, cfg)
+        regrowth(state, cfg)
+        deaths(state, cfg)
+        npc_population(state, cfg)
+
+        np.greater(self.masks, alive, out=self._died)
+        self.rewards[:] = 0
+        over = self.game.update(state, cfg, self._died, self.rewards)
+        np.copyto(self.terminals, self._died)
+        self.truncations[:] = False
+        self._returns += self.rewards
+        observe(state, cfg, self.layout, self.observations, self._entity_ids, self._fog)
+
+        infos: list[dict] = []
+        if over or state.tick >= cfg.tunables.horizon:
+            if over:
+                self.terminals |= alive
+            else:
+                np.copyto(self.truncations, alive)
+            infos.append(self.episode_summary())
+            if self.autoreset:
+                self._begin_episode()
+        return self.observations, self.rewards, self.terminals, self.truncations, infos
+
+    def episode_summary(self) -> dict[str, Any]:
+        """Statistics of the current episode so far: game, config, length, survivors, mean
+        lifetime and return of agents, and per-event totals over agents (``events``)."""
+        n, ent = self.num_agents, self.state.entities
+        counts = self.state.events.counts[:n].sum(axis=0)
+        return {
+            "game": self.game.name,
+            "config": self.config.name,
+            "map_seed": self.map_seed,
+            "length": self.state.tick,
+            "survivors": int(ent.alive[:n].sum()),
+            "mean_lifetime": float(ent.time_alive[:n].mean()),
+            "mean_return": float(self._returns.mean()),
+            "events": {e.name.lower(): int(counts[e]) for e in Event},
+            **self.game.summary(self.state, self.config),
+        }
+
+    def close(self) -> None:
+        """Nothing to release; present for the env contracts."""

@@ -1,0 +1,102 @@
+"""The hooks a game implements on the engine, and the registry that finds games.
+
+A game is a subclass of :class:`Game`. The env calls its hooks at fixed points of an episode:
+
+* :meth:`Game.episode_config` at reset: a new frozen config for this episode (systems, map
+  size, fog, NPCs ...) derived from the env's base config; never mutates it.
+* :meth:`Game.setup` at reset, after the terrain: spawns, teams, map features.
+* :meth:`Game.update` every tick, after deaths: rewards, special rules, whether the game is over.
+* :meth:`Game.summary` at the end of an episode: extra statistics for the episode summary.
+
+Games are found through the entry-point group ``metammo.minigames`` (name = class path); the
+engine's own ``sandbox`` is registered there the same way any third-party package would be, so
+``pip install`` of a package with such entry points adds games to :func:`metammo.make`.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+import numpy as np
+
+from metammo.config import Config
+from metammo.state import State
+from metammo.systems.spawn import spawn_agents
+
+ENTRY_POINT_GROUP = "metammo.minigames"
+
+
+class Game:
+    """Base class of a game. Subclasses set the class attributes and override hooks."""
+
+    #: registry name
+    name: ClassVar[str] = ""
+    #: one line for ``list`` commands
+    description: ClassVar[str] = ""
+    #: config presets the game supports
+    configs: ClassVar[tuple[str, ...]] = ("mini", "full")
+
+    def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
+        """This episode's config, derived from ``base`` (default: ``base`` itself)."""
+        return base
+
+    def setup(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
+        """Place agents and map features after the terrain is generated (default: teams
+        spawn around the edge, :func:`metammo.systems.spawn.spawn_agents`)."""
+        spawn_agents(state, cfg, rng)
+
+    def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
+        """Fill the game-owned columns ``game[:, GAME_OWNED_START:]`` ((num_agents, 48) uint8
+        view) at reset; the default leaves them 0."""
+
+    def update(self, state: State, cfg: Config, died: np.ndarray, rewards: np.ndarray) -> bool:
+        """Apply this tick's rules after deaths; return True when the game is over.
+
+        Args:
+            died: ``(num_agents,)`` bool, agents that died this tick.
+            rewards: ``(num_agents,)`` float32, zeroed by the env, written in place.
+        """
+        raise NotImplementedError
+
+    def summary(self, state: State, cfg: Config) -> dict[str, Any]:
+        """Extra entries for the episode summary (default none)."""
+        return {}
+
+
+_registered: dict[str, type[Game]] = {}
+
+
+def register(name: str, game: type[Game]) -> None:
+    """Register ``game`` under ``name`` for this process (entry points are the durable way).
+
+    Raises:
+        ValueError: ``name`` is taken or ``game`` is not a :class:`Game` subclass.
+    """
+    if not (isinstance(game, type) and issubclass(game, Game)):
+        raise ValueError(f"game {name!r} must be a subclass of metammo.game.Game, got {game!r}")
+    if name in games():
+        raise ValueError(f"game name {name!r} is already registered")
+    _registered[name] = game
+
+
+def games() -> dict[str, type[Game]]:
+    """``{name: Game subclass}`` of every registered game: entry points, then :func:`register`."""
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    result = {}
+    for name, ep in sorted(found.items()):
+        result[name] = ep.load()
+    result.update(_registered)
+    return result
+
+
+def make_game(name: str) -> Game:
+    """A new instance of the game registered as ``name``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    known = games()
+    if name not in known:
+        raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}")
+    return known[name]()

@@ -1,0 +1,368 @@
+"""Observations: one flat uint8 row per agent, described by a :class:`Layout`.
+
+An agent's row holds, in order (shapes for the default vision 7 and 32 entity rows):
+
+=============  =================  =========================================================
+part           shape              content
+=============  =================  =========================================================
+tiles          (4, 15, 15)        :class:`TileChannel` planes of the crop centred on the agent
+entities       (32, 19)           nearest entities in view, sorted by distance, then slot;
+                                  :class:`EntityFeature` columns; unused rows are all 0
+self           (24,)              :class:`SelfFeature`
+game           (48,)              [0:16] :class:`System` bits written by the engine; [16:48]
+                                  belong to the game (game id, roles, task embedding)
+mask_move      (5,)               1 where the :class:`~metammo.constants.Move` is allowed
+mask_style     (3,)               1 where the attack style is allowed
+mask_target    (33,)              [0] no attack (always 1); [k] attack entity row k - 1
+mask_comm      (128,)             [0] no message (always 1); [k] send token k
+=============  =================  =========================================================
+
+Neural MMO 2.1 spends 29.8 KB per agent-step (int16 everywhere, entities in storage order, the
+whole market copied to every agent). Here every value fits a byte (scales noted per feature),
+entities are nearest first, and the row is 1.7 KB at the defaults.
+
+:meth:`Layout.views` returns zero-copy structured views of a ``(..., size)`` array, numpy or
+torch alike, so the env writes and the policy reads with the same layout. ``Layout.VERSION``
+travels in checkpoints; bump it whenever a part or a feature changes.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+
+from metammo.config import Config, Shape
+from metammo.constants import COMBAT_TICKS, MAX_LEVEL, NUM_MOVES, NUM_STYLES, NUM_TOKENS, XP_TO_LEVEL, Kind
+from metammo.state import State, playable_bounds
+from metammo.systems.combat import can_hit, main_style
+from metammo.systems.common import edge_distance, fog_value
+from metammo.systems.movement import can_enter
+from metammo.systems.spatial import build_buckets
+
+
+class TileChannel(IntEnum):
+    """Planes of the tile crop."""
+
+    MATERIAL = 0  # Material code
+    FOG = 1  # fog value v encoded as clip((v + 8) * 8, 0, 255); 0 when fog is off; > 68 hurts
+    AGENTS = 2  # live agents on the tile (clipped at 255)
+    NPCS = 3  # live NPCs on the tile
+
+
+class EntityFeature(IntEnum):
+    """Columns of an entity row."""
+
+    PRESENT = 0  # 1 for a real row
+    ROW = 1  # row offset from the observer + vision (0..2v)
+    COL = 2  # column offset from the observer + vision
+    KIND = 3  # Kind
+    TEAMMATE = 4  # 1 when an agent of the observer's team
+    HEALTH = 5
+    FOOD = 6
+    WATER = 7
+    LEVEL_MELEE = 8
+    LEVEL_RANGE = 9
+    LEVEL_MAGE = 10
+    STYLE = 11  # main Style (what counters it)
+    IMMUNE = 12  # 1 while an agent is spawn-immune
+    FROZEN = 13  # freeze ticks left (clipped)
+    MESSAGE = 14  # this tick's comm token, teammates only
+    ATTACKED_ME = 15  # 1 when it attacked the observer this tick
+    MY_TARGET = 16  # 1 when the observer attacked it this tick
+    TIME_ALIVE = 17  # ticks alive // 4 (clipped)
+    IN_COMBAT = 18  # 1 within COMBAT_TICKS of attacking or being hit
+
+
+class SelfFeature(IntEnum):
+    """The observer's own state."""
+
+    ALIVE = 0
+    ROW = 1  # row within the playable square
+    COL = 2
+    MAP_SIZE = 3  # playable side (clipped at 255)
+    HEALTH = 4
+    FOOD = 5
+    WATER = 6
+    LEVEL_MELEE = 7
+    LEVEL_RANGE = 8
+    LEVEL_MAGE = 9
+    XP_MELEE = 10  # progress to the next level, 0..255
+    XP_RANGE = 11
+    XP_MAGE = 12
+    STYLE = 13  # main Style
+    IMMUNE = 14
+    FROZEN = 15  # freeze ticks left (clipped)
+    IN_COMBAT = 16
+    TIME_ALIVE = 17  # ticks alive // 4 (clipped)
+    PROGRESS = 18  # tick * 255 // horizon
+    FOG = 19  # fog value here, encoded as TileChannel.FOG
+    EDGE_DISTANCE = 20  # rings to the playable edge
+    CENTRE_DISTANCE = 21  # Chebyshev distance to the centre tile
+    TEAMMATES_ALIVE = 22  # live teammates other than itself
+    TICK_MOD = 23  # tick % 256, for periodic behaviour
+
+
+class System(IntEnum):
+    """Bits of the game vector the engine sets: which systems are on this episode."""
+
+    TERRAIN = 0
+    RESOURCES = 1
+    COMBAT = 2
+    NPCS = 3
+    FOG = 4
+    COMM = 5
+    EXCLUSIVE_TILES = 6
+    FRIENDLY_FIRE = 7
+    # 8..15 reserved for the full config's systems (professions, items, equipment, market)
+
+
+TILE_CHANNELS = len(TileChannel)
+ENTITY_FEATURES = len(EntityFeature)
+SELF_FEATURES = len(SelfFeature)
+GAME_FEATURES = 48
+#: First game-vector column a game may write; the engine owns the columns before it.
+GAME_OWNED_START = 16
+
+
+class Layout:
+    """Offsets and shapes of the parts of an observation row for a :class:`Shape`.
+
+    Attributes:
+        parts: ``{name: (offset, shape)}`` in row order.
+        size: bytes per row (the Box's length).
+    """
+
+    VERSION = 1
+
+    def __init__(self, shape: Shape):
+        side = 2 * shape.vision + 1
+        self.vision = shape.vision
+        self.entities = shape.obs_entities
+        self.parts: dict[str, tuple[int, tuple[int, ...]]] = {}
+        offset = 0
+        for name, part_shape in (
+            ("tiles", (TILE_CHANNELS, side, side)),
+            ("entities", (shape.obs_entities, ENTITY_FEATURES)),
+            ("self", (SELF_FEATURES,)),
+            ("game", (GAME_FEATURES,)),
+            ("mask_move", (NUM_MOVES,)),
+            ("mask_style", (NUM_STYLES,)),
+            ("mask_target", (shape.obs_entities + 1,)),
+            ("mask_comm", (NUM_TOKENS,)),
+        ):
+            self.parts[name] = (offset, part_shape)
+            offset += int(np.prod(part_shape))
+        self.size = offset
+        self.offsets = np.array([o for o, _ in self.parts.values()], np.int64)
+
+    def view(self, obs, name: str):
+        """Zero-copy view of part ``name`` of ``obs`` (shape ``(..., size)``, numpy or torch).
+
+        Raises:
+            KeyError: an unknown part (the message lists the parts).
+        """
+        if name not in self.parts:
+            raise KeyError(f"unknown observation part {name!r}; parts: {list(self.parts)}")
+        offset, part_shape = self.parts[name]
+        return obs[..., offset : offset + int(np.prod(part_shape))].reshape(*obs.shape[:-1], *part_shape)
+
+    def views(self, obs) -> dict:
+        """``{name: view}`` of every part (see :meth:`view`)."""
+        return {name: self.view(obs, name) for name in self.parts}
+
+    def describe(self) -> dict:
+        """``{"version", "size", "parts": {name: [offset, shape]}}``, JSON-ready."""
+        return {
+            "version": self.VERSION,
+            "size": self.size,
+            "parts": {k: [o, list(s)] for k, (o, s) in self.parts.items()},
+        }
+
+
+@njit(cache=True)
+def _fog_byte(value):
+    return min(max(int((value + 8.0) * 8.0), 0), 255)
+
+
+@njit(cache=True)
+def _fog_map(out, lo, hi, tick, onset, speed, final_size):
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            out[r, c] = _fog_byte(fog_value(r, c, lo, hi, tick, onset, speed, final_size))
+
+
+@njit(cache=True)
+def _xp_progress(xp, level):
+    if level >= MAX_LEVEL:
+        return 255
+    base, top = XP_TO_LEVEL[level - 1], XP_TO_LEVEL[level]
+    return min(255 * (xp - base) // (top - base), 255)
+
+
+@njit(cache=True)
+def _observe(
+    obs, ids, ent, tiles, fog, num_agents, vision, lo, hi, tick, horizon, offsets,
+    fog_on, combat_on, comm_on, exclusive, reach, immunity, friendly_fire,
+):
+    side = 2 * vision + 1
+    plane = side * side
+    n_rows = ids.shape[1]
+    t_off, e_off, s_off = offsets[0], offsets[1], offsets[2]
+    mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
+    centre = (lo + hi - 1) // 2
+    cell = vision + 1
+    start, items, ncell = build_buckets(ent, cell, tiles.material.shape[0])
+    team_alive = np.zeros(num_agents + 1, np.int64)
+    for j in range(num_agents):
+        if ent.alive[j]:
+            team_alive[ent.team[j]] += 1
+    cand = np.empty(ent.alive.shape[0], np.int64)
+    key = np.empty(ent.alive.shape[0], np.int64)
+    for i in range(num_agents):
+        row = obs[i]
+        ids[i, :] = -1
+        if not ent.alive[i]:
+            row[: offsets[3]] = 0
+            row[mm_off:] = 0
+            row[mm_off] = 1
+            row[ms_off] = 1
+            row[mt_off] = 1
+            row[mc_off] = 1
+            continue
+        r, c = ent.row[i], ent.col[i]
+        # tiles
+        for dr in range(side):
+            rr = r - vision + dr
+            for dc in range(side):
+                cc = c - vision + dc
+                k = t_off + dr * side + dc
+                row[k] = tiles.material[rr, cc]
+                row[k + plane] = fog[rr, cc] if fog_on else 0
+                row[k + 2 * plane] = min(tiles.agents[rr, cc], 255)
+                row[k + 3 * plane] = min(tiles.npcs[rr, cc], 255)
+        # nearest entities: distance key = squared Euclidean, then slot
+        n = 0
+        for br in range((r - vision) // cell, (r + vision) // cell + 1):
+            for bc in range((c - vision) // cell, (c + vision) // cell + 1):
+                b = br * ncell + bc
+                for q in range(start[b], start[b + 1]):
+                    j = items[q]
+                    dr_, dc_ = ent.row[j] - r, ent.col[j] - c
+                    if j == i or abs(dr_) > vision or abs(dc_) > vision:
+                        continue
+                    kj = (dr_ * dr_ + dc_ * dc_) * 4096 + j
+                    p = n
+                    while p > 0 and key[p - 1] > kj:
+                        key[p] = key[p - 1]
+                        cand[p] = cand[p - 1]
+                        p -= 1
+                    key[p] = kj
+                    cand[p] = j
+                    n += 1
+        n = min(n, n_rows)
+        row[mt_off] = 1
+        for k in range(n_rows):
+            base = e_off + k * 19
+            if k >= n:
+                row[base : base + 19] = 0
+                row[mt_off + 1 + k] = 0
+                continue
+            j = cand[k]
+            ids[i, k] = j
+            mate = j < num_agents and ent.team[j] == ent.team[i]
+            row[base + 0] = 1
+            row[base + 1] = ent.row[j] - r + vision
+            row[base + 2] = ent.col[j] - c + vision
+            row[base + 3] = ent.kind[j]
+            row[base + 4] = mate
+            row[base + 5] = max(ent.health[j], 0)
+            row[base + 6] = ent.food[j]
+            row[base + 7] = ent.water[j]
+            row[base + 8] = ent.level[j, 0]
+            row[base + 9] = ent.level[j, 1]
+            row[base + 10] = ent.level[j, 2]
+            row[base + 11] = main_style(ent, j)
+            row[base + 12] = j < num_agents and ent.time_alive[j] < immunity
+            row[base + 13] = min(ent.freeze[j], 255)
+            row[base + 14] = ent.message[j] if (mate and comm_on) else 0
+            row[base + 15] = ent.act_target[j] == i
+            row[base + 16] = ent.act_target[i] == j
+            row[base + 17] = min(ent.time_alive[j] // 4, 255)
+            row[base + 18] = tick - ent.combat_tick[j] < COMBAT_TICKS
+            row[mt_off + 1 + k] = combat_on and can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire)
+        # self
+        s = s_off
+        row[s + 0] = 1
+        row[s + 1] = min(r - lo, 255)
+        row[s + 2] = min(c - lo, 255)
+        row[s + 3] = min(hi - lo, 255)
+        row[s + 4] = max(ent.health[i], 0)
+        row[s + 5] = ent.food[i]
+        row[s + 6] = ent.water[i]
+        for st in range(NUM_STYLES):
+            row[s + 7 + st] = ent.level[i, st]
+            row[s + 10 + st] = _xp_progress(ent.xp[i, st], ent.level[i, st])
+        row[s + 13] = main_style(ent, i)
+        row[s + 14] = ent.time_alive[i] < immunity
+        row[s + 15] = min(ent.freeze[i], 255)
+        row[s + 16] = tick - ent.combat_tick[i] < COMBAT_TICKS
+        row[s + 17] = min(ent.time_alive[i] // 4, 255)
+        row[s + 18] = min(tick * 255 // horizon, 255)
+        row[s + 19] = fog[r, c] if fog_on else 0
+        row[s + 20] = min(edge_distance(r, c, lo, hi), 255)
+        row[s + 21] = min(max(abs(r - centre), abs(c - centre)), 255)
+        row[s + 22] = min(team_alive[ent.team[i]] - 1, 255)
+        row[s + 23] = tick % 256
+        # masks
+        free = ent.freeze[i] == 0
+        row[mm_off] = 1
+        for m in range(1, NUM_MOVES):
+            dr_ = -1 if m == 1 else (1 if m == 2 else 0)
+            dc_ = 1 if m == 3 else (-1 if m == 4 else 0)
+            row[mm_off + m] = free and can_enter(tiles, r + dr_, c + dc_, exclusive)
+        row[ms_off] = 1
+        for st in range(1, NUM_STYLES):
+            row[ms_off + st] = combat_on
+        row[mc_off] = 1
+        for tok in range(1, NUM_TOKENS):
+            row[mc_off + tok] = comm_on
+
+
+def observe(state: State, cfg: Config, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
+    """Phase: write every agent's observation row and action masks in place.
+
+    Args:
+        obs: ``(num_agents, layout.size)`` uint8, written except the game-owned columns.
+        ids: ``(num_agents, obs_entities)`` int32 scratch: the entity slot behind each entity
+            row (-1 for an empty row); the action decoder resolves attack targets through it.
+        fog: ``(grid_size, grid_size)`` uint8 scratch for this tick's encoded fog.
+    """
+    t = cfg.tunables
+    lo, hi = playable_bounds(cfg)
+    if t.fog:
+        _fog_map(fog, lo, hi, state.tick, t.fog_onset, t.fog_speed, t.fog_final_size)
+    _observe(
+        obs, ids, state.entities, state.tiles, fog, cfg.shape.num_agents, cfg.shape.vision,
+        lo, hi, state.tick, t.horizon, layout.offsets, t.fog, t.combat, t.comm,
+        t.exclusive_tiles, t.attack_reach, t.spawn_immunity, t.friendly_fire,
+    )
+
+
+def system_bits(cfg: Config) -> np.ndarray:
+    """The engine's game-vector columns for ``cfg``: ``(GAME_OWNED_START,)`` uint8 of 0/1."""
+    t = cfg.tunables
+    bits = np.zeros(GAME_OWNED_START, np.uint8)
+    for system, on in (
+        (System.TERRAIN, t.terrain),
+        (System.RESOURCES, t.resources),
+        (System.COMBAT, t.combat),
+        (System.NPCS, t.npcs),
+        (System.FOG, t.fog),
+        (System.COMM, t.comm),
+        (System.EXCLUSIVE_TILES, t.exclusive_tiles),
+        (System.FRIENDLY_FIRE, t.friendly_fire),
+    ):
+        bits[system] = on
+    return bits

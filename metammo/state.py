@@ -1,0 +1,162 @@
+"""World state as struct-of-arrays, preallocated once per env and mutated in place.
+
+Three groups of arrays — :class:`Tiles`, :class:`Entities`, :class:`Events` — plus the tick
+counter and the kernels' random stream live in :class:`State`. The groups are ``NamedTuple``s of
+numpy arrays so that compiled numba kernels take a whole group as one argument and read fields
+by name; the arrays themselves are never replaced, only written.
+
+Entity slots: agents are ``0 .. num_agents - 1``, NPCs ``num_agents .. max_entities - 1``.
+Coordinates are (row, col) in the allocated grid, whose playable square starts at
+``Shape.border`` (see :func:`playable_bounds`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from metammo.config import Config, Shape
+from metammo.constants import NUM_EVENTS, NUM_STYLES
+
+
+class Tiles(NamedTuple):
+    """Per-tile arrays, each ``(grid_size, grid_size)``, plus the regrowth schedule."""
+
+    material: np.ndarray  # uint8 Material code
+    agents: np.ndarray  # int16 number of live agents on the tile
+    npcs: np.ndarray  # int16 number of live NPCs on the tile
+    regrow_row: np.ndarray  # (grid_size**2,) int32 depleted tiles waiting to regrow ...
+    regrow_col: np.ndarray  # (grid_size**2,) int32
+    regrow_tick: np.ndarray  # (grid_size**2,) int32 ... and the tick each one regrows
+    num_regrow: np.ndarray  # (1,) int64 entries in use in the three arrays above
+
+
+class Entities(NamedTuple):
+    """Per-entity arrays, each of length ``max_entities`` (agents, then NPCs)."""
+
+    row: np.ndarray  # int32
+    col: np.ndarray  # int32
+    alive: np.ndarray  # bool
+    kind: np.ndarray  # int8 Kind (NONE for an empty NPC slot)
+    team: np.ndarray  # int32 team id; -1 for NPCs
+    health: np.ndarray  # int32 hit points, 0..HEALTH_MAX
+    food: np.ndarray  # int32 0..FOOD_MAX
+    water: np.ndarray  # int32 0..WATER_MAX
+    level: np.ndarray  # (max_entities, 3) int32 level per Style
+    xp: np.ndarray  # (max_entities, 3) int32 experience per Style
+    style: np.ndarray  # int8 main style: last used (agents) or fixed (NPCs)
+    last_attacker: np.ndarray  # int32 entity that last hit this one, -1 none
+    killer: np.ndarray  # int32 entity whose hit took health to 0 this tick, -1 none
+    combat_tick: np.ndarray  # int32 last tick this entity attacked or was hit, -10**6 none
+    message: np.ndarray  # int32 comm token sent this tick, 0 none
+    time_alive: np.ndarray  # int32 ticks since spawn
+    freeze: np.ndarray  # int32 ticks left unable to move or attack
+    act_move: np.ndarray  # int8 this tick's Move
+    act_style: np.ndarray  # int8 this tick's attack Style
+    act_target: np.ndarray  # int32 this tick's attack target entity, -1 none
+
+
+class Events(NamedTuple):
+    """This tick's event log and the episode's per-entity counts.
+
+    ``log[k] = (Event, actor, target, value)`` for ``k < num_log``; cleared every tick.
+    ``counts[e, Event]`` accumulates over the episode.
+    """
+
+    log: np.ndarray  # (capacity, 4) int32
+    num_log: np.ndarray  # (1,) int64
+    counts: np.ndarray  # (max_entities, NUM_EVENTS) int32
+
+
+@dataclass
+class State:
+    """Everything that changes during an episode. ``rng`` seeds the kernels' random stream."""
+
+    tiles: Tiles
+    entities: Entities
+    events: Events
+    rng: np.ndarray  # (1,) uint64 state of the kernels' splitmix64 stream
+    tick: int = 0
+
+    def clear(self) -> None:
+        """Refill every array with its initial value (:data:`INITIAL`, else 0); tick 0."""
+        for group in (self.tiles, self.entities, self.events):
+            for name, arr in zip(group._fields, group):
+                arr.fill(INITIAL.get(name, 0))
+        self.rng[0] = 0
+        self.tick = 0
+
+    def hash(self) -> str:
+        """A hex digest of every array and the tick: equal states give equal hashes."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(np.int64(self.tick).tobytes())
+        h.update(self.rng.tobytes())
+        for group in (self.tiles, self.entities, self.events):
+            for arr in group:
+                h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()
+
+
+#: Initial value of the entity arrays that do not start at 0.
+INITIAL = {"team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": -(10**6), "act_target": -1}
+
+#: Event log capacity per entity per tick (an entity hits, is hit, eats, drinks, ... at most a
+#: few times per tick; hits received are bounded by attackers, so capacity is sized on those).
+EVENTS_PER_ENTITY = 8
+
+
+def allocate(shape: Shape) -> State:
+    """Preallocate a cleared :class:`State` for ``shape``; memory is O(grid_size^2 + entities)."""
+    g, e = shape.grid_size, shape.max_entities
+    tiles = Tiles(
+        material=np.empty((g, g), np.uint8),
+        agents=np.empty((g, g), np.int16),
+        npcs=np.empty((g, g), np.int16),
+        regrow_row=np.empty(g * g, np.int32),
+        regrow_col=np.empty(g * g, np.int32),
+        regrow_tick=np.empty(g * g, np.int32),
+        num_regrow=np.empty(1, np.int64),
+    )
+    entities = Entities(
+        row=np.empty(e, np.int32),
+        col=np.empty(e, np.int32),
+        alive=np.empty(e, np.bool_),
+        kind=np.empty(e, np.int8),
+        team=np.empty(e, np.int32),
+        health=np.empty(e, np.int32),
+        food=np.empty(e, np.int32),
+        water=np.empty(e, np.int32),
+        level=np.empty((e, NUM_STYLES), np.int32),
+        xp=np.empty((e, NUM_STYLES), np.int32),
+        style=np.empty(e, np.int8),
+        last_attacker=np.empty(e, np.int32),
+        killer=np.empty(e, np.int32),
+        combat_tick=np.empty(e, np.int32),
+        message=np.empty(e, np.int32),
+        time_alive=np.empty(e, np.int32),
+        freeze=np.empty(e, np.int32),
+        act_move=np.empty(e, np.int8),
+        act_style=np.empty(e, np.int8),
+        act_target=np.empty(e, np.int32),
+    )
+    events = Events(
+        log=np.empty((e * EVENTS_PER_ENTITY, 4), np.int32),
+        num_log=np.empty(1, np.int64),
+        counts=np.empty((e, NUM_EVENTS), np.int32),
+    )
+    state = State(tiles, entities, events, np.zeros(1, np.uint64))
+    state.clear()
+    return state
+
+
+def playable_bounds(cfg: Config) -> tuple[int, int]:
+    """``(lo, hi)``: playable rows and columns are ``lo <= x < hi`` for this episode's map.
+
+    The playable square is centred in the allocated grid, so a smaller per-episode map keeps
+    the same centre tile.
+    """
+    lo = (cfg.shape.grid_size - cfg.tunables.map_size) // 2
+    return lo, lo + cfg.tunables.map_size

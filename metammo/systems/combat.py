@@ -1,0 +1,112 @@
+"""Attacks between entities (rules.md §1 "Combat").
+
+Offense = 10 + 5 * level of the attack style; defense = 5 * the target's highest style level.
+Damage = int(max(mult * offense - defense, 0.25 * offense)), ``mult`` 1.5 when the attack style
+counters the target's main style (mage > melee > range > mage), else 1. Reach is Chebyshev.
+Agents younger than ``spawn_immunity`` ticks cannot be hit by agents (NPCs may hit them); with
+``friendly_fire`` off, teammates cannot hit each other. Each attack gives 6 XP in its style.
+
+Attacks resolve in a random order but all read health before any death: deaths happen at the
+end of the tick, so an entity killed this tick still strikes back. The hit that first takes a
+target to zero health is credited with the kill.
+
+A target's main style is its highest-level style; ties go to the style it used last (NPCs: the
+style they spawned with). Equipment and ammunition join offense and defense in the full config.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from metammo.config import Config
+from metammo.constants import (
+    BASE_OFFENSE,
+    COUNTER_MULTIPLIER,
+    COUNTERS,
+    DEFENSE_PER_LEVEL,
+    MIN_DAMAGE_FRACTION,
+    NUM_STYLES,
+    OFFENSE_PER_LEVEL,
+    XP_PER_ATTACK,
+    Event,
+)
+from metammo.state import State
+from metammo.systems.common import emit, level_for_xp, shuffled
+
+_SCORE_HIT, _DAMAGED, _LEVEL_UP = int(Event.SCORE_HIT), int(Event.DAMAGED), int(Event.LEVEL_UP)
+
+
+@njit(cache=True)
+def main_style(ent, j):
+    """The style entity ``j`` is countered on: highest level, ties to its last used style."""
+    best = ent.style[j]
+    for s in range(NUM_STYLES):
+        if ent.level[j, s] > ent.level[j, best]:
+            best = s
+    return best
+
+
+@njit(cache=True)
+def damage(ent, i, j, style):
+    """Damage of entity ``i`` hitting entity ``j`` with ``style`` (rules.md §1 formula)."""
+    offense = BASE_OFFENSE + OFFENSE_PER_LEVEL * ent.level[i, style]
+    top = ent.level[j, 0]
+    for s in range(1, NUM_STYLES):
+        top = max(top, ent.level[j, s])
+    defense = DEFENSE_PER_LEVEL * top
+    mult = COUNTER_MULTIPLIER if COUNTERS[style] == main_style(ent, j) else 1.0
+    return int(max(mult * offense - defense, MIN_DAMAGE_FRACTION * offense))
+
+
+@njit(cache=True)
+def can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire):
+    """Whether entity ``i`` may attack entity ``j`` now (alive, in reach, not immune, not a
+    teammate when friendly fire is off). Used by the action masks and again at resolution."""
+    if i == j or not ent.alive[j] or ent.freeze[i] > 0:
+        return False
+    if max(abs(ent.row[i] - ent.row[j]), abs(ent.col[i] - ent.col[j])) > reach:
+        return False
+    if i < num_agents and j < num_agents:
+        if ent.time_alive[j] < immunity:
+            return False
+        if not friendly_fire and ent.team[i] == ent.team[j]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _combat(ent, events, rng, num_agents, tick, reach, immunity, friendly_fire):
+    n = ent.alive.shape[0]
+    ent.killer[:] = -1
+    for i in shuffled(rng, n):
+        j = ent.act_target[i]
+        if j < 0 or not ent.alive[i] or not can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire):
+            continue
+        style = ent.act_style[i]
+        dealt = damage(ent, i, j, style)
+        if ent.health[j] > 0 and ent.health[j] <= dealt:
+            ent.killer[j] = i
+        ent.health[j] -= dealt
+        ent.last_attacker[j] = i
+        ent.combat_tick[i] = tick
+        ent.combat_tick[j] = tick
+        emit(events, _SCORE_HIT, i, j, dealt)
+        emit(events, _DAMAGED, j, i, dealt)
+        if i < num_agents:
+            ent.style[i] = style
+            ent.xp[i, style] += XP_PER_ATTACK
+            new_level = level_for_xp(ent.xp[i, style])
+            if new_level > ent.level[i, style]:
+                ent.level[i, style] = new_level
+                emit(events, _LEVEL_UP, i, -1, new_level)
+
+
+def combat(state: State, cfg: Config) -> None:
+    """Phase: resolve this tick's attacks (``Entities.act_target``/``act_style``)."""
+    t = cfg.tunables
+    if not t.combat:
+        return
+    _combat(
+        state.entities, state.events, state.rng, cfg.shape.num_agents, state.tick,
+        t.attack_reach, t.spawn_immunity, t.friendly_fire,
+    )

@@ -1,0 +1,60 @@
+"""Aging and deaths (rules.md §1 "Death and spawn").
+
+Aging runs at the start of upkeep: live entities grow one tick older, freezes count down, and
+NPCs regain 1 HP. Deaths run at the end of the tick: every entity at zero health or below dies
+at once; its killer (if any) is credited with a player or NPC kill. Dead NPC slots are freed for
+the population phase to refill; agents do not respawn unless a game revives them.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from metammo.config import Config
+from metammo.constants import HEALTH_MAX, NPC_REGEN, Event, Kind
+from metammo.state import State
+from metammo.systems.common import emit
+
+_DEATH, _PLAYER_KILL, _NPC_KILL = int(Event.DEATH), int(Event.PLAYER_KILL), int(Event.NPC_KILL)
+_NONE = int(Kind.NONE)
+
+
+@njit(cache=True)
+def _age(ent, num_agents):
+    for i in range(ent.alive.shape[0]):
+        if not ent.alive[i]:
+            continue
+        ent.time_alive[i] += 1
+        if ent.freeze[i] > 0:
+            ent.freeze[i] -= 1
+        if i >= num_agents:
+            ent.health[i] = min(ent.health[i] + NPC_REGEN, HEALTH_MAX)
+
+
+def age(state: State, cfg: Config) -> None:
+    """Phase: time alive, freeze countdown and NPC regeneration."""
+    _age(state.entities, cfg.shape.num_agents)
+
+
+@njit(cache=True)
+def _deaths(ent, tiles, events, num_agents):
+    for i in range(ent.alive.shape[0]):
+        if not ent.alive[i] or ent.health[i] > 0:
+            continue
+        ent.alive[i] = False
+        ent.health[i] = 0
+        r, c = ent.row[i], ent.col[i]
+        killer = ent.killer[i]
+        emit(events, _DEATH, i, killer, 0)
+        if killer >= 0:
+            emit(events, _PLAYER_KILL if i < num_agents else _NPC_KILL, killer, i, 0)
+        if i < num_agents:
+            tiles.agents[r, c] -= 1
+        else:
+            tiles.npcs[r, c] -= 1
+            ent.kind[i] = _NONE
+
+
+def deaths(state: State, cfg: Config) -> None:
+    """Phase: entities at zero health die; kills are credited."""
+    _deaths(state.entities, state.tiles, state.events, cfg.shape.num_agents)

@@ -1,0 +1,51 @@
+"""Movement of agents and NPCs, one tile per tick in a cardinal direction.
+
+A move succeeds when the destination is passable (rules.md §1 "Materials") and, with
+``exclusive_tiles`` on, holds no entity. Moves resolve one entity at a time in a random order,
+so two entities cannot both take the last free tile. Frozen entities do not move.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from metammo.config import Config
+from metammo.constants import MOVE_DELTA, PASSABLE, Event
+from metammo.state import State
+from metammo.systems.common import emit, shuffled
+
+_MOVE = int(Event.MOVE)
+
+
+@njit(cache=True)
+def can_enter(tiles, r, c, exclusive):
+    """Whether an entity may step onto tile (r, c)."""
+    if not PASSABLE[tiles.material[r, c]]:
+        return False
+    return not exclusive or tiles.agents[r, c] + tiles.npcs[r, c] == 0
+
+
+@njit(cache=True)
+def _movement(ent, tiles, events, rng, num_agents, exclusive):
+    for i in shuffled(rng, ent.alive.shape[0]):
+        m = ent.act_move[i]
+        if m == 0 or not ent.alive[i] or ent.freeze[i] > 0:
+            continue
+        r, c = ent.row[i], ent.col[i]
+        nr, nc = r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]
+        if not can_enter(tiles, nr, nc, exclusive):
+            continue
+        count = tiles.agents if i < num_agents else tiles.npcs
+        count[r, c] -= 1
+        count[nr, nc] += 1
+        ent.row[i], ent.col[i] = nr, nc
+        if i < num_agents:
+            emit(events, _MOVE, i, -1, m)
+
+
+def movement(state: State, cfg: Config) -> None:
+    """Phase: apply this tick's moves (``Entities.act_move``)."""
+    _movement(
+        state.entities, state.tiles, state.events, state.rng, cfg.shape.num_agents,
+        cfg.tunables.exclusive_tiles,
+    )

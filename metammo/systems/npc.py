@@ -1,0 +1,167 @@
+"""NPCs: kinds by danger, scripted decisions, and keeping the population up (rules.md §1 "NPCs").
+
+Danger of a tile = 2 * (rings to the playable edge) / map size: >= 0.8 hostile (chases and
+attacks the nearest agent it sees), >= 0.5 neutral (fights back against the agent that last hit
+it while it sees it), else passive (wanders). Level = int(danger * 9 + 1); an NPC has that level
+in all three styles and one random main style. NPCs regain 1 HP per tick (lifecycle phase).
+
+The chase is one greedy step per tick along the axis with the larger gap, falling back to the
+other axis when blocked: cheap and good enough against agents that run.
+
+Population: while fewer than ``npc_count`` NPCs live, up to 10% of the target spawn each tick
+(so it fills in about 10 ticks) on random passable tiles holding no entity.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from metammo.config import Config
+from metammo.constants import (
+    FOOD_MAX,
+    HOSTILE_DANGER,
+    MAX_LEVEL,
+    MOVE_DELTA,
+    NEUTRAL_DANGER,
+    NPC_HEALTH,
+    NPC_SPAWN_FRACTION,
+    NPC_SPAWN_TRIES,
+    NUM_STYLES,
+    WATER_MAX,
+    Kind,
+    Move,
+)
+from metammo.state import State, playable_bounds
+from metammo.systems.common import edge_distance, randint, uniform
+from metammo.systems.movement import can_enter
+from metammo.systems.spatial import build_buckets
+
+_NEUTRAL, _HOSTILE, _PASSIVE = int(Kind.NEUTRAL), int(Kind.HOSTILE), int(Kind.PASSIVE)
+_N, _S, _E, _W = int(Move.NORTH), int(Move.SOUTH), int(Move.EAST), int(Move.WEST)
+
+
+@njit(cache=True)
+def _nearest_agent(ent, i, num_agents, vision, start, items, ncell, cell):
+    r, c = ent.row[i], ent.col[i]
+    best, best_d = -1, vision + 1
+    for br in range(max(r - vision, 0) // cell, (r + vision) // cell + 1):
+        for bc in range(max(c - vision, 0) // cell, (c + vision) // cell + 1):
+            if br >= ncell or bc >= ncell:
+                continue
+            b = br * ncell + bc
+            for k in range(start[b], start[b + 1]):
+                j = items[k]
+                if j >= num_agents:
+                    continue
+                d = max(abs(ent.row[j] - r), abs(ent.col[j] - c))
+                if d < best_d or (d == best_d and j < best):
+                    best, best_d = j, d
+    return best
+
+
+@njit(cache=True)
+def _step_toward(tiles, r, c, tr, tc, exclusive):
+    dr, dc = tr - r, tc - c
+    vertical = 0 if dr == 0 else (_S if dr > 0 else _N)
+    horizontal = 0 if dc == 0 else (_E if dc > 0 else _W)
+    first, second = (vertical, horizontal) if abs(dr) >= abs(dc) else (horizontal, vertical)
+    if first != 0 and can_enter(tiles, r + MOVE_DELTA[first, 0], c + MOVE_DELTA[first, 1], exclusive):
+        return first
+    if second != 0 and can_enter(tiles, r + MOVE_DELTA[second, 0], c + MOVE_DELTA[second, 1], exclusive):
+        return second
+    return 0
+
+
+@njit(cache=True)
+def _npc_decide(ent, tiles, rng, num_agents, grid_size, vision, reach, exclusive):
+    cell = vision + 1
+    start, items, ncell = build_buckets(ent, cell, grid_size)
+    for i in range(num_agents, ent.alive.shape[0]):
+        ent.act_move[i] = 0
+        ent.act_target[i] = -1
+        if not ent.alive[i]:
+            continue
+        r, c = ent.row[i], ent.col[i]
+        target = -1
+        if ent.kind[i] != _PASSIVE:
+            a = ent.last_attacker[i]
+            if 0 <= a < num_agents and ent.alive[a] and max(abs(ent.row[a] - r), abs(ent.col[a] - c)) <= vision:
+                target = a
+        if target < 0 and ent.kind[i] == _HOSTILE:
+            target = _nearest_agent(ent, i, num_agents, vision, start, items, ncell, cell)
+        if target >= 0:
+            if max(abs(ent.row[target] - r), abs(ent.col[target] - c)) <= reach:
+                ent.act_target[i] = target
+                ent.act_style[i] = ent.style[i]
+            else:
+                ent.act_move[i] = _step_toward(tiles, r, c, ent.row[target], ent.col[target], exclusive)
+        elif uniform(rng) < 0.5:
+            ent.act_move[i] = 1 + randint(rng, 4)
+
+
+def npc_decide(state: State, cfg: Config) -> None:
+    """Phase: NPCs choose this tick's move or attack (``Entities.act_*`` of NPC slots)."""
+    if not cfg.tunables.npcs:
+        return
+    _npc_decide(
+        state.entities, state.tiles, state.rng, cfg.shape.num_agents, cfg.shape.grid_size,
+        cfg.shape.vision, cfg.tunables.attack_reach, cfg.tunables.exclusive_tiles,
+    )
+
+
+@njit(cache=True)
+def danger_of(r, c, lo, hi):
+    """Danger of tile (r, c): 2 * rings to the edge / map size (0 at the edge, ~1 at centre)."""
+    return 2.0 * edge_distance(r, c, lo, hi) / (hi - lo)
+
+
+@njit(cache=True)
+def _spawn_npcs(ent, tiles, rng, num_agents, target, per_tick, lo, hi):
+    n = ent.alive.shape[0]
+    living = 0
+    for i in range(num_agents, n):
+        living += ent.alive[i]
+    slot = num_agents
+    for _ in range(min(target - living, per_tick)):
+        while slot < n and ent.alive[slot]:
+            slot += 1
+        if slot == n:
+            return
+        for _ in range(NPC_SPAWN_TRIES):
+            r = lo + randint(rng, hi - lo)
+            c = lo + randint(rng, hi - lo)
+            if can_enter(tiles, r, c, True):  # passable and empty
+                danger = danger_of(r, c, lo, hi)
+                level = min(int(danger * 9 + 1), MAX_LEVEL)
+                ent.kind[slot] = _HOSTILE if danger >= HOSTILE_DANGER else _NEUTRAL if danger >= NEUTRAL_DANGER else _PASSIVE
+                ent.row[slot], ent.col[slot] = r, c
+                ent.alive[slot] = True
+                ent.team[slot] = -1
+                ent.health[slot] = NPC_HEALTH
+                ent.food[slot] = FOOD_MAX
+                ent.water[slot] = WATER_MAX
+                ent.level[slot, :] = level
+                ent.xp[slot, :] = 0
+                ent.style[slot] = randint(rng, NUM_STYLES)
+                ent.last_attacker[slot] = -1
+                ent.time_alive[slot] = 0
+                ent.freeze[slot] = 0
+                ent.message[slot] = 0
+                tiles.npcs[r, c] += 1
+                slot += 1
+                break
+
+
+def npc_population(state: State, cfg: Config) -> None:
+    """Phase: spawn NPCs towards ``npc_count``, at most 10% of it per tick."""
+    t = cfg.tunables
+    if not t.npcs or t.npc_count == 0:
+        return
+    lo, hi = playable_bounds(cfg)
+    per_tick = max(1, math.ceil(t.npc_count * NPC_SPAWN_FRACTION))
+    _spawn_npcs(
+        state.entities, state.tiles, state.rng, cfg.shape.num_agents, t.npc_count, per_tick,
+        lo, hi,
+    )
