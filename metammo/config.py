@@ -116,7 +116,7 @@ class Tunables:
     fog_speed: float = _spec(0.125, 0.0, 16.0, doc="fog rise per tick")
     fog_final_size: int = _spec(4, 0, 128, doc="half-width of the safe square at the centre")
     # teams and movement (rules.md §1 "Death and spawn")
-    num_teams: int = _spec(128, 1, 1024, doc="teams; num_agents must divide evenly among them")
+    team_size: int = _spec(1, 1, 1024, doc="agents per team (1: free-for-all); must divide num_agents")
     exclusive_tiles: bool = _spec(False, doc="forbid two entities on one tile")
 
     def __post_init__(self) -> None:
@@ -152,9 +152,9 @@ class Config:
             )
         if t.npcs and not t.combat:
             raise ValueError("config key 'npcs' requires 'combat': NPCs fight, so enable combat")
-        if s.num_agents % t.num_teams:
+        if s.num_agents % t.team_size:
             raise ValueError(
-                f"config key 'num_teams' must divide num_agents ({s.num_agents}), got {t.num_teams}"
+                f"config key 'team_size' must divide num_agents ({s.num_agents}), got {t.team_size}"
             )
         if not t.water_threshold <= t.grass_threshold <= t.foliage_threshold:
             raise ValueError(

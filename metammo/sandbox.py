@@ -1,7 +1,7 @@
 """Sandbox: the engine's built-in free-for-all, for testing and benchmarking the engine.
 
 =========  ==================================================================
-teams      every agent alone (``num_teams`` from the config; default 128)
+teams      ``team_size`` from the config (default 1: every agent alone)
 reward     +1/horizon per tick alive, -1 on death
 win        none
 end        all agents dead, or the horizon

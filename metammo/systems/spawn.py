@@ -34,9 +34,8 @@ def ring(lo: int, hi: int, k: int) -> np.ndarray:
 
 
 def team_of(cfg: Config) -> np.ndarray:
-    """Team of each agent: consecutive blocks of ``num_agents / num_teams``. Shape (num_agents,)."""
-    size = cfg.shape.num_agents // cfg.tunables.num_teams
-    return np.arange(cfg.shape.num_agents) // size
+    """Team of each agent: consecutive blocks of ``team_size``. Shape (num_agents,) int64."""
+    return np.arange(cfg.shape.num_agents) // cfg.tunables.team_size
 
 
 def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> None:
@@ -65,7 +64,7 @@ def spawn_agents(state: State, cfg: Config, rng: np.random.Generator) -> None:
     """
     lo, hi = playable_bounds(cfg)
     teams = team_of(cfg)
-    num_teams = cfg.tunables.num_teams
+    num_teams = cfg.shape.num_agents // cfg.tunables.team_size
     edge = ring(lo, hi, 0)
     offset = rng.random()
     styles = rng.integers(NUM_STYLES, size=cfg.shape.num_agents)
