@@ -93,6 +93,7 @@ class Env:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._begin_episode()
+        np.copyto(self.masks, self.state.entities.alive[: self.num_agents])
         self.rewards[:] = 0
         self.terminals[:] = False
         self.truncations[:] = False
@@ -120,7 +121,6 @@ class Env:
         self._game_view[:, :GAME_OWNED_START] = system_bits(cfg)
         self.game.write_game_vector(self._game_view, state, cfg)
         observe(state, cfg, self.layout, self.observations, self._entity_ids, self._fog)
-        np.copyto(self.masks, state.entities.alive[: self.num_agents])
         self._returns[:] = 0
         self._started = True
 

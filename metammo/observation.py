@@ -204,10 +204,11 @@ def _xp_progress(xp, level):
 @njit(cache=True)
 def _observe(
     obs, ids, ent, tiles, fog, num_agents, vision, lo, hi, tick, horizon, offsets,
-    fog_on, combat_on, comm_on, exclusive, reach, immunity, friendly_fire,
+    combat_on, comm_on, exclusive, reach, immunity, friendly_fire,
 ):
     side = 2 * vision + 1
-    plane = side * side
+    plane = np.uint64(side * side)
+    plane2, plane3 = plane * np.uint64(2), plane * np.uint64(3)
     n_rows = ids.shape[1]
     t_off, e_off, s_off = offsets[0], offsets[1], offsets[2]
     mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
@@ -222,9 +223,9 @@ def _observe(
     key = np.empty(ent.alive.shape[0], np.int64)
     for i in range(num_agents):
         row = obs[i]
-        ids[i, :] = -1
         if not ent.alive[i]:
             row[: offsets[3]] = 0
+            ids[i, :] = -1
             row[mm_off:] = 0
             row[mm_off] = 1
             row[ms_off] = 1
@@ -232,16 +233,17 @@ def _observe(
             row[mc_off] = 1
             continue
         r, c = ent.row[i], ent.col[i]
-        # tiles
+        # tiles. Unsigned indices spare numba its negative-index checks, and indexing the 2-D
+        # arrays directly (no row views) spares it reference counting: both matter here.
+        c0 = np.uint64(c - vision)
         for dr in range(side):
-            rr = r - vision + dr
-            for dc in range(side):
-                cc = c - vision + dc
-                k = t_off + dr * side + dc
-                row[k] = tiles.material[rr, cc]
-                row[k + plane] = fog[rr, cc] if fog_on else 0
-                row[k + 2 * plane] = min(tiles.agents[rr, cc], 255)
-                row[k + 3 * plane] = min(tiles.npcs[rr, cc], 255)
+            rr = np.uint64(r - vision + dr)
+            k = np.uint64(t_off + dr * side)
+            for dc in range(np.uint64(side)):
+                row[k + dc] = tiles.material[rr, c0 + dc]
+                row[k + plane + dc] = fog[rr, c0 + dc]
+                row[k + plane2 + dc] = min(tiles.agents[rr, c0 + dc], 255)
+                row[k + plane3 + dc] = min(tiles.npcs[rr, c0 + dc], 255)
         # nearest entities: distance key = squared Euclidean, then slot
         n = 0
         for br in range((r - vision) // cell, (r + vision) // cell + 1):
@@ -261,14 +263,18 @@ def _observe(
                     key[p] = kj
                     cand[p] = j
                     n += 1
+        previous = n_rows
+        while previous > 0 and ids[i, previous - 1] < 0:
+            previous -= 1
         n = min(n, n_rows)
         row[mt_off] = 1
-        for k in range(n_rows):
-            base = e_off + k * 19
-            if k >= n:
-                row[base : base + 19] = 0
-                row[mt_off + 1 + k] = 0
-                continue
+        for k in range(n, previous):  # rows filled last tick but empty now
+            for f in range(ENTITY_FEATURES):
+                row[e_off + k * ENTITY_FEATURES + f] = 0
+            row[mt_off + 1 + k] = 0
+            ids[i, k] = -1
+        for k in range(n):
+            base = e_off + k * ENTITY_FEATURES
             j = cand[k]
             ids[i, k] = j
             mate = j < num_agents and ent.team[j] == ent.team[i]
@@ -310,7 +316,7 @@ def _observe(
         row[s + 16] = tick - ent.combat_tick[i] < COMBAT_TICKS
         row[s + 17] = min(ent.time_alive[i] // 4, 255)
         row[s + 18] = min(tick * 255 // horizon, 255)
-        row[s + 19] = fog[r, c] if fog_on else 0
+        row[s + 19] = fog[r, c]
         row[s + 20] = min(edge_distance(r, c, lo, hi), 255)
         row[s + 21] = min(max(abs(r - centre), abs(c - centre)), 255)
         row[s + 22] = min(team_alive[ent.team[i]] - 1, 255)
@@ -326,8 +332,9 @@ def _observe(
         for st in range(1, NUM_STYLES):
             row[ms_off + st] = combat_on
         row[mc_off] = 1
-        for tok in range(1, NUM_TOKENS):
-            row[mc_off + tok] = comm_on
+        if row[mc_off + 1] != comm_on:  # constant while alive: rewrite only when it changes
+            for tok in range(1, NUM_TOKENS):
+                row[mc_off + tok] = comm_on
 
 
 def observe(state: State, cfg: Config, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
@@ -337,15 +344,17 @@ def observe(state: State, cfg: Config, layout: Layout, obs: np.ndarray, ids: np.
         obs: ``(num_agents, layout.size)`` uint8, written except the game-owned columns.
         ids: ``(num_agents, obs_entities)`` int32 scratch: the entity slot behind each entity
             row (-1 for an empty row); the action decoder resolves attack targets through it.
-        fog: ``(grid_size, grid_size)`` uint8 scratch for this tick's encoded fog.
+        fog: ``(grid_size, grid_size)`` uint8 scratch for this tick's encoded fog (0 when off).
     """
     t = cfg.tunables
     lo, hi = playable_bounds(cfg)
     if t.fog:
         _fog_map(fog, lo, hi, state.tick, t.fog_onset, t.fog_speed, t.fog_final_size)
+    else:
+        fog[:] = 0
     _observe(
         obs, ids, state.entities, state.tiles, fog, cfg.shape.num_agents, cfg.shape.vision,
-        lo, hi, state.tick, t.horizon, layout.offsets, t.fog, t.combat, t.comm,
+        lo, hi, state.tick, t.horizon, layout.offsets, t.combat, t.comm,
         t.exclusive_tiles, t.attack_reach, t.spawn_immunity, t.friendly_fire,
     )
 
