@@ -138,6 +138,8 @@ MIN_DAMAGE_FRACTION = 0.25
 XP_PER_ATTACK = 6
 #: Ticks an agent stays "in combat" after attacking or being hit.
 COMBAT_TICKS = 3
+#: ``Entities.combat_tick`` of an entity that has never fought.
+COMBAT_NEVER = -(10**6)
 MAX_LEVEL = 10
 #: XP_TO_LEVEL[l - 1] is the total XP needed for level l (rules.md §1, professions table;
 #: Neural MMO uses the same curve for combat styles).

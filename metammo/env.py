@@ -120,7 +120,7 @@ class Env:
         self._game_view[:] = 0
         self._game_view[:, :GAME_OWNED_START] = system_bits(cfg)
         self.game.write_game_vector(self._game_view, state, cfg)
-        observe(state, cfg, self.layout, self.observations, self._entity_ids, self._fog)
+        self.refresh_observations()
         self._returns[:] = 0
         self._started = True
 
@@ -158,7 +158,7 @@ class Env:
         np.copyto(self.terminals, self._died)
         self.truncations[:] = False
         self._returns += self.rewards
-        observe(state, cfg, self.layout, self.observations, self._entity_ids, self._fog)
+        self.refresh_observations()
 
         infos: list[dict] = []
         if over or state.tick >= cfg.tunables.horizon:
@@ -170,6 +170,11 @@ class Env:
             if self.autoreset:
                 self._begin_episode()
         return self.observations, self.rewards, self.terminals, self.truncations, infos
+
+    def refresh_observations(self) -> None:
+        """Rewrite ``observations`` (and masks) from the current state: for tools and tests
+        that edit the state by hand between steps."""
+        observe(self.state, self.config, self.layout, self.observations, self._entity_ids, self._fog)
 
     def episode_summary(self) -> dict[str, Any]:
         """Statistics of the current episode so far: game, config, length, survivors, mean

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from metammo.config import Config, Shape
-from metammo.constants import NUM_EVENTS, NUM_STYLES
+from metammo.constants import COMBAT_NEVER, NUM_EVENTS, NUM_STYLES
 
 
 class Tiles(NamedTuple):
@@ -50,7 +50,7 @@ class Entities(NamedTuple):
     style: np.ndarray  # int8 main style: last used (agents) or fixed (NPCs)
     last_attacker: np.ndarray  # int32 entity that last hit this one, -1 none
     killer: np.ndarray  # int32 entity whose hit took health to 0 this tick, -1 none
-    combat_tick: np.ndarray  # int32 last tick this entity attacked or was hit, -10**6 none
+    combat_tick: np.ndarray  # int32 last tick this entity attacked or was hit, COMBAT_NEVER none
     message: np.ndarray  # int32 comm token sent this tick, 0 none
     time_alive: np.ndarray  # int32 ticks since spawn
     freeze: np.ndarray  # int32 ticks left unable to move or attack
@@ -101,7 +101,7 @@ class State:
 
 
 #: Initial value of the entity arrays that do not start at 0.
-INITIAL = {"team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": -(10**6), "act_target": -1}
+INITIAL = {"team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": COMBAT_NEVER, "act_target": -1}
 
 #: Event log capacity per entity per tick (an entity hits, is hit, eats, drinks, ... at most a
 #: few times per tick; hits received are bounded by attackers, so capacity is sized on those).

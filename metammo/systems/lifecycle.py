@@ -1,7 +1,7 @@
 """Aging and deaths (rules.md §1 "Death and spawn").
 
 Aging runs at the start of upkeep: live entities grow one tick older, freezes count down, and
-NPCs regain 1 HP. Deaths run at the end of the tick: every entity at zero health or below dies
+NPCs above 0 HP regain 1 HP (regeneration never undoes a lethal hit of the same tick). Deaths run at the end of the tick: every entity at zero health or below dies
 at once; its killer (if any) is credited with a player or NPC kill. Dead NPC slots are freed for
 the population phase to refill; agents do not respawn unless a game revives them.
 """
@@ -27,7 +27,7 @@ def _age(ent, num_agents):
         ent.time_alive[i] += 1
         if ent.freeze[i] > 0:
             ent.freeze[i] -= 1
-        if i >= num_agents:
+        if i >= num_agents and ent.health[i] > 0:  # a lethal hit this tick stands
             ent.health[i] = min(ent.health[i] + NPC_REGEN, HEALTH_MAX)
 
 

@@ -20,6 +20,7 @@ from numba import njit
 
 from metammo.config import Config
 from metammo.constants import (
+    COMBAT_NEVER,
     FOOD_MAX,
     HOSTILE_DANGER,
     MAX_LEVEL,
@@ -146,6 +147,10 @@ def _spawn_npcs(ent, tiles, rng, num_agents, target, per_tick, lo, hi):
                 ent.xp[slot, :] = 0
                 ent.style[slot] = randint(rng, NUM_STYLES)
                 ent.last_attacker[slot] = -1
+                ent.killer[slot] = -1
+                ent.combat_tick[slot] = COMBAT_NEVER
+                ent.act_move[slot] = 0
+                ent.act_target[slot] = -1
                 ent.time_alive[slot] = 0
                 ent.freeze[slot] = 0
                 ent.message[slot] = 0

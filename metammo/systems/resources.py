@@ -83,13 +83,16 @@ def _resources(ent, tiles, events, rng, num_agents, tick, food_loss, water_loss,
         if damage > 0:
             ent.health[i] -= damage
             emit(events, _STARVE, i, -1, damage)
-        elif food > REGEN_THRESHOLD and water > REGEN_THRESHOLD:
+        elif food > REGEN_THRESHOLD and water > REGEN_THRESHOLD and ent.health[i] > 0:
+            # a lethal hit earlier this tick stands: deaths come at the end of the tick
             ent.health[i] = min(ent.health[i] + regen, HEALTH_MAX)
 
 
 def resources(state: State, cfg: Config) -> None:
     """Phase: food and water loss, eating, drinking, regeneration and starvation of agents."""
     t = cfg.tunables
+    if not t.resources:
+        return
     _resources(
         state.entities, state.tiles, state.events, state.rng, cfg.shape.num_agents, state.tick,
         t.food_depletion, t.water_depletion, t.starvation_damage, t.health_regen,

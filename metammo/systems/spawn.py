@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from metammo.config import Config
-from metammo.constants import FOOD_MAX, HEALTH_MAX, NUM_STYLES, PASSABLE, WATER_MAX, Kind
+from metammo.constants import COMBAT_NEVER, FOOD_MAX, HEALTH_MAX, NUM_STYLES, PASSABLE, WATER_MAX, Kind
 from metammo.state import State, playable_bounds
 
 
@@ -50,6 +50,10 @@ def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> 
     e.xp[i] = 0
     e.style[i] = style
     e.last_attacker[i] = -1
+    e.killer[i] = -1
+    e.combat_tick[i] = COMBAT_NEVER
+    e.act_move[i] = 0
+    e.act_target[i] = -1
     e.time_alive[i] = 0
     e.freeze[i] = 0
     e.message[i] = 0
