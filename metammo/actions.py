@@ -77,7 +77,9 @@ _MESSAGE = int(Event.MESSAGE)
 
 
 @njit(cache=True)
-def _decode(actions, obs, ids, ent, events, offsets):
+def decode(actions, obs, ids, offsets, ent, events):
+    """Phase: turn validated agent actions into ``Entities.act_*`` and messages, dropping every
+    choice the masks in ``obs`` (written last tick) forbid. ``ids`` maps entity rows to slots."""
     mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
     for i in range(actions.shape[0]):
         row = obs[i]
@@ -88,9 +90,3 @@ def _decode(actions, obs, ids, ent, events, offsets):
         ent.message[i] = token if row[mc_off + token] else 0
         if ent.message[i] > 0:
             emit(events, _MESSAGE, i, -1, token)
-
-
-def decode(actions: np.ndarray, obs: np.ndarray, ids: np.ndarray, state, layout) -> None:
-    """Phase: turn validated agent actions into ``Entities.act_*`` and messages, dropping
-    every choice the masks in ``obs`` forbid."""
-    _decode(actions, obs, ids, state.entities, state.events, layout.offsets)

@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=int, default=128, help="num_agents (default 128)")
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds (default 10)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fog", action="store_true", help="turn the death fog on (onset 0)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="config overrides, e.g. --set fog=true fog_onset=0")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -31,12 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     import metammo
+    from metammo.config import parse_overrides
     from metammo.policy import RandomPolicy
 
-    overrides = {"num_agents": args.agents}
-    if args.fog:
-        overrides.update(fog=True, fog_onset=0)
-    env = metammo.make(args.game, args.config, seed=args.seed, **overrides)
+    try:
+        overrides = parse_overrides(args.set)
+        env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, **overrides)
+    except ValueError as err:
+        parser.error(str(err))
     policy = RandomPolicy(env.layout, env.head_sizes, seed=args.seed)
     obs, _ = env.reset(args.seed)
     actions, _ = policy.act(obs, None)
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "agents": env.num_agents,
         "env_steps": steps,
         "episodes": episodes,
-        "fog": args.fog,
+        "overrides": overrides,
     }
     if args.json:
         print(json.dumps(result))

@@ -202,3 +202,29 @@ def make_config(name: str = "mini", **overrides: Any) -> Config:
     if name not in PRESETS:
         raise ValueError(f"unknown config {name!r}; allowed: {sorted(PRESETS)}")
     return PRESETS[name].replace(**overrides)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` from a command line to ``{key: value}``; values parse as bool
+    (``true``/``false``), int, float, else string. Keys and values are checked later, by
+    :meth:`Config.replace`.
+
+    Raises:
+        ValueError: an item without ``=``.
+    """
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"config overrides take KEY=VALUE, got {item!r}")
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            overrides[key] = lowered == "true"
+            continue
+        for kind in (int, float, str):
+            try:
+                overrides[key] = kind(text)
+                break
+            except ValueError:
+                pass
+    return overrides

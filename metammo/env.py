@@ -26,12 +26,9 @@ from metammo.constants import Event
 from metammo.game import make_game
 from metammo.observation import GAME_OWNED_START, Layout, observe, system_bits
 from metammo.state import allocate
-from metammo.systems.combat import combat
-from metammo.systems.fog import fog
-from metammo.systems.lifecycle import age, deaths
-from metammo.systems.movement import movement
-from metammo.systems.npc import npc_decide, npc_population
-from metammo.systems.resources import regrowth, resources
+from metammo.systems.npc import npc_population
+from metammo.systems.params import params
+from metammo.systems.tick import tick
 from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate
 
 
@@ -105,6 +102,7 @@ class Env:
         if cfg.shape != self.base_config.shape:
             raise ValueError(f"game {self.game.name!r} changed shape settings; only tunables may change per episode")
         self.config = cfg
+        self._params = params(cfg)
         t = cfg.tunables
         state = self.state
         state.clear()
@@ -116,7 +114,7 @@ class Env:
         ))
         state.rng[0] = rng.integers(2**63, dtype=np.uint64)
         self.game.setup(state, cfg, rng)
-        npc_population(state, cfg)
+        npc_population(state.entities, state.tiles, state.rng, self._params)
         self._game_view[:] = 0
         self._game_view[:, :GAME_OWNED_START] = system_bits(cfg)
         self.game.write_game_vector(self._game_view, state, cfg)
@@ -138,19 +136,10 @@ class Env:
             np.copyto(self.actions, actions, casting="unsafe")
         state, cfg, alive = self.state, self.config, self.state.entities.alive[: self.num_agents]
         np.copyto(self.masks, alive)
-        state.events.num_log[0] = 0
         state.tick += 1
 
-        act.decode(self.actions, self.observations, self._entity_ids, state, self.layout)
-        npc_decide(state, cfg)
-        combat(state, cfg)
-        movement(state, cfg)
-        age(state, cfg)
-        fog(state, cfg)
-        resources(state, cfg)
-        regrowth(state, cfg)
-        deaths(state, cfg)
-        npc_population(state, cfg)
+        tick(self.actions, self.observations, self._entity_ids, self.layout.offsets,
+             state.entities, state.tiles, state.events, state.rng, self._params, state.tick)
 
         np.greater(self.masks, alive, out=self._died)
         self.rewards[:] = 0
@@ -174,7 +163,7 @@ class Env:
     def refresh_observations(self) -> None:
         """Rewrite ``observations`` (and masks) from the current state: for tools and tests
         that edit the state by hand between steps."""
-        observe(self.state, self.config, self.layout, self.observations, self._entity_ids, self._fog)
+        observe(self.state, self._params, self.layout, self.observations, self._entity_ids, self._fog)
 
     def episode_summary(self) -> dict[str, Any]:
         """Statistics of the current episode so far: game, config, length, survivors, mean

@@ -35,10 +35,11 @@ from numba import njit
 
 from metammo.config import Config, Shape
 from metammo.constants import COMBAT_TICKS, MAX_LEVEL, NUM_MOVES, NUM_STYLES, NUM_TOKENS, XP_TO_LEVEL, Kind
-from metammo.state import State, playable_bounds
+from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
 from metammo.systems.common import edge_distance, fog_value
 from metammo.systems.movement import can_enter
+from metammo.systems.params import Params
 from metammo.systems.spatial import build_buckets
 
 
@@ -337,25 +338,24 @@ def _observe(
                 row[mc_off + tok] = comm_on
 
 
-def observe(state: State, cfg: Config, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
+def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
     """Phase: write every agent's observation row and action masks in place.
 
     Args:
+        p: the episode's :class:`~metammo.systems.params.Params`.
         obs: ``(num_agents, layout.size)`` uint8, written except the game-owned columns.
         ids: ``(num_agents, obs_entities)`` int32 scratch: the entity slot behind each entity
             row (-1 for an empty row); the action decoder resolves attack targets through it.
         fog: ``(grid_size, grid_size)`` uint8 scratch for this tick's encoded fog (0 when off).
     """
-    t = cfg.tunables
-    lo, hi = playable_bounds(cfg)
-    if t.fog:
-        _fog_map(fog, lo, hi, state.tick, t.fog_onset, t.fog_speed, t.fog_final_size)
+    if p.fog:
+        _fog_map(fog, p.lo, p.hi, state.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
     else:
         fog[:] = 0
     _observe(
-        obs, ids, state.entities, state.tiles, fog, cfg.shape.num_agents, cfg.shape.vision,
-        lo, hi, state.tick, t.horizon, layout.offsets, t.combat, t.comm,
-        t.exclusive_tiles, t.attack_reach, t.spawn_immunity, t.friendly_fire,
+        obs, ids, state.entities, state.tiles, fog, p.num_agents, p.vision, p.lo, p.hi,
+        state.tick, p.horizon, layout.offsets, p.combat, p.comm, p.exclusive, p.reach,
+        p.immunity, p.friendly_fire,
     )
 
 

@@ -16,19 +16,6 @@ import time
 POLICIES = ("random",)
 
 
-def _value(text: str):
-    """Parse an override value: int, float, bool (true/false), else the string."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metammo.rollout", description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", default="sandbox", help="registered game (default sandbox)")
@@ -42,18 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--set takes KEY=VALUE, got {item!r}")
-        overrides[key] = _value(value)
-
     import metammo
+    from metammo.config import parse_overrides
     from metammo.policy import RandomPolicy
 
     try:
-        env = metammo.make(args.game, args.config, seed=args.seed, **overrides)
+        env = metammo.make(args.game, args.config, seed=args.seed, **parse_overrides(args.set))
     except ValueError as err:
         parser.error(str(err))
     policy = RandomPolicy(env.layout, env.head_sizes, seed=args.seed)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from numba import njit
 
-from metammo.config import Config
 from metammo.constants import (
     BASE_OFFENSE,
     COUNTER_MULTIPLIER,
@@ -30,7 +29,6 @@ from metammo.constants import (
     XP_PER_ATTACK,
     Event,
 )
-from metammo.state import State
 from metammo.systems.common import emit, level_for_xp, shuffled
 
 _SCORE_HIT, _DAMAGED, _LEVEL_UP = int(Event.SCORE_HIT), int(Event.DAMAGED), int(Event.LEVEL_UP)
@@ -75,12 +73,14 @@ def can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire):
 
 
 @njit(cache=True)
-def _combat(ent, events, rng, num_agents, tick, reach, immunity, friendly_fire):
-    n = ent.alive.shape[0]
+def combat(ent, events, rng, p, tick):
+    """Phase: resolve this tick's attacks (``Entities.act_target`` / ``act_style``)."""
     ent.killer[:] = -1
-    for i in shuffled(rng, n):
+    if not p.combat:
+        return
+    for i in shuffled(rng, ent.alive.shape[0]):
         j = ent.act_target[i]
-        if j < 0 or not ent.alive[i] or not can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire):
+        if j < 0 or not ent.alive[i] or not can_hit(ent, i, j, p.num_agents, p.reach, p.immunity, p.friendly_fire):
             continue
         style = ent.act_style[i]
         dealt = damage(ent, i, j, style)
@@ -92,21 +92,10 @@ def _combat(ent, events, rng, num_agents, tick, reach, immunity, friendly_fire):
         ent.combat_tick[j] = tick
         emit(events, _SCORE_HIT, i, j, dealt)
         emit(events, _DAMAGED, j, i, dealt)
-        if i < num_agents:
+        if i < p.num_agents:
             ent.style[i] = style
             ent.xp[i, style] += XP_PER_ATTACK
             new_level = level_for_xp(ent.xp[i, style])
             if new_level > ent.level[i, style]:
                 ent.level[i, style] = new_level
                 emit(events, _LEVEL_UP, i, -1, new_level)
-
-
-def combat(state: State, cfg: Config) -> None:
-    """Phase: resolve this tick's attacks (``Entities.act_target``/``act_style``)."""
-    t = cfg.tunables
-    if not t.combat:
-        return
-    _combat(
-        state.entities, state.events, state.rng, cfg.shape.num_agents, state.tick,
-        t.attack_reach, t.spawn_immunity, t.friendly_fire,
-    )

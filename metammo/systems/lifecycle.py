@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from metammo.config import Config
 from metammo.constants import HEALTH_MAX, NPC_REGEN, Event, Kind
-from metammo.state import State
 from metammo.systems.common import emit
 
 _DEATH, _PLAYER_KILL, _NPC_KILL = int(Event.DEATH), int(Event.PLAYER_KILL), int(Event.NPC_KILL)
@@ -20,24 +18,21 @@ _NONE = int(Kind.NONE)
 
 
 @njit(cache=True)
-def _age(ent, num_agents):
+def age(ent, p):
+    """Phase: time alive, freeze countdown and NPC regeneration."""
     for i in range(ent.alive.shape[0]):
         if not ent.alive[i]:
             continue
         ent.time_alive[i] += 1
         if ent.freeze[i] > 0:
             ent.freeze[i] -= 1
-        if i >= num_agents and ent.health[i] > 0:  # a lethal hit this tick stands
+        if i >= p.num_agents and ent.health[i] > 0:  # a lethal hit this tick stands
             ent.health[i] = min(ent.health[i] + NPC_REGEN, HEALTH_MAX)
 
 
-def age(state: State, cfg: Config) -> None:
-    """Phase: time alive, freeze countdown and NPC regeneration."""
-    _age(state.entities, cfg.shape.num_agents)
-
-
 @njit(cache=True)
-def _deaths(ent, tiles, events, num_agents):
+def deaths(ent, tiles, events, p):
+    """Phase: entities at zero health die; kills are credited."""
     for i in range(ent.alive.shape[0]):
         if not ent.alive[i] or ent.health[i] > 0:
             continue
@@ -47,14 +42,10 @@ def _deaths(ent, tiles, events, num_agents):
         killer = ent.killer[i]
         emit(events, _DEATH, i, killer, 0)
         if killer >= 0:
-            emit(events, _PLAYER_KILL if i < num_agents else _NPC_KILL, killer, i, 0)
-        if i < num_agents:
+            emit(events, _PLAYER_KILL if i < p.num_agents else _NPC_KILL, killer, i, 0)
+        if i < p.num_agents:
             tiles.agents[r, c] -= 1
         else:
             tiles.npcs[r, c] -= 1
             ent.kind[i] = _NONE
 
-
-def deaths(state: State, cfg: Config) -> None:
-    """Phase: entities at zero health die; kills are credited."""
-    _deaths(state.entities, state.tiles, state.events, cfg.shape.num_agents)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from metammo.config import Config
 from metammo.constants import MOVE_DELTA, PASSABLE, Event
-from metammo.state import State
 from metammo.systems.common import emit, shuffled
 
 _MOVE = int(Event.MOVE)
@@ -26,26 +24,21 @@ def can_enter(tiles, r, c, exclusive):
 
 
 @njit(cache=True)
-def _movement(ent, tiles, events, rng, num_agents, exclusive):
+def movement(ent, tiles, events, rng, p):
+    """Phase: apply this tick's moves (``Entities.act_move``)."""
     for i in shuffled(rng, ent.alive.shape[0]):
         m = ent.act_move[i]
         if m == 0 or not ent.alive[i] or ent.freeze[i] > 0:
             continue
         r, c = ent.row[i], ent.col[i]
         nr, nc = r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]
-        if not can_enter(tiles, nr, nc, exclusive):
+        if not can_enter(tiles, nr, nc, p.exclusive):
             continue
-        count = tiles.agents if i < num_agents else tiles.npcs
-        count[r, c] -= 1
-        count[nr, nc] += 1
         ent.row[i], ent.col[i] = nr, nc
-        if i < num_agents:
+        if i < p.num_agents:
+            tiles.agents[r, c] -= 1
+            tiles.agents[nr, nc] += 1
             emit(events, _MOVE, i, -1, m)
-
-
-def movement(state: State, cfg: Config) -> None:
-    """Phase: apply this tick's moves (``Entities.act_move``)."""
-    _movement(
-        state.entities, state.tiles, state.events, state.rng, cfg.shape.num_agents,
-        cfg.tunables.exclusive_tiles,
-    )
+        else:
+            tiles.npcs[r, c] -= 1
+            tiles.npcs[nr, nc] += 1

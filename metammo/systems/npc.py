@@ -14,11 +14,8 @@ Population: while fewer than ``npc_count`` NPCs live, up to 10% of the target sp
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
-from metammo.config import Config
 from metammo.constants import (
     COMBAT_NEVER,
     FOOD_MAX,
@@ -27,14 +24,12 @@ from metammo.constants import (
     MOVE_DELTA,
     NEUTRAL_DANGER,
     NPC_HEALTH,
-    NPC_SPAWN_FRACTION,
     NPC_SPAWN_TRIES,
     NUM_STYLES,
     WATER_MAX,
     Kind,
     Move,
 )
-from metammo.state import State, playable_bounds
 from metammo.systems.common import edge_distance, randint, uniform
 from metammo.systems.movement import can_enter
 from metammo.systems.spatial import build_buckets
@@ -76,9 +71,13 @@ def _step_toward(tiles, r, c, tr, tc, exclusive):
 
 
 @njit(cache=True)
-def _npc_decide(ent, tiles, rng, num_agents, grid_size, vision, reach, exclusive):
+def npc_decide(ent, tiles, rng, p):
+    """Phase: NPCs choose this tick's move or attack (``Entities.act_*`` of NPC slots)."""
+    if not p.npcs:
+        return
+    num_agents, vision, reach, exclusive = p.num_agents, p.vision, p.reach, p.exclusive
     cell = vision + 1
-    start, items, ncell = build_buckets(ent, cell, grid_size)
+    start, items, ncell = build_buckets(ent, cell, p.grid_size)
     for i in range(num_agents, ent.alive.shape[0]):
         ent.act_move[i] = 0
         ent.act_target[i] = -1
@@ -102,16 +101,6 @@ def _npc_decide(ent, tiles, rng, num_agents, grid_size, vision, reach, exclusive
             ent.act_move[i] = 1 + randint(rng, 4)
 
 
-def npc_decide(state: State, cfg: Config) -> None:
-    """Phase: NPCs choose this tick's move or attack (``Entities.act_*`` of NPC slots)."""
-    if not cfg.tunables.npcs:
-        return
-    _npc_decide(
-        state.entities, state.tiles, state.rng, cfg.shape.num_agents, cfg.shape.grid_size,
-        cfg.shape.vision, cfg.tunables.attack_reach, cfg.tunables.exclusive_tiles,
-    )
-
-
 @njit(cache=True)
 def danger_of(r, c, lo, hi):
     """Danger of tile (r, c): 2 * rings to the edge / map size (0 at the edge, ~1 at centre)."""
@@ -119,13 +108,17 @@ def danger_of(r, c, lo, hi):
 
 
 @njit(cache=True)
-def _spawn_npcs(ent, tiles, rng, num_agents, target, per_tick, lo, hi):
+def npc_population(ent, tiles, rng, p):
+    """Phase: spawn NPCs towards ``npc_count``, at most 10% of it per tick."""
+    if not p.npcs:
+        return
+    num_agents, lo, hi = p.num_agents, p.lo, p.hi
     n = ent.alive.shape[0]
     living = 0
     for i in range(num_agents, n):
         living += ent.alive[i]
     slot = num_agents
-    for _ in range(min(target - living, per_tick)):
+    for _ in range(min(p.npc_count - living, p.npc_per_tick)):
         while slot < n and ent.alive[slot]:
             slot += 1
         if slot == n:
@@ -158,15 +151,3 @@ def _spawn_npcs(ent, tiles, rng, num_agents, target, per_tick, lo, hi):
                 slot += 1
                 break
 
-
-def npc_population(state: State, cfg: Config) -> None:
-    """Phase: spawn NPCs towards ``npc_count``, at most 10% of it per tick."""
-    t = cfg.tunables
-    if not t.npcs or t.npc_count == 0:
-        return
-    lo, hi = playable_bounds(cfg)
-    per_tick = max(1, math.ceil(t.npc_count * NPC_SPAWN_FRACTION))
-    _spawn_npcs(
-        state.entities, state.tiles, state.rng, cfg.shape.num_agents, t.npc_count, per_tick,
-        lo, hi,
-    )

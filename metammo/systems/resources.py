@@ -17,7 +17,6 @@ import math
 import numpy as np
 from numba import njit
 
-from metammo.config import Config
 from metammo.constants import (
     DEPLETED,
     FOOD_MAX,
@@ -29,7 +28,6 @@ from metammo.constants import (
     Event,
     Material,
 )
-from metammo.state import State
 from metammo.systems.common import emit, uniform
 
 _FOLIAGE = int(Material.FOLIAGE)
@@ -63,13 +61,16 @@ def next_to_water(material, r, c):
 
 
 @njit(cache=True)
-def _resources(ent, tiles, events, rng, num_agents, tick, food_loss, water_loss, starve, regen):
-    for i in range(num_agents):
+def resources(ent, tiles, events, rng, p, tick):
+    """Phase: food and water loss, eating, drinking, regeneration and starvation of agents."""
+    if not p.resources:
+        return
+    for i in range(p.num_agents):
         if not ent.alive[i]:
             continue
         r, c = ent.row[i], ent.col[i]
-        food = max(ent.food[i] - food_loss, 0)
-        water = max(ent.water[i] - water_loss, 0)
+        food = max(ent.food[i] - p.food_loss, 0)
+        water = max(ent.water[i] - p.water_loss, 0)
         if tiles.material[r, c] == _FOLIAGE:
             food = FOOD_MAX
             deplete(tiles, rng, r, c, tick)
@@ -79,28 +80,18 @@ def _resources(ent, tiles, events, rng, num_agents, tick, food_loss, water_loss,
             emit(events, _DRINK, i, -1, 0)
         ent.food[i] = food
         ent.water[i] = water
-        damage = (starve if food == 0 else 0) + (starve if water == 0 else 0)
+        damage = (p.starvation if food == 0 else 0) + (p.starvation if water == 0 else 0)
         if damage > 0:
             ent.health[i] -= damage
             emit(events, _STARVE, i, -1, damage)
         elif food > REGEN_THRESHOLD and water > REGEN_THRESHOLD and ent.health[i] > 0:
             # a lethal hit earlier this tick stands: deaths come at the end of the tick
-            ent.health[i] = min(ent.health[i] + regen, HEALTH_MAX)
-
-
-def resources(state: State, cfg: Config) -> None:
-    """Phase: food and water loss, eating, drinking, regeneration and starvation of agents."""
-    t = cfg.tunables
-    if not t.resources:
-        return
-    _resources(
-        state.entities, state.tiles, state.events, state.rng, cfg.shape.num_agents, state.tick,
-        t.food_depletion, t.water_depletion, t.starvation_damage, t.health_regen,
-    )
+            ent.health[i] = min(ent.health[i] + p.regen, HEALTH_MAX)
 
 
 @njit(cache=True)
-def _regrowth(tiles, tick):
+def regrowth(tiles, tick):
+    """Phase: depleted tiles whose regrowth tick has come return to their full material."""
     k = 0
     while k < tiles.num_regrow[0]:
         if tiles.regrow_tick[k] <= tick:
@@ -114,7 +105,3 @@ def _regrowth(tiles, tick):
         else:
             k += 1
 
-
-def regrowth(state: State, cfg: Config) -> None:
-    """Phase: depleted tiles whose regrowth tick has come return to their full material."""
-    _regrowth(state.tiles, state.tick)
