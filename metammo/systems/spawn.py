@@ -38,26 +38,33 @@ def team_of(cfg: Config) -> np.ndarray:
     return np.arange(cfg.shape.num_agents) // cfg.tunables.team_size
 
 
-def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> None:
-    """Put agent ``i`` alive and fresh (full health, food, water; level 1) on tile (r, c)."""
+def place_agents(state: State, agents: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                 teams: np.ndarray, styles: np.ndarray) -> None:
+    """Put ``agents`` (int array of slots) alive and fresh (full health, food and water, level 1)
+    on tiles ``(rows, cols)`` with their ``teams`` and main ``styles``; arrays of one length."""
     e = state.entities
-    e.row[i], e.col[i] = r, c
-    e.alive[i] = True
-    e.kind[i] = Kind.AGENT
-    e.team[i] = team
-    e.health[i], e.food[i], e.water[i] = HEALTH_MAX, FOOD_MAX, WATER_MAX
-    e.level[i] = 1
-    e.xp[i] = 0
-    e.style[i] = style
-    e.last_attacker[i] = -1
-    e.killer[i] = -1
-    e.combat_tick[i] = COMBAT_NEVER
-    e.act_move[i] = 0
-    e.act_target[i] = -1
-    e.time_alive[i] = 0
-    e.freeze[i] = 0
-    e.message[i] = 0
-    state.tiles.agents[r, c] += 1
+    e.row[agents], e.col[agents] = rows, cols
+    e.alive[agents] = True
+    e.kind[agents] = Kind.AGENT
+    e.team[agents] = teams
+    e.health[agents], e.food[agents], e.water[agents] = HEALTH_MAX, FOOD_MAX, WATER_MAX
+    e.level[agents] = 1
+    e.xp[agents] = 0
+    e.style[agents] = styles
+    e.last_attacker[agents] = -1
+    e.killer[agents] = -1
+    e.combat_tick[agents] = COMBAT_NEVER
+    e.act_move[agents] = 0
+    e.act_target[agents] = -1
+    e.time_alive[agents] = 0
+    e.freeze[agents] = 0
+    e.message[agents] = 0
+    np.add.at(state.tiles.agents, (rows, cols), 1)
+
+
+def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> None:
+    """:func:`place_agents` for one agent ``i`` on tile (r, c)."""
+    place_agents(state, np.array([i]), np.array([r]), np.array([c]), np.array([team]), np.array([style]))
 
 
 def spawn_agents(state: State, cfg: Config, rng: np.random.Generator) -> None:
@@ -72,19 +79,25 @@ def spawn_agents(state: State, cfg: Config, rng: np.random.Generator) -> None:
     edge = ring(lo, hi, 0)
     offset = rng.random()
     styles = rng.integers(NUM_STYLES, size=cfg.shape.num_agents)
-    exclusive = cfg.tunables.exclusive_tiles
+    anchors = ((np.arange(num_teams) + offset) * len(edge) / num_teams).astype(np.int64) % len(edge)
+    if cfg.tunables.exclusive_tiles:
+        tiles = _exclusive_tiles(state, cfg, anchors, len(edge))
+    else:
+        tiles = edge[anchors[teams]]
+    place_agents(state, np.arange(cfg.shape.num_agents), tiles[:, 0], tiles[:, 1], teams, styles)
+
+
+def _exclusive_tiles(state: State, cfg: Config, anchors: np.ndarray, edge_length: int) -> np.ndarray:
+    """One free passable tile per agent: each team's members on consecutive tiles of the edge
+    ring from its anchor, moving one ring inward when a ring is full. ``(num_agents, 2)``."""
+    lo, hi = playable_bounds(cfg)
+    size = cfg.tunables.team_size
     taken = np.zeros((hi - lo, hi - lo), bool)
-    rings = [edge]
-    for team in range(num_teams):
-        members = np.flatnonzero(teams == team)
-        anchor = int((team + offset) * len(edge) / num_teams) % len(edge)
-        if not exclusive:
-            r, c = edge[anchor]
-            for i in members:
-                place_agent(state, int(i), int(r), int(c), team, int(styles[i]))
-            continue
+    rings = [ring(lo, hi, 0)]
+    out = np.zeros((cfg.shape.num_agents, 2), np.int64)
+    for team, anchor in enumerate(anchors):
         k, pos = 0, 0
-        for i in members:
+        for i in range(team * size, (team + 1) * size):
             while True:
                 while pos >= len(rings[k]):  # this ring is full: go one ring inward
                     k, pos = k + 1, 0
@@ -96,9 +109,10 @@ def spawn_agents(state: State, cfg: Config, rng: np.random.Generator) -> None:
                             f"tiles for {cfg.shape.num_agents} agents"
                         )
                 tiles = rings[k]
-                r, c = tiles[(anchor * len(tiles) // len(edge) + pos) % len(tiles)]
+                r, c = tiles[(anchor * len(tiles) // edge_length + pos) % len(tiles)]
                 pos += 1
                 if not taken[r - lo, c - lo] and PASSABLE[state.tiles.material[r, c]]:
                     break
             taken[r - lo, c - lo] = True
-            place_agent(state, int(i), int(r), int(c), team, int(styles[i]))
+            out[i] = r, c
+    return out
