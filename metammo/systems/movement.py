@@ -17,10 +17,8 @@ _MOVE = int(Event.MOVE)
 
 @njit(cache=True)
 def can_enter(tiles, r, c, exclusive):
-    """Whether an entity may step onto tile (r, c)."""
-    if not PASSABLE[tiles.material[r, c]]:
-        return False
-    return not exclusive or tiles.agents[r, c] + tiles.npcs[r, c] == 0
+    """Whether an entity may step onto tile (r, c). Branch-free: see ``combat.py``'s note."""
+    return PASSABLE[tiles.material[r, c]] & ((not exclusive) | (tiles.agents[r, c] + tiles.npcs[r, c] == 0))
 
 
 @njit(cache=True)

@@ -53,10 +53,10 @@ def deplete(tiles, rng, r, c, tick):
 def next_to_water(material, r, c):
     """True when a 4-neighbour of (r, c) is water."""
     return (
-        material[r - 1, c] == _WATER
-        or material[r + 1, c] == _WATER
-        or material[r, c - 1] == _WATER
-        or material[r, c + 1] == _WATER
+        (material[r - 1, c] == _WATER)
+        | (material[r + 1, c] == _WATER)
+        | (material[r, c - 1] == _WATER)
+        | (material[r, c + 1] == _WATER)
     )
 
 
