@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config, Shape
-from metammo.constants import COMBAT_TICKS, MAX_LEVEL, NUM_MOVES, NUM_STYLES, NUM_TOKENS, XP_TO_LEVEL, Kind
+from metammo.constants import COMBAT_TICKS, MAX_LEVEL, NUM_MOVES, NUM_STYLES, NUM_TOKENS, XP_TO_LEVEL
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
 from metammo.systems.common import edge_distance, fog_value

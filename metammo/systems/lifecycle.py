@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from metammo.constants import HEALTH_MAX, NPC_REGEN, Event, Kind
+from metammo.constants import COMBAT_NEVER, FOOD_MAX, HEALTH_MAX, NPC_REGEN, WATER_MAX, Event, Kind
 from metammo.systems.common import emit
 
 _DEATH, _PLAYER_KILL, _NPC_KILL = int(Event.DEATH), int(Event.PLAYER_KILL), int(Event.NPC_KILL)
@@ -49,3 +49,27 @@ def deaths(ent, tiles, events, p):
             tiles.npcs[r, c] -= 1
             ent.kind[i] = _NONE
 
+
+
+@njit(cache=True)
+def revive(ent, i, r, c, kind, team, health, level, style):
+    """Make slot ``i`` a fresh live entity of ``kind`` on tile (r, c): ``health``, full food and
+    water, ``level`` in every style and no XP, main ``style``, no combat history, pending
+    action, freeze or message. The one place an entity (re)enters the world; the caller counts
+    it on its tile (``Tiles.agents`` / ``Tiles.npcs``)."""
+    ent.row[i], ent.col[i] = r, c
+    ent.alive[i] = True
+    ent.kind[i] = kind
+    ent.team[i] = team
+    ent.health[i], ent.food[i], ent.water[i] = health, FOOD_MAX, WATER_MAX
+    ent.level[i, :] = level
+    ent.xp[i, :] = 0
+    ent.style[i] = style
+    ent.last_attacker[i] = -1
+    ent.killer[i] = -1
+    ent.combat_tick[i] = COMBAT_NEVER
+    ent.act_move[i] = 0
+    ent.act_target[i] = -1
+    ent.time_alive[i] = 0
+    ent.freeze[i] = 0
+    ent.message[i] = 0

@@ -17,8 +17,6 @@ from __future__ import annotations
 from numba import njit
 
 from metammo.constants import (
-    COMBAT_NEVER,
-    FOOD_MAX,
     HOSTILE_DANGER,
     MAX_LEVEL,
     MOVE_DELTA,
@@ -26,11 +24,11 @@ from metammo.constants import (
     NPC_HEALTH,
     NPC_SPAWN_TRIES,
     NUM_STYLES,
-    WATER_MAX,
     Kind,
     Move,
 )
 from metammo.systems.common import edge_distance, randint, uniform
+from metammo.systems.lifecycle import revive
 from metammo.systems.movement import can_enter
 from metammo.systems.spatial import build_buckets
 
@@ -129,24 +127,8 @@ def npc_population(ent, tiles, rng, p):
             if can_enter(tiles, r, c, True):  # passable and empty
                 danger = danger_of(r, c, lo, hi)
                 level = min(int(danger * 9 + 1), MAX_LEVEL)
-                ent.kind[slot] = _HOSTILE if danger >= HOSTILE_DANGER else _NEUTRAL if danger >= NEUTRAL_DANGER else _PASSIVE
-                ent.row[slot], ent.col[slot] = r, c
-                ent.alive[slot] = True
-                ent.team[slot] = -1
-                ent.health[slot] = NPC_HEALTH
-                ent.food[slot] = FOOD_MAX
-                ent.water[slot] = WATER_MAX
-                ent.level[slot, :] = level
-                ent.xp[slot, :] = 0
-                ent.style[slot] = randint(rng, NUM_STYLES)
-                ent.last_attacker[slot] = -1
-                ent.killer[slot] = -1
-                ent.combat_tick[slot] = COMBAT_NEVER
-                ent.act_move[slot] = 0
-                ent.act_target[slot] = -1
-                ent.time_alive[slot] = 0
-                ent.freeze[slot] = 0
-                ent.message[slot] = 0
+                kind = _HOSTILE if danger >= HOSTILE_DANGER else _NEUTRAL if danger >= NEUTRAL_DANGER else _PASSIVE
+                revive(ent, slot, r, c, kind, -1, NPC_HEALTH, level, randint(rng, NUM_STYLES))
                 tiles.npcs[r, c] += 1
                 slot += 1
                 break

@@ -9,10 +9,14 @@ so it is plain numpy.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from metammo.config import Config
-from metammo.constants import COMBAT_NEVER, FOOD_MAX, HEALTH_MAX, NUM_STYLES, PASSABLE, WATER_MAX, Kind
+from metammo.constants import HEALTH_MAX, NUM_STYLES, PASSABLE, Kind
 from metammo.state import State, playable_bounds
+from metammo.systems.lifecycle import revive
+
+_AGENT = int(Kind.AGENT)
 
 
 def ring(lo: int, hi: int, k: int) -> np.ndarray:
@@ -38,28 +42,19 @@ def team_of(cfg: Config) -> np.ndarray:
     return np.arange(cfg.shape.num_agents) // cfg.tunables.team_size
 
 
+@njit(cache=True)
+def _place_agents(ent, tiles, agents, rows, cols, teams, styles):
+    for k in range(agents.shape[0]):
+        revive(ent, agents[k], rows[k], cols[k], _AGENT, teams[k], HEALTH_MAX, 1, styles[k])
+        tiles.agents[rows[k], cols[k]] += 1
+
+
 def place_agents(state: State, agents: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                  teams: np.ndarray, styles: np.ndarray) -> None:
-    """Put ``agents`` (int array of slots) alive and fresh (full health, food and water, level 1)
-    on tiles ``(rows, cols)`` with their ``teams`` and main ``styles``; arrays of one length."""
-    e = state.entities
-    e.row[agents], e.col[agents] = rows, cols
-    e.alive[agents] = True
-    e.kind[agents] = Kind.AGENT
-    e.team[agents] = teams
-    e.health[agents], e.food[agents], e.water[agents] = HEALTH_MAX, FOOD_MAX, WATER_MAX
-    e.level[agents] = 1
-    e.xp[agents] = 0
-    e.style[agents] = styles
-    e.last_attacker[agents] = -1
-    e.killer[agents] = -1
-    e.combat_tick[agents] = COMBAT_NEVER
-    e.act_move[agents] = 0
-    e.act_target[agents] = -1
-    e.time_alive[agents] = 0
-    e.freeze[agents] = 0
-    e.message[agents] = 0
-    np.add.at(state.tiles.agents, (rows, cols), 1)
+    """Put ``agents`` (slots) alive and fresh (full health, food and water, level 1; see
+    :func:`~metammo.systems.lifecycle.revive`) on tiles ``(rows, cols)`` with their ``teams``
+    and main ``styles``: five int arrays of one length."""
+    _place_agents(state.entities, state.tiles, *(np.asarray(a, np.int64) for a in (agents, rows, cols, teams, styles)))
 
 
 def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> None:
