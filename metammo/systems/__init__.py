@@ -1,3 +1,4 @@
-"""Engine systems, one module each. Every public function is a phase ``phase(state, cfg, ...)``
-called by :meth:`metammo.env.Env.step` in the documented order; the per-entity loops are numba
-kernels (``njit(cache=True)``) named with a leading underscore next to their phase."""
+"""Engine systems, one module each, every one a compiled numba kernel (``njit(cache=True)``)
+taking state groups (:class:`~metammo.state.Tiles`, ``Entities``, ``Events``), the kernels'
+random stream and the episode's :class:`~metammo.systems.params.Params`.
+:func:`metammo.systems.tick.tick` calls them in the documented order, once per tick."""
