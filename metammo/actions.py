@@ -1,19 +1,32 @@
 """The action space and its decoding into entity intents.
 
-Each agent sends one row of ``HEADS`` integers per tick (a MultiDiscrete space):
+Each agent sends one row of integers per tick (a MultiDiscrete space), one per :class:`Head`:
 
-=======  ====================  ===============================================================
-head     size                  meaning
-=======  ====================  ===============================================================
-move     5                     :class:`~metammo.constants.Move`; 0 stays
-style    3                     :class:`~metammo.constants.Style` of the attack
-target   obs_entities + 1      0 no attack; k attacks the entity in observation row k - 1
-comm     128                   0 no message; k sends token k to teammates
-=======  ====================  ===============================================================
+===========  ================  ===========================================================
+head         size              meaning
+===========  ================  ===========================================================
+move         5                 :class:`~metammo.constants.Move`; 0 stays
+style        3                 :class:`~metammo.constants.Style` of the attack
+target       obs_entities + 1  0 no attack; k attacks the entity in observation row k - 1
+comm         128               0 no message; k sends token k to teammates
+*full config (shape key ``inventory``) only:*
+use          13                0 none; k uses inventory slot k - 1 (equip, unequip, consume)
+destroy      13                0 none; k destroys inventory slot k - 1
+give_item    13                0 none; k gives inventory slot k - 1 to ``give_target``
+give_gold    100               amount of gold to give to ``give_target`` (0 none)
+give_target  obs_entities + 1  k: the agent in observation row k - 1
+sell_item    13                0 none; k lists inventory slot k - 1 at ``sell_price``
+sell_price   100               price 1..99 (0 only with no sale)
+buy          161               0 none; 1 + (item - 1) * 10 + level - 1 buys the cheapest
+                               listing of that item type and level (the market view's key)
+===========  ================  ===========================================================
 
 An out-of-range index or a wrong shape or dtype raises ``ValueError`` before anything changes.
-An in-range choice that the observation's action mask forbids (a blocked move, a target out of
-reach, a dead agent's row) is a no-op.
+An in-range choice that the observation's action mask forbids is a no-op: silently for the
+first four heads (a blocked move, a target out of reach, a dead agent's row), and recorded as an
+``Event.REJECTED`` with its :class:`~metammo.constants.Rejection` for the item and market heads,
+which are checked against the state when they resolve (a listing bought a moment earlier by
+another agent is gone).
 """
 
 from __future__ import annotations
@@ -24,22 +37,50 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Shape
-from metammo.constants import NUM_MOVES, NUM_STYLES, NUM_TOKENS, Event
+from metammo.constants import (
+    INVENTORY_SLOTS,
+    MAX_GIVE_GOLD,
+    MAX_LEVEL,
+    MAX_PRICE,
+    NUM_ITEM_TYPES,
+    NUM_MOVES,
+    NUM_STYLES,
+    NUM_TOKENS,
+    Event,
+)
 from metammo.systems.common import emit
 
 
 class Head(IntEnum):
-    """Columns of an action row."""
+    """Columns of an action row; the full config's item heads follow the first four."""
 
     MOVE = 0
     STYLE = 1
     TARGET = 2
     COMM = 3
+    USE = 4
+    DESTROY = 5
+    GIVE_ITEM = 6
+    GIVE_GOLD = 7
+    GIVE_TARGET = 8
+    SELL_ITEM = 9
+    SELL_PRICE = 10
+    BUY = 11
+
+
+#: Heads of every config; a shape with ``inventory`` has all of :class:`Head`.
+BASE_HEADS = 4
 
 
 def head_sizes(shape: Shape) -> np.ndarray:
-    """Choices per head for ``shape``: ``(len(Head),)`` int64."""
-    return np.array([NUM_MOVES, NUM_STYLES, shape.obs_entities + 1, NUM_TOKENS], np.int64)
+    """Choices per head for ``shape``: ``(4,)`` int64, or ``(len(Head),)`` with ``inventory``."""
+    target = shape.obs_entities + 1
+    sizes = [NUM_MOVES, NUM_STYLES, target, NUM_TOKENS]
+    if shape.inventory:
+        slot = INVENTORY_SLOTS + 1
+        sizes += [slot, slot, slot, MAX_GIVE_GOLD + 1, target, slot, MAX_PRICE + 1,
+                  NUM_ITEM_TYPES * MAX_LEVEL + 1]
+    return np.array(sizes, np.int64)
 
 
 @njit(cache=True)
@@ -55,10 +96,10 @@ def validate(actions: np.ndarray, sizes: np.ndarray, num_agents: int) -> None:
     """Check an action array without changing anything.
 
     Raises:
-        ValueError: not a ``(num_agents, len(Head))`` integer array, or an index outside
+        ValueError: not a ``(num_agents, len(sizes))`` integer array, or an index outside
             ``0 .. size - 1`` of its head (the message names agent, head and allowed range).
     """
-    expected = (num_agents, len(Head))
+    expected = (num_agents, len(sizes))
     if not isinstance(actions, np.ndarray):
         raise ValueError(f"actions must be a numpy array of shape {expected}, got {type(actions).__name__}")
     if actions.shape != expected:

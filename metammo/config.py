@@ -12,8 +12,7 @@ Every field declares its allowed range. Unknown keys, values outside the range, 
 system dependencies raise ``ValueError`` naming the key and what is allowed.
 
 Presets: ``mini`` (terrain, resources, combat, NPCs, communication; rules.md §2 "Configs") and
-``full`` (mini plus professions, items and market; those systems are built in their own issue,
-so today ``full`` equals ``mini``: see the README's "Not built yet").
+``full`` (mini plus items, professions, gold and the market; rules.md §1 "Full-config systems").
 """
 
 from __future__ import annotations
@@ -61,6 +60,8 @@ class Shape:
     max_map_size: int = _spec(128, 32, 256, doc="largest playable square side, in tiles")
     vision: int = _spec(7, 1, 15, doc="view radius in tiles; the tile crop is (2v+1)^2")
     obs_entities: int = _spec(32, 1, 255, doc="entity rows in each observation, nearest first")
+    inventory: bool = _spec(False, doc="inventory, market view and item action heads in the "
+                            "observation and action space (the full config)")
 
     def __post_init__(self) -> None:
         _check_fields(self)
@@ -92,6 +93,10 @@ class Tunables:
     npcs: bool = _spec(True, doc="NPCs (needs combat)")
     fog: bool = _spec(False, doc="death fog (off by default, rules.md §1)")
     comm: bool = _spec(True, doc="one communication token per agent per tick")
+    items: bool = _spec(False, doc="inventory, equipment, consumables, give, destroy, NPC loot "
+                        "(needs shape key inventory)")
+    professions: bool = _spec(False, doc="automatic harvest with profession levels (needs items)")
+    market: bool = _spec(False, doc="gold: market, give-gold, NPC gold (needs items)")
     # episode
     horizon: int = _spec(1024, 1, 100_000, doc="ticks per episode (rules.md §1 'Horizon')")
     map_size: int = _spec(128, 32, 256, doc="playable square side; at most shape.max_map_size")
@@ -152,6 +157,12 @@ class Config:
             )
         if t.npcs and not t.combat:
             raise ValueError("config key 'npcs' requires 'combat': NPCs fight, so enable combat")
+        if t.items and not s.inventory:
+            raise ValueError("config key 'items' requires the shape key 'inventory' (the full config's "
+                             "observation and action space); use config 'full'")
+        for system in ("professions", "market"):
+            if getattr(t, system) and not t.items:
+                raise ValueError(f"config key {system!r} requires 'items': enable items")
         if s.num_agents % t.team_size:
             raise ValueError(
                 f"config key 'team_size' must divide num_agents ({s.num_agents}), got {t.team_size}"
@@ -186,8 +197,7 @@ class Config:
 
 PRESETS: dict[str, Config] = {
     "mini": Config("mini", Shape(), Tunables()),
-    # Full-config systems (professions, items, market) arrive in their own issue.
-    "full": Config("full", Shape(), Tunables()),
+    "full": Config("full", Shape(inventory=True), Tunables(items=True, professions=True, market=True)),
 }
 
 

@@ -6,7 +6,7 @@
 * preallocated buffers written in place: ``observations`` (num_agents, layout.size) uint8,
   ``rewards`` (num_agents,) float32, ``terminals`` and ``truncations`` (num_agents,) bool,
   ``masks`` (num_agents,) bool (the agent was alive for this transition), ``actions``
-  (num_agents, 4) int32;
+  (num_agents, heads) int32 (4 heads, 12 in the full config);
 * ``reset(seed) -> (observations, infos)``, ``step(actions) -> (observations, rewards,
   terminals, truncations, infos)``; ``infos`` is a list of dicts: empty, or one episode summary
   on the step that ends an episode. With ``autoreset`` (the default) that step also starts the
@@ -69,7 +69,7 @@ class Env:
         self.terminals = np.zeros(self.num_agents, np.bool_)
         self.truncations = np.zeros(self.num_agents, np.bool_)
         self.masks = np.zeros(self.num_agents, np.bool_)
-        self.actions = np.zeros((self.num_agents, len(act.Head)), np.int32)
+        self.actions = np.zeros((self.num_agents, len(self.head_sizes)), np.int32)
         self.state = allocate(shape)
         self._entity_ids = np.full((self.num_agents, shape.obs_entities), -1, np.int32)
         self._fog = np.zeros((shape.grid_size, shape.grid_size), np.uint8)
@@ -123,7 +123,7 @@ class Env:
         self._started = True
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
-        """Advance one tick with ``actions`` ((num_agents, 4) integers, see :mod:`metammo.actions`).
+        """Advance one tick with ``actions`` ((num_agents, heads) integers, see :mod:`metammo.actions`).
 
         Raises:
             ValueError: wrong shape or dtype, or an index out of range (state unchanged).
@@ -138,8 +138,8 @@ class Env:
         np.copyto(self.masks, alive)
         state.tick += 1
 
-        tick(self.actions, self.observations, self._entity_ids, self.layout.offsets,
-             state.entities, state.tiles, state.events, state.rng, self._params, state.tick)
+        tick(self.actions, self.observations, self._entity_ids, self.layout.offsets, state.entities,
+             state.tiles, state.inventory, state.market, state.events, state.rng, self._params, state.tick)
 
         np.greater(self.masks, alive, out=self._died)
         self.rewards[:] = 0

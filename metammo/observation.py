@@ -15,11 +15,18 @@ mask_move      (5,)               1 where the :class:`~metammo.constants.Move` i
 mask_style     (3,)               1 where the attack style is allowed
 mask_target    (33,)              [0] no attack (always 1); [k] attack entity row k - 1
 mask_comm      (128,)             [0] no message (always 1); [k] send token k
+*full config (shape key ``inventory``) only:*
+inventory      (12, 6)            :class:`InventoryFeature` per slot; empty slots are all 0
+profile        (17,)              :class:`ProfileFeature`: gold, professions, equipment
+market         (16, 10, 2)        per item type and level: best price (0: none), supply
+mask_use ...   13, 13, 13, 100,   masks of the use, destroy, give_item, give_gold,
+mask_buy       33, 13, 100, 161   give_target, sell_item, sell_price and buy heads
 =============  =================  =========================================================
 
 Neural MMO 2.1 spends 29.8 KB per agent-step (int16 everywhere, entities in storage order, the
 whole market copied to every agent). Here every value fits a byte (scales noted per feature),
-entities are nearest first, and the row is 1.7 KB at the defaults.
+entities are nearest first, the market is a 320-byte view, and the row is 1.7 KB (mini) or
+2.6 KB (full) at the defaults.
 
 :meth:`Layout.views` returns zero-copy structured views of a ``(..., size)`` array, numpy or
 torch alike, so the env writes and the policy reads with the same layout. ``Layout.VERSION``
@@ -34,10 +41,26 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config, Shape
-from metammo.constants import COMBAT_TICKS, MAX_LEVEL, NUM_MOVES, NUM_STYLES, NUM_TOKENS, XP_TO_LEVEL
+from metammo.actions import head_sizes
+from metammo.constants import (
+    COMBAT_TICKS,
+    INVENTORY_SLOTS,
+    MAX_LEVEL,
+    NUM_ITEM_TYPES,
+    NUM_MOVES,
+    NUM_SKILLS,
+    NUM_STYLES,
+    NUM_TOKENS,
+    MAX_GIVE_GOLD,
+    MAX_PRICE,
+    STACKABLE,
+    XP_TO_LEVEL,
+)
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
 from metammo.systems.common import edge_distance, fog_value
+from metammo.systems.items import give_target, meets_level
+from metammo.systems.market import market_key
 from metammo.systems.movement import can_enter
 from metammo.systems.params import Params
 from metammo.systems.spatial import build_buckets
@@ -116,12 +139,61 @@ class System(IntEnum):
     COMM = 5
     EXCLUSIVE_TILES = 6
     FRIENDLY_FIRE = 7
-    # 8..15 reserved for the full config's systems (professions, items, equipment, market)
+    ITEMS = 8
+    PROFESSIONS = 9
+    MARKET = 10
+    # 11..15 reserved for the engine
 
 
+class InventoryFeature(IntEnum):
+    """Columns of an inventory slot (full config)."""
+
+    ITEM = 0  # Item (0: empty slot)
+    LEVEL = 1
+    QUANTITY = 2  # clipped at 255
+    EQUIPPED = 3
+    PRICE = 4  # listed price, 0 when not on the market
+    USABLE = 5  # 1 when the agent's level allows equipping or consuming it
+
+
+class ProfileFeature(IntEnum):
+    """The observer's gold, professions and equipment (full config)."""
+
+    GOLD = 0  # clipped at 255
+    LEVEL_FISHING = 1
+    LEVEL_HERBALISM = 2
+    LEVEL_PROSPECTING = 3
+    LEVEL_CARVING = 4
+    LEVEL_ALCHEMY = 5
+    XP_FISHING = 6  # progress to the next level, 0..255
+    XP_HERBALISM = 7
+    XP_PROSPECTING = 8
+    XP_CARVING = 9
+    XP_ALCHEMY = 10
+    ATTACK_MELEE = 11  # equipment attack per style (clipped at 255)
+    ATTACK_RANGE = 12
+    ATTACK_MAGE = 13
+    DEFENSE = 14  # armor defense
+    FREE_SLOTS = 15  # empty inventory slots
+    LISTINGS = 16  # own items on the market
+
+
+class MarketFeature(IntEnum):
+    """Columns of a market-view cell (full config)."""
+
+    BEST_PRICE = 0  # lowest listed price, 0 when none is listed
+    SUPPLY = 1  # listings (clipped at 255)
+
+
+#: The full config's masks, in :class:`~metammo.actions.Head` order after the first four.
+ITEM_MASKS = ("mask_use", "mask_destroy", "mask_give_item", "mask_give_gold", "mask_give_target",
+              "mask_sell_item", "mask_sell_price", "mask_buy")
 TILE_CHANNELS = len(TileChannel)
 ENTITY_FEATURES = len(EntityFeature)
 SELF_FEATURES = len(SelfFeature)
+INVENTORY_FEATURES = len(InventoryFeature)
+PROFILE_FEATURES = len(ProfileFeature)
+MARKET_FEATURES = len(MarketFeature)
 GAME_FEATURES = 48
 #: First game-vector column a game may write; the engine owns the columns before it.
 GAME_OWNED_START = 16
@@ -133,9 +205,11 @@ class Layout:
     Attributes:
         parts: ``{name: (offset, shape)}`` in row order.
         size: bytes per row (the Box's length).
+        offsets: ``(len(parts),)`` int64 part offsets in row order, for compiled kernels.
+        mask_offsets: ``(heads,)`` int64 offset of each action head's mask, in head order.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, shape: Shape):
         side = 2 * shape.vision + 1
@@ -143,7 +217,7 @@ class Layout:
         self.entities = shape.obs_entities
         self.parts: dict[str, tuple[int, tuple[int, ...]]] = {}
         offset = 0
-        for name, part_shape in (
+        parts = [
             ("tiles", (TILE_CHANNELS, side, side)),
             ("entities", (shape.obs_entities, ENTITY_FEATURES)),
             ("self", (SELF_FEATURES,)),
@@ -152,11 +226,21 @@ class Layout:
             ("mask_style", (NUM_STYLES,)),
             ("mask_target", (shape.obs_entities + 1,)),
             ("mask_comm", (NUM_TOKENS,)),
-        ):
+        ]
+        if shape.inventory:
+            parts += [
+                ("inventory", (INVENTORY_SLOTS, INVENTORY_FEATURES)),
+                ("profile", (PROFILE_FEATURES,)),
+                ("market", (NUM_ITEM_TYPES, MAX_LEVEL, MARKET_FEATURES)),
+            ]
+            parts += [(name, (int(size),)) for name, size in zip(ITEM_MASKS, head_sizes(shape)[4:])]
+        for name, part_shape in parts:
             self.parts[name] = (offset, part_shape)
             offset += int(np.prod(part_shape))
         self.size = offset
         self.offsets = np.array([o for o, _ in self.parts.values()], np.int64)
+        masks = ["mask_move", "mask_style", "mask_target", "mask_comm"] + (list(ITEM_MASKS) if shape.inventory else [])
+        self.mask_offsets = np.array([self.parts[m][0] for m in masks], np.int64)
 
     def view(self, obs, name: str):
         """Zero-copy view of part ``name`` of ``obs`` (shape ``(..., size)``, numpy or torch).
@@ -338,6 +422,84 @@ def _observe(
                 row[mc_off + tok] = comm_on
 
 
+@njit(cache=True)
+def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
+    num_agents, n_slots = p.num_agents, inv.item.shape[1]
+    inv_off, prof_off, mkt_off = offsets[8], offsets[9], offsets[10]
+    use_off, des_off, gi_off, gg_off = offsets[11], offsets[12], offsets[13], offsets[14]
+    gt_off, si_off, sp_off, buy_off = offsets[15], offsets[16], offsets[17], offsets[18]
+    num_keys = market.best_price.shape[0]
+    view = np.empty(2 * num_keys, np.uint8)  # shared by every agent
+    for k in range(num_keys):
+        view[2 * k] = market.best_price[k]
+        view[2 * k + 1] = min(market.supply[k], 255)
+    room = np.empty(num_keys, np.bool_)
+    for i in range(num_agents):
+        row = obs[i]
+        if not ent.alive[i]:
+            row[inv_off:] = 0
+            for off in (use_off, des_off, gi_off, gg_off, gt_off, si_off, sp_off, buy_off):
+                row[off] = 1
+            continue
+        fighting = tick + 1 - ent.combat_tick[i] < COMBAT_TICKS  # as the next tick will see it
+        free, listings, sellable = 0, 0, False
+        for s in range(n_slots):
+            base = inv_off + s * INVENTORY_FEATURES
+            item, level = inv.item[i, s], inv.level[i, s]
+            present, equipped, listed = item != 0, inv.equipped[i, s], inv.price[i, s] > 0
+            usable = present and meets_level(ent, i, item, level)
+            row[base + 0] = item
+            row[base + 1] = level
+            row[base + 2] = min(inv.quantity[i, s], 255)
+            row[base + 3] = equipped
+            row[base + 4] = inv.price[i, s]
+            row[base + 5] = usable
+            free += not present
+            listings += listed
+            movable = present and not equipped and not listed
+            row[use_off + 1 + s] = p.items and present and not listed and not fighting and (equipped or usable)
+            row[des_off + 1 + s] = p.items and movable
+            row[gi_off + 1 + s] = p.items and movable and not fighting
+            can_sell = p.market and present and not equipped and not fighting
+            row[si_off + 1 + s] = can_sell
+            sellable |= can_sell
+        # profile
+        row[prof_off + 0] = min(ent.gold[i], 255)
+        for k in range(NUM_SKILLS - NUM_STYLES):
+            skill = NUM_STYLES + k
+            row[prof_off + 1 + k] = ent.level[i, skill]
+            row[prof_off + 6 + k] = _xp_progress(ent.xp[i, skill], ent.level[i, skill])
+        for st in range(NUM_STYLES):
+            row[prof_off + 11 + st] = min(ent.gear_attack[i, st], 255)
+        row[prof_off + 14] = min(ent.gear_defense[i], 255)
+        row[prof_off + 15] = free
+        row[prof_off + 16] = listings
+        # market view
+        row[mkt_off : mkt_off + 2 * num_keys] = view
+        # masks
+        for off in (use_off, des_off, gi_off, gg_off, gt_off, si_off, buy_off):
+            row[off] = 1
+        limit = min(ent.gold[i], MAX_GIVE_GOLD) if (p.market and not fighting) else 0
+        for a in range(1, MAX_GIVE_GOLD + 1):
+            row[gg_off + a] = a <= limit
+        for k in range(ids.shape[1]):
+            row[gt_off + 1 + k] = p.items and give_target(ent, ids, i, k + 1, num_agents) >= 0
+        row[sp_off] = not sellable
+        if row[sp_off + 1] != sellable:  # the same for every price: rewrite on change only
+            for price in range(1, MAX_PRICE + 1):
+                row[sp_off + price] = sellable
+        trade = p.market and not fighting
+        room[:] = free > 0
+        for s in range(n_slots):
+            item = inv.item[i, s]
+            if item != 0 and STACKABLE[item] and inv.price[i, s] == 0:
+                room[market_key(item, inv.level[i, s])] = True
+        gold = ent.gold[i]
+        for k in range(num_keys):
+            best = market.best_price[k]
+            row[buy_off + 1 + k] = trade and best > 0 and best <= gold and room[k]
+
+
 def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
     """Phase: write every agent's observation row and action masks in place.
 
@@ -357,6 +519,8 @@ def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.nd
         state.tick, p.horizon, layout.offsets, p.combat, p.comm, p.exclusive, p.reach,
         p.immunity, p.friendly_fire,
     )
+    if "inventory" in layout.parts:
+        _observe_items(obs, ids, state.entities, state.inventory, state.market, layout.offsets, p, state.tick)
 
 
 def system_bits(cfg: Config) -> np.ndarray:
@@ -372,6 +536,9 @@ def system_bits(cfg: Config) -> np.ndarray:
         (System.COMM, t.comm),
         (System.EXCLUSIVE_TILES, t.exclusive_tiles),
         (System.FRIENDLY_FIRE, t.friendly_fire),
+        (System.ITEMS, t.items),
+        (System.PROFESSIONS, t.professions),
+        (System.MARKET, t.market),
     ):
         bits[system] = on
     return bits

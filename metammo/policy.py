@@ -2,7 +2,7 @@
 
 A policy has ``initial_state(num_agents) -> state`` and ``act(observations, state) ->
 (actions, state)``: ``observations`` is ``(num_agents, layout.size)`` uint8 as the env writes
-it, ``actions`` ``(num_agents, 4)`` int32 within the env's head sizes. The trainer, the
+it, ``actions`` ``(num_agents, heads)`` int32 within the env's head sizes. The trainer, the
 evaluator and the leaderboard drive every policy through these two calls.
 """
 
@@ -27,10 +27,9 @@ class Policy(Protocol):
 
 @njit(cache=True)
 def _sample_masked(obs, offsets, sizes, rng, out):
-    mask_offsets = offsets[4:8]
     for i in range(obs.shape[0]):
         for h in range(sizes.shape[0]):
-            base = mask_offsets[h]
+            base = offsets[h]
             valid = 0
             for k in range(sizes[h]):
                 valid += obs[i, base + k]
@@ -62,5 +61,5 @@ class RandomPolicy:
 
     def act(self, observations: np.ndarray, state: None) -> tuple[np.ndarray, None]:
         actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
-        _sample_masked(observations, self.layout.offsets, self.head_sizes, self._rng, actions)
+        _sample_masked(observations, self.layout.mask_offsets, self.head_sizes, self._rng, actions)
         return actions, state

@@ -1,7 +1,7 @@
 """World state as struct-of-arrays, preallocated once per env and mutated in place.
 
-Three groups of arrays — :class:`Tiles`, :class:`Entities`, :class:`Events` — plus the tick
-counter and the kernels' random stream live in :class:`State`. The groups are ``NamedTuple``s of
+Five groups of arrays — :class:`Tiles`, :class:`Entities`, :class:`Inventory`, :class:`Market`,
+:class:`Events` — plus the tick counter and the kernels' random stream live in :class:`State`. The groups are ``NamedTuple``s of
 numpy arrays so that compiled numba kernels take a whole group as one argument and read fields
 by name; the arrays themselves are never replaced, only written.
 
@@ -19,7 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 from metammo.config import Config, Shape
-from metammo.constants import COMBAT_NEVER, NUM_EVENTS, NUM_STYLES
+from metammo.constants import (
+    COMBAT_NEVER,
+    INVENTORY_SLOTS,
+    MAX_LEVEL,
+    NUM_EVENTS,
+    NUM_ITEM_TYPES,
+    NUM_SKILLS,
+    NUM_STYLES,
+)
 
 
 class Tiles(NamedTuple):
@@ -45,8 +53,8 @@ class Entities(NamedTuple):
     health: np.ndarray  # int32 hit points, 0..HEALTH_MAX
     food: np.ndarray  # int32 0..FOOD_MAX
     water: np.ndarray  # int32 0..WATER_MAX
-    level: np.ndarray  # (max_entities, 3) int32 level per Style
-    xp: np.ndarray  # (max_entities, 3) int32 experience per Style
+    level: np.ndarray  # (max_entities, NUM_SKILLS) int32 level per Skill (styles first)
+    xp: np.ndarray  # (max_entities, NUM_SKILLS) int32 experience per Skill
     style: np.ndarray  # int8 main style: last used (agents) or fixed (NPCs)
     last_attacker: np.ndarray  # int32 entity that last hit this one, -1 none
     killer: np.ndarray  # int32 entity whose hit took health to 0 this tick, -1 none
@@ -57,16 +65,41 @@ class Entities(NamedTuple):
     act_move: np.ndarray  # int8 this tick's Move
     act_style: np.ndarray  # int8 this tick's attack Style
     act_target: np.ndarray  # int32 this tick's attack target entity, -1 none
+    gold: np.ndarray  # int32 (agents; NPC gold is their level, paid at death)
+    gear_attack: np.ndarray  # (max_entities, 3) int32 attack of equipped items per Style
+    gear_defense: np.ndarray  # int32 defense of equipped armor
+    ammo_slot: np.ndarray  # int32 inventory slot of the equipped ammunition, -1 none
 
+
+class Inventory(NamedTuple):
+    """Items, struct-of-arrays: each array is ``(num_agents, INVENTORY_SLOTS)``; the owner is the
+    row and the slot the column. An empty slot has ``item == Item.NONE`` and zeros elsewhere."""
+
+    item: np.ndarray  # int8 Item
+    level: np.ndarray  # int8 1..MAX_LEVEL
+    quantity: np.ndarray  # int32 (> 1 only for stackable items)
+    equipped: np.ndarray  # bool
+    price: np.ndarray  # int32 listed price, 0 when not on the market
+    listed_tick: np.ndarray  # int32 tick the listing was posted
+
+
+class Market(NamedTuple):
+    """The market view every agent sees, recomputed at the end of each tick: per item type and
+    level (``key = (item - 1) * MAX_LEVEL + level - 1``), the lowest listed price and the
+    number of listings. Neural MMO 2.1 copies all 384 listings to every agent instead."""
+
+    best_price: np.ndarray  # (NUM_ITEM_TYPES * MAX_LEVEL,) int32, 0 when nothing is listed
+    supply: np.ndarray  # (NUM_ITEM_TYPES * MAX_LEVEL,) int32 listings
 
 class Events(NamedTuple):
     """This tick's event log and the episode's per-entity counts.
 
-    ``log[k] = (Event, actor, target, value)`` for ``k < num_log``; cleared every tick.
+    ``log[k] = (Event, actor, target, value, item)`` for ``k < num_log``; cleared every tick
+    (``item`` is ``item * ITEM_CODE_STRIDE + level``, 0 for none; see :class:`~metammo.constants.Event`).
     ``counts[e, Event]`` accumulates over the episode.
     """
 
-    log: np.ndarray  # (capacity, 4) int32
+    log: np.ndarray  # (capacity, 5) int32
     num_log: np.ndarray  # (1,) int64
     counts: np.ndarray  # (max_entities, NUM_EVENTS) int32
 
@@ -77,13 +110,19 @@ class State:
 
     tiles: Tiles
     entities: Entities
+    inventory: Inventory
+    market: Market
     events: Events
     rng: np.ndarray  # (1,) uint64 state of the kernels' splitmix64 stream
     tick: int = 0
 
+    def groups(self) -> tuple:
+        """The array groups, in a fixed order."""
+        return self.tiles, self.entities, self.inventory, self.market, self.events
+
     def clear(self) -> None:
         """Refill every array with its initial value (:data:`INITIAL`, else 0); tick 0."""
-        for group in (self.tiles, self.entities, self.events):
+        for group in self.groups():
             for name, arr in zip(group._fields, group):
                 arr.fill(INITIAL.get(name, 0))
         self.rng[0] = 0
@@ -94,18 +133,22 @@ class State:
         h = hashlib.blake2b(digest_size=16)
         h.update(np.int64(self.tick).tobytes())
         h.update(self.rng.tobytes())
-        for group in (self.tiles, self.entities, self.events):
+        for group in self.groups():
             for arr in group:
                 h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()
 
 
 #: Initial value of the entity arrays that do not start at 0.
-INITIAL = {"team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": COMBAT_NEVER, "act_target": -1}
+INITIAL = {
+    "team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": COMBAT_NEVER,
+    "act_target": -1, "ammo_slot": -1,
+}
 
-#: Event log capacity per entity per tick (an entity hits, is hit, eats, drinks, ... at most a
-#: few times per tick; hits received are bounded by attackers, so capacity is sized on those).
-EVENTS_PER_ENTITY = 8
+#: Event log capacity per entity per tick: an entity hits, is hit, eats, drinks, harvests,
+#: trades ... a few times per tick; a death hands up to INVENTORY_SLOTS items to the killer.
+#: Events beyond the capacity are still counted in ``Events.counts``.
+EVENTS_PER_ENTITY = 16
 
 
 def allocate(shape: Shape) -> State:
@@ -129,8 +172,8 @@ def allocate(shape: Shape) -> State:
         health=np.empty(e, np.int32),
         food=np.empty(e, np.int32),
         water=np.empty(e, np.int32),
-        level=np.empty((e, NUM_STYLES), np.int32),
-        xp=np.empty((e, NUM_STYLES), np.int32),
+        level=np.empty((e, NUM_SKILLS), np.int32),
+        xp=np.empty((e, NUM_SKILLS), np.int32),
         style=np.empty(e, np.int8),
         last_attacker=np.empty(e, np.int32),
         killer=np.empty(e, np.int32),
@@ -141,13 +184,27 @@ def allocate(shape: Shape) -> State:
         act_move=np.empty(e, np.int8),
         act_style=np.empty(e, np.int8),
         act_target=np.empty(e, np.int32),
+        gold=np.empty(e, np.int32),
+        gear_attack=np.empty((e, NUM_STYLES), np.int32),
+        gear_defense=np.empty(e, np.int32),
+        ammo_slot=np.empty(e, np.int32),
     )
+    a, k = (shape.num_agents, INVENTORY_SLOTS), NUM_ITEM_TYPES * MAX_LEVEL
+    inventory = Inventory(
+        item=np.empty(a, np.int8),
+        level=np.empty(a, np.int8),
+        quantity=np.empty(a, np.int32),
+        equipped=np.empty(a, np.bool_),
+        price=np.empty(a, np.int32),
+        listed_tick=np.empty(a, np.int32),
+    )
+    market = Market(best_price=np.empty(k, np.int32), supply=np.empty(k, np.int32))
     events = Events(
-        log=np.empty((e * EVENTS_PER_ENTITY, 4), np.int32),
+        log=np.empty((e * EVENTS_PER_ENTITY, 5), np.int32),
         num_log=np.empty(1, np.int64),
         counts=np.empty((e, NUM_EVENTS), np.int32),
     )
-    state = State(tiles, entities, events, np.zeros(1, np.uint64))
+    state = State(tiles, entities, inventory, market, events, np.zeros(1, np.uint64))
     state.clear()
     return state
 

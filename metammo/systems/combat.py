@@ -1,8 +1,10 @@
 """Attacks between entities (rules.md §1 "Combat").
 
-Offense = 10 + 5 * level of the attack style; defense = 5 * the target's highest style level.
+Offense = 10 + 5 * level of the attack style + equipment attack for that style; defense =
+5 * the target's highest style level + armor defense (equipment: :func:`metammo.systems.items.gear`).
 Damage = int(max(mult * offense - defense, 0.25 * offense)), ``mult`` 1.5 when the attack style
 counters the target's main style (mage > melee > range > mage), else 1. Reach is Chebyshev.
+An attack uses one equipped ammunition of its style, if any (full config).
 Agents younger than ``spawn_immunity`` ticks cannot be hit by agents (NPCs may hit them); with
 ``friendly_fire`` off, teammates cannot hit each other. Each attack gives 6 XP in its style.
 
@@ -11,7 +13,7 @@ end of the tick, so an entity killed this tick still strikes back. The hit that 
 target to zero health is credited with the kill.
 
 A target's main style is its highest-level style; ties go to the style it used last (NPCs: the
-style they spawned with). Equipment and ammunition join offense and defense in the full config.
+style they spawned with).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from metammo.constants import (
     Event,
 )
 from metammo.systems.common import emit, level_for_xp, shuffled
+from metammo.systems.items import fire_ammo
 
 _SCORE_HIT, _DAMAGED, _LEVEL_UP = int(Event.SCORE_HIT), int(Event.DAMAGED), int(Event.LEVEL_UP)
 
@@ -51,11 +54,11 @@ def main_style(ent, j):
 @njit(cache=True)
 def damage(ent, i, j, style):
     """Damage of entity ``i`` hitting entity ``j`` with ``style`` (rules.md §1 formula)."""
-    offense = BASE_OFFENSE + OFFENSE_PER_LEVEL * ent.level[i, style]
+    offense = BASE_OFFENSE + OFFENSE_PER_LEVEL * ent.level[i, style] + ent.gear_attack[i, style]
     top = ent.level[j, 0]
     for s in range(1, NUM_STYLES):
         top = max(top, ent.level[j, s])
-    defense = DEFENSE_PER_LEVEL * top
+    defense = DEFENSE_PER_LEVEL * top + ent.gear_defense[j]
     mult = COUNTER_MULTIPLIER if COUNTERS[style] == main_style(ent, j) else 1.0
     return int(max(mult * offense - defense, MIN_DAMAGE_FRACTION * offense))
 
@@ -71,7 +74,7 @@ def can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire):
 
 
 @njit(cache=True)
-def combat(ent, events, rng, p, tick):
+def combat(ent, inv, events, rng, p, tick):
     """Phase: resolve this tick's attacks (``Entities.act_target`` / ``act_style``)."""
     ent.killer[:] = -1
     if not p.combat:
@@ -91,9 +94,11 @@ def combat(ent, events, rng, p, tick):
         emit(events, _SCORE_HIT, i, j, dealt)
         emit(events, _DAMAGED, j, i, dealt)
         if i < p.num_agents:
+            if p.items:
+                fire_ammo(ent, inv, events, i, style)
             ent.style[i] = style
             ent.xp[i, style] += XP_PER_ATTACK
             new_level = level_for_xp(ent.xp[i, style])
             if new_level > ent.level[i, style]:
                 ent.level[i, style] = new_level
-                emit(events, _LEVEL_UP, i, -1, new_level)
+                emit(events, _LEVEL_UP, i, style, new_level)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from metammo.constants import MAX_LEVEL, XP_TO_LEVEL
+from metammo.constants import ITEM_CODE_STRIDE, MAX_LEVEL, XP_TO_LEVEL
 
 # --- random stream ---------------------------------------------------------------------------
 # Kernels draw from splitmix64 (Steele et al. 2014) whose 64-bit state (State.rng) is seeded from
@@ -57,16 +57,24 @@ def shuffled(rng, n):
 
 
 @njit(cache=True)
-def emit(events, kind, actor, target, value):
-    """Append ``(kind, actor, target, value)`` to this tick's log and count it for ``actor``."""
+def emit(events, kind, actor, target, value, item=0):
+    """Append ``(kind, actor, target, value, item)`` to this tick's log and count it for
+    ``actor``; ``item`` is :func:`item_code` of the item involved (0: none)."""
     n = events.num_log[0]
     if n < events.log.shape[0]:
         events.log[n, 0] = kind
         events.log[n, 1] = actor
         events.log[n, 2] = target
         events.log[n, 3] = value
+        events.log[n, 4] = item
         events.num_log[0] = n + 1
     events.counts[actor, kind] += 1
+
+
+@njit(cache=True)
+def item_code(item, level):
+    """The event log's ``item`` column for an item of type ``item`` at ``level``."""
+    return item * ITEM_CODE_STRIDE + level
 
 
 # --- geometry --------------------------------------------------------------------------------

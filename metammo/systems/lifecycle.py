@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from numba import njit
 
-from metammo.constants import COMBAT_NEVER, FOOD_MAX, HEALTH_MAX, NPC_REGEN, WATER_MAX, Event, Kind
+from metammo.constants import (
+    COMBAT_NEVER,
+    FOOD_MAX,
+    HEALTH_MAX,
+    NPC_REGEN,
+    STARTING_GOLD,
+    WATER_MAX,
+    Event,
+    Kind,
+)
 from metammo.systems.common import emit
+from metammo.systems.items import loot
 
 _DEATH, _PLAYER_KILL, _NPC_KILL = int(Event.DEATH), int(Event.PLAYER_KILL), int(Event.NPC_KILL)
-_NONE = int(Kind.NONE)
+_NONE, _AGENT = int(Kind.NONE), int(Kind.AGENT)
 
 
 @njit(cache=True)
@@ -31,8 +41,9 @@ def age(ent, p):
 
 
 @njit(cache=True)
-def deaths(ent, tiles, events, p):
-    """Phase: entities at zero health die; kills are credited."""
+def deaths(ent, inv, tiles, events, rng, p):
+    """Phase: entities at zero health die; kills are credited; with items on, belongings go to
+    the killer or are lost (:func:`metammo.systems.items.loot`)."""
     for i in range(ent.alive.shape[0]):
         if not ent.alive[i] or ent.health[i] > 0:
             continue
@@ -43,6 +54,8 @@ def deaths(ent, tiles, events, p):
         emit(events, _DEATH, i, killer, 0)
         if killer >= 0:
             emit(events, _PLAYER_KILL if i < p.num_agents else _NPC_KILL, killer, i, 0)
+        if p.items:
+            loot(ent, inv, events, rng, p, i)
         if i < p.num_agents:
             tiles.agents[r, c] -= 1
         else:
@@ -50,12 +63,12 @@ def deaths(ent, tiles, events, p):
             ent.kind[i] = _NONE
 
 
-
 @njit(cache=True)
 def revive(ent, i, r, c, kind, team, health, level, style):
     """Make slot ``i`` a fresh live entity of ``kind`` on tile (r, c): ``health``, full food and
-    water, ``level`` in every style and no XP, main ``style``, no combat history, pending
-    action, freeze or message. The one place an entity (re)enters the world; the caller counts
+    water, ``level`` in every skill and no XP, main ``style``, no combat history, pending
+    action, freeze or message; an agent gets the starting gold (its inventory emptied at its
+    death). The one place an entity (re)enters the world; the caller counts
     it on its tile (``Tiles.agents`` / ``Tiles.npcs``)."""
     ent.row[i], ent.col[i] = r, c
     ent.alive[i] = True
@@ -73,3 +86,4 @@ def revive(ent, i, r, c, kind, team, health, level, style):
     ent.time_alive[i] = 0
     ent.freeze[i] = 0
     ent.message[i] = 0
+    ent.gold[i] = STARTING_GOLD if kind == _AGENT else 0

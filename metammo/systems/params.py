@@ -24,6 +24,9 @@ class Params(NamedTuple):
     npcs: bool
     fog: bool
     comm: bool
+    items: bool
+    professions: bool
+    market: bool
     exclusive: bool
     friendly_fire: bool
     reach: int
@@ -46,7 +49,7 @@ def params(cfg: Config) -> Params:
     return Params(
         num_agents=s.num_agents, grid_size=s.grid_size, vision=s.vision, lo=lo, hi=hi,
         horizon=t.horizon, resources=t.resources, combat=t.combat, npcs=t.npcs, fog=t.fog,
-        comm=t.comm, exclusive=t.exclusive_tiles, friendly_fire=t.friendly_fire,
+        comm=t.comm, items=t.items, professions=t.professions, market=t.market, exclusive=t.exclusive_tiles, friendly_fire=t.friendly_fire,
         reach=t.attack_reach, immunity=t.spawn_immunity, npc_count=t.npc_count,
         npc_per_tick=max(1, math.ceil(t.npc_count * NPC_SPAWN_FRACTION)),
         food_loss=t.food_depletion, water_loss=t.water_depletion,
