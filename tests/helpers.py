@@ -127,10 +127,12 @@ class World:
         """Episode count of ``event`` for ``who``."""
         return int(self.state.events.counts[self.slot(who), event])
 
-    def log(self, event: Event | None = None) -> list[tuple[int, int, int, int]]:
-        """This tick's event log as ``(event, actor, target, value)`` tuples."""
+    def log(self, event: Event | None = None, items: bool = False) -> list[tuple[int, ...]]:
+        """This tick's event log as ``(event, actor, target, value)`` tuples, with the
+        ``item`` column appended when ``items``."""
         ev = self.state.events
-        rows = [tuple(int(x) for x in ev.log[k]) for k in range(int(ev.num_log[0]))]
+        width = 5 if items else 4
+        rows = [tuple(int(x) for x in ev.log[k, :width]) for k in range(int(ev.num_log[0]))]
         return [r for r in rows if event is None or r[0] == event]
 
     def view(self, name: str, who=None) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 from gymnasium import spaces
 
 import metammo
-from metammo.actions import Head
+from metammo.actions import BASE_HEADS, Head
 from metammo.env import Env
 from metammo.game import Game, games, register
 from metammo.observation import SelfFeature
@@ -68,9 +68,11 @@ def run_python(code: str, cwd=None, env: dict | None = None) -> str:
 # --- spaces and buffers --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("config", ["mini", "full"])
 @pytest.mark.parametrize("overrides", [{}, TINY], ids=["default", "tiny"])
-def test_spaces_and_buffers(overrides):
-    env = metammo.make("sandbox", "mini", 0, **overrides)
+def test_spaces_and_buffers(config, overrides):
+    env = metammo.make("sandbox", config, 0, **overrides)
+    heads = len(Head) if config == "full" else BASE_HEADS
     n = overrides.get("num_agents", 128)
     assert env.num_agents == n
     obs_space, act_space = env.single_observation_space, env.single_action_space
@@ -79,14 +81,14 @@ def test_spaces_and_buffers(overrides):
     assert (obs_space.low == 0).all() and (obs_space.high == 255).all()
     assert isinstance(act_space, spaces.MultiDiscrete)
     np.testing.assert_array_equal(act_space.nvec, env.head_sizes)
-    assert len(env.head_sizes) == len(Head)
+    assert len(env.head_sizes) == heads
     expected = {
         "observations": ((n, env.layout.size), np.uint8),
         "rewards": ((n,), np.float32),
         "terminals": ((n,), np.bool_),
         "truncations": ((n,), np.bool_),
         "masks": ((n,), np.bool_),
-        "actions": ((n, len(Head)), np.int32),
+        "actions": ((n, heads), np.int32),
     }
     for name, (shape, dtype) in expected.items():
         buf = getattr(env, name)
@@ -308,10 +310,10 @@ def test_bad_config_values_raise_naming_the_key(overrides, names):
         assert name in str(err.value), (name, str(err.value))
 
 
-@pytest.fixture()
-def stepped():
+@pytest.fixture(params=["mini", "full"])
+def stepped(request):
     """A small env a few ticks in, with its state hash and observations before the bad call."""
-    env = small()
+    env = metammo.make("sandbox", request.param, 0, **SMALL)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -349,7 +351,11 @@ def test_bad_action_array_raises_and_changes_nothing(stepped, actions):
 @pytest.mark.parametrize("too_big", [True, False], ids=["high", "negative"])
 def test_out_of_range_index_names_head_and_range(stepped, head, too_big):
     env, digest, obs, rew = stepped
-    actions = np.zeros((8, 4), np.int64)
+    heads = len(env.head_sizes)
+    if head >= heads:
+        assert env.config.name == "mini" and heads == BASE_HEADS  # item heads: full config only
+        return
+    actions = np.zeros((8, heads), np.int64)
     size = int(env.head_sizes[head])
     actions[5, head] = size if too_big else -1
     with pytest.raises(ValueError) as err:
@@ -357,7 +363,7 @@ def test_out_of_range_index_names_head_and_range(stepped, head, too_big):
     message = str(err.value)
     assert head.name.lower() in message and f"0..{size - 1}" in message, message
     _assert_unchanged(env, digest, obs, rew)
-    env.step(np.zeros((8, 4), np.int64))  # still usable
+    env.step(np.zeros((8, heads), np.int64))  # still usable
 
 
 def _twin_steps(make, seed, steps, masked):
@@ -402,7 +408,7 @@ def _empty_row_attacks(env):
 def _dead_agents_act(env):
     """Every head's largest index for every dead agent."""
     dead = np.flatnonzero(~env.state.entities.alive[: env.num_agents])
-    return [(int(i), h, int(env.head_sizes[h]) - 1) for i in dead for h in Head]
+    return [(int(i), h, int(env.head_sizes[h]) - 1) for i in dead for h in range(len(env.head_sizes))]
 
 
 def _styles_and_tokens(env):
@@ -429,8 +435,8 @@ def test_masked_in_range_actions_are_noops(masked, overrides):
 # --- determinism ---------------------------------------------------------------------------------
 
 
-def trajectory(seed: int, steps: int, action_seed: int = 0, **overrides):
-    env = metammo.make("sandbox", "mini", seed, **{**SMALL, **overrides})
+def trajectory(seed: int, steps: int, action_seed: int = 0, config: str = "mini", **overrides):
+    env = metammo.make("sandbox", config, seed, **{**SMALL, **overrides})
     env.reset()
     rng = np.random.default_rng(action_seed)
     obs, rew, hashes = [], [], []
@@ -442,8 +448,9 @@ def trajectory(seed: int, steps: int, action_seed: int = 0, **overrides):
     return np.stack(obs), np.stack(rew), hashes
 
 
-def test_same_seed_same_trajectory():
-    a, b = trajectory(3, 100), trajectory(3, 100)
+@pytest.mark.parametrize("config", ["mini", "full"])
+def test_same_seed_same_trajectory(config):
+    a, b = trajectory(3, 100, config=config), trajectory(3, 100, config=config)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert a[2] == b[2]
@@ -474,7 +481,7 @@ def test_reset_seed_reproduces_the_episode():
 
 _HASH_SCRIPT = """
 import json, numpy as np, metammo
-env = metammo.make("sandbox", "mini", {seed}, **{overrides})
+env = metammo.make("sandbox", {config!r}, {seed}, **{overrides})
 env.reset()
 rng = np.random.default_rng(0)
 total = 0.0
@@ -486,12 +493,16 @@ print(json.dumps([env.state.hash(), total]))
 """
 
 
-@pytest.mark.parametrize("overrides, steps", [(SMALL, 100), ({}, 20)], ids=["small", "default"])
-def test_determinism_across_processes(overrides, steps):
-    code = _HASH_SCRIPT.format(seed=9, overrides=repr(overrides), steps=steps)
+@pytest.mark.parametrize(
+    "config, overrides, steps",
+    [("mini", SMALL, 100), ("mini", {}, 20), ("full", SMALL, 100), ("full", {}, 20)],
+    ids=["mini-small", "mini-default", "full-small", "full-default"],
+)
+def test_determinism_across_processes(config, overrides, steps):
+    code = _HASH_SCRIPT.format(config=config, seed=9, overrides=repr(overrides), steps=steps)
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     there = json.loads(run_python(code, env=env))
-    env = metammo.make("sandbox", "mini", 9, **overrides)
+    env = metammo.make("sandbox", config, 9, **overrides)
     env.reset()
     rng = np.random.default_rng(0)
     total = 0.0

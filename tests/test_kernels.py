@@ -52,9 +52,9 @@ def ref_main_style(levels, last):
 COUNTER_PAIRS = {(2, 0), (0, 1), (1, 2)}
 
 
-def ref_damage(att_levels, tgt_levels, tgt_last, style):
-    offense = 10 + 5 * att_levels[style]
-    defense = 5 * max(tgt_levels)
+def ref_damage(att_levels, tgt_levels, tgt_last, style, gear_attack=0, gear_defense=0):
+    offense = 10 + 5 * att_levels[style] + gear_attack
+    defense = 5 * max(tgt_levels) + gear_defense
     mult = 1.5 if (style, ref_main_style(tgt_levels, tgt_last)) in COUNTER_PAIRS else 1.0
     return int(max(mult * offense - defense, 0.25 * offense))
 
@@ -145,7 +145,7 @@ def check_observations(env):
                 F.KIND: ent.kind[j], F.TEAMMATE: mate, F.HEALTH: max(ent.health[j], 0),
                 F.FOOD: ent.food[j], F.WATER: ent.water[j], F.LEVEL_MELEE: ent.level[j, 0],
                 F.LEVEL_RANGE: ent.level[j, 1], F.LEVEL_MAGE: ent.level[j, 2],
-                F.STYLE: ref_main_style(list(ent.level[j]), ent.style[j]),
+                F.STYLE: ref_main_style(list(ent.level[j, :3]), ent.style[j]),
                 F.IMMUNE: j < n and ent.time_alive[j] < t.spawn_immunity,
                 F.FROZEN: min(ent.freeze[j], 255),
                 F.MESSAGE: ent.message[j] if (mate and t.comm) else 0,
@@ -197,7 +197,7 @@ def check_observations(env):
             S.XP_MELEE: ref_xp_byte(ent.xp[i, 0], ent.level[i, 0]),
             S.XP_RANGE: ref_xp_byte(ent.xp[i, 1], ent.level[i, 1]),
             S.XP_MAGE: ref_xp_byte(ent.xp[i, 2], ent.level[i, 2]),
-            S.STYLE: ref_main_style(list(ent.level[i]), ent.style[i]),
+            S.STYLE: ref_main_style(list(ent.level[i, :3]), ent.style[i]),
             S.IMMUNE: ent.time_alive[i] < t.spawn_immunity, S.FROZEN: min(ent.freeze[i], 255),
             S.IN_COMBAT: state.tick - ent.combat_tick[i] < 3,
             S.TIME_ALIVE: min(ent.time_alive[i] // 4, 255),
@@ -289,7 +289,9 @@ def _random_entities(rng, n, grid):
     ent.alive[:] = rng.random(n) < 0.8
     ent.row[:] = rng.integers(0, grid, n)
     ent.col[:] = rng.integers(0, grid, n)
-    ent.level[:] = rng.integers(1, 11, (n, 3))
+    ent.level[:, :3] = rng.integers(1, 11, (n, 3))
+    ent.gear_attack[:] = rng.integers(0, 60, (n, 3)) * (rng.random((n, 1)) < 0.5)
+    ent.gear_defense[:] = rng.integers(0, 90, n) * (rng.random(n) < 0.5)
     ent.style[:] = rng.integers(0, 3, n)
     return ent
 
@@ -298,14 +300,15 @@ def test_damage_and_main_style_match_the_formula():
     rng = np.random.default_rng(0)
     ent = _random_entities(rng, 64, 46)
     # many ties: levels from a small range
-    ent.level[32:] = rng.integers(1, 3, (32, 3))
+    ent.level[32:, :3] = rng.integers(1, 3, (32, 3))
     for _ in range(3000):
         i, j = rng.integers(64, size=2)
         style = int(rng.integers(3))
-        want = ref_damage(list(ent.level[i]), list(ent.level[j]), int(ent.style[j]), style)
+        want = ref_damage(list(ent.level[i, :3]), list(ent.level[j, :3]), int(ent.style[j]), style,
+                          int(ent.gear_attack[i, style]), int(ent.gear_defense[j]))
         assert damage(ent, i, j, style) == want
         assert damage.py_func(ent, i, j, style) == want
-        assert main_style(ent, j) == ref_main_style(list(ent.level[j]), int(ent.style[j]))
+        assert main_style(ent, j) == ref_main_style(list(ent.level[j, :3]), int(ent.style[j]))
 
 
 def test_fog_value_matches_the_formula():

@@ -14,7 +14,7 @@ from helpers import make_world
 
 import metammo
 from metammo.config import Shape
-from metammo.constants import MOVE_DELTA, PASSABLE, Event, Kind, Material, Move, Style
+from metammo.constants import MOVE_DELTA, NUM_SKILLS, PASSABLE, Event, Kind, Material, Move, Style
 from metammo.observation import EntityFeature as F
 from metammo.observation import SelfFeature as S
 from metammo.state import allocate, playable_bounds
@@ -343,12 +343,12 @@ def test_each_attack_gives_6_xp_and_levels_follow_the_curve():
     A B
     """, age=OLD, **QUIET)
     w.step({"A": {"target": "B", "style": RANGE}})
-    assert w.ent.xp[0].tolist() == [0, 6, 0]
+    assert w.ent.xp[0].tolist() == [0, 6, 0] + [0] * 5  # styles, then professions
     assert w.ent.style[0] == RANGE  # main style follows the last attack on a tie
     w.ent.xp[0, RANGE] = 84
     w.step({"A": {"target": "B", "style": RANGE}})
-    assert w.ent.xp[0, RANGE] == 90 and w.ent.level[0].tolist() == [1, 2, 1]
-    assert w.log(Event.LEVEL_UP) == [(Event.LEVEL_UP, 0, -1, 2)]
+    assert w.ent.xp[0, RANGE] == 90 and w.ent.level[0].tolist() == [1, 2, 1] + [1] * 5
+    assert w.log(Event.LEVEL_UP) == [(Event.LEVEL_UP, 0, RANGE, 2)]  # target: the skill
     assert w.view("self", "A")[S.LEVEL_RANGE] == 2
 
 
@@ -462,7 +462,7 @@ def test_npc_kind_and_level_follow_danger_and_population_fills_10_percent_per_ti
             d = danger_of(ent.row[j], ent.col[j], lo, hi)
             kind = Kind.HOSTILE if d >= 0.8 else Kind.NEUTRAL if d >= 0.5 else Kind.PASSIVE
             assert ent.kind[j] == kind
-            assert ent.level[j].tolist() == [int(d * 9 + 1)] * 3
+            assert ent.level[j].tolist() == [int(d * 9 + 1)] * NUM_SKILLS
             assert ent.health[j] == 100
             seen.add(int(kind))
         living.append(int(ent.alive[npc].sum()))
