@@ -43,8 +43,11 @@ from numba import njit
 from metammo.config import Config, Shape
 from metammo.actions import head_sizes
 from metammo.constants import (
+    COMBAT_LEVEL,
     COMBAT_TICKS,
+    GIVE_REACH,
     INVENTORY_SLOTS,
+    REQUIRED_SKILL,
     MAX_LEVEL,
     NUM_ITEM_TYPES,
     NUM_MOVES,
@@ -59,7 +62,6 @@ from metammo.constants import (
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
 from metammo.systems.common import edge_distance, fog_value
-from metammo.systems.items import give_target, meets_level
 from metammo.systems.market import market_key
 from metammo.systems.movement import can_enter
 from metammo.systems.params import Params
@@ -434,6 +436,8 @@ def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
         view[2 * k] = market.best_price[k]
         view[2 * k + 1] = min(market.supply[k], 255)
     room = np.empty(num_keys, np.bool_)
+    # Plain arrays, and no calls to helpers taking the NamedTuples: see the note in combat.py.
+    alive, erow, ecol, level = ent.alive, ent.row, ent.col, ent.level
     for i in range(num_agents):
         row = obs[i]
         if not ent.alive[i]:
@@ -442,14 +446,16 @@ def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
                 row[off] = 1
             continue
         fighting = tick + 1 - ent.combat_tick[i] < COMBAT_TICKS  # as the next tick will see it
+        combat_top = max(level[i, 0], max(level[i, 1], level[i, 2]))
         free, listings, sellable = 0, 0, False
         for s in range(n_slots):
             base = inv_off + s * INVENTORY_FEATURES
-            item, level = inv.item[i, s], inv.level[i, s]
+            item, lvl = inv.item[i, s], inv.level[i, s]
             present, equipped, listed = item != 0, inv.equipped[i, s], inv.price[i, s] > 0
-            usable = present and meets_level(ent, i, item, level)
+            skill = REQUIRED_SKILL[item]
+            usable = present and (combat_top if skill == COMBAT_LEVEL else level[i, skill]) >= lvl
             row[base + 0] = item
-            row[base + 1] = level
+            row[base + 1] = lvl
             row[base + 2] = min(inv.quantity[i, s], 255)
             row[base + 3] = equipped
             row[base + 4] = inv.price[i, s]
@@ -482,8 +488,11 @@ def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
         limit = min(ent.gold[i], MAX_GIVE_GOLD) if (p.market and not fighting) else 0
         for a in range(1, MAX_GIVE_GOLD + 1):
             row[gg_off + a] = a <= limit
-        for k in range(ids.shape[1]):
-            row[gt_off + 1 + k] = p.items and give_target(ent, ids, i, k + 1, num_agents) >= 0
+        r, c = erow[i], ecol[i]
+        for k in range(ids.shape[1]):  # as give_target(), inline
+            j = ids[i, k]
+            reach = max(abs(erow[j] - r), abs(ecol[j] - c)) <= GIVE_REACH
+            row[gt_off + 1 + k] = p.items & (j >= 0) & (j < num_agents) & alive[max(j, 0)] & reach
         row[sp_off] = not sellable
         if row[sp_off + 1] != sellable:  # the same for every price: rewrite on change only
             for price in range(1, MAX_PRICE + 1):

@@ -8,6 +8,7 @@ evaluator and the leaderboard drive every policy through these two calls.
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 import numpy as np
@@ -63,3 +64,24 @@ class RandomPolicy:
         actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
         _sample_masked(observations, self.layout.mask_offsets, self.head_sizes, self._rng, actions)
         return actions, state
+
+
+#: Entry-point group of named policies (``random``, ``scripted``, and any a package adds).
+POLICY_GROUP = "metammo.policies"
+
+
+def policies() -> list[str]:
+    """Names of the registered policies, sorted."""
+    return sorted(ep.name for ep in entry_points(group=POLICY_GROUP))
+
+
+def make_policy(name: str, layout: Layout, head_sizes: np.ndarray, seed: int = 0) -> Policy:
+    """The registered policy ``name`` for an env's ``layout`` and ``head_sizes``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the registered ones).
+    """
+    found = [ep for ep in entry_points(group=POLICY_GROUP) if ep.name == name]
+    if not found:
+        raise ValueError(f"unknown policy {name!r}; registered: {policies()}")
+    return found[0].load()(layout, head_sizes, seed=seed)

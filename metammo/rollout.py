@@ -13,14 +13,12 @@ import json
 import sys
 import time
 
-POLICIES = ("random",)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metammo.rollout", description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", default="sandbox", help="registered game (default sandbox)")
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
-    parser.add_argument("--policy", default="random", choices=POLICIES, help="who plays every agent")
+    parser.add_argument("--policy", default="random",
+                        help="registered policy playing every agent: random, scripted, ...")
     parser.add_argument("--episodes", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -31,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
     import metammo
     from metammo.config import parse_overrides
-    from metammo.policy import RandomPolicy
+    from metammo.policy import make_policy
 
     try:
         env = metammo.make(args.game, args.config, seed=args.seed, **parse_overrides(args.set))
+        policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
-    policy = RandomPolicy(env.layout, env.head_sizes, seed=args.seed)
     obs, _ = env.reset(args.seed)
     state = policy.initial_state(env.num_agents)
     done = 0

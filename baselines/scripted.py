@@ -1,0 +1,367 @@
+"""The scripted reference bot: a sensible player of the full game, and of the mini game as the
+subset. It reads only the observation (like any policy), needs no torch, and decides for all
+agents in one compiled pass.
+
+Each tick, for each live agent, in priority order:
+
+1. **Fight**: attack the entity that hit it, else the weakest attackable NPC not above its level
+   + 1, else an agent it outclasses (lower level sum and health); with the style that deals the
+   most damage (level, equipment, and the 1.5x counter bonus against the target's main style).
+2. **Move** (first match): away from the death fog (toward the centre); to water when thirsty
+   and to foliage when hungry (the nearest in view, else the last one seen); toward its prey when out of reach; to the nearest resource to harvest
+   (full config); else onward in its current heading, turning when blocked or at random.
+3. **Items** (full config; one use, one sale and one purchase per tick): eat a ration or drink a
+   potion when low; equip the best usable item for each slot (weapon over tool in the hand);
+   list surplus (duplicates and items worse than what it wears) at a price set by level, or
+   destroy it when the market is off and the bag is full; buy armor upgrades it can wear and
+   afford, and a ration or potion when it has none.
+
+The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
+cheap: see the README's measured figures for its cost per agent-step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from metammo.constants import (
+    COUNTERS,
+    EQUIP_SLOT,
+    HARVEST_SKILL,
+    MAX_LEVEL,
+    NUM_STYLES,
+    EquipSlot,
+    Item,
+    Kind,
+    Material,
+    Move,
+)
+from metammo.observation import (
+    ENTITY_FEATURES,
+    INVENTORY_FEATURES,
+    EntityFeature as E,
+    InventoryFeature as I,
+    Layout,
+    ProfileFeature as P,
+    SelfFeature as S,
+    System,
+)
+from metammo.systems.common import randint, uniform
+
+_FOLIAGE, _WATER, _FISH = int(Material.FOLIAGE), int(Material.WATER), int(Material.FISH)
+_AGENT, _PASSIVE = int(Kind.AGENT), int(Kind.PASSIVE)
+_N, _S, _E, _W = int(Move.NORTH), int(Move.SOUTH), int(Move.EAST), int(Move.WEST)
+_RATION, _POTION = int(Item.RATION), int(Item.POTION)
+_HELD = int(EquipSlot.HELD)
+_MARKET = int(System.MARKET)
+_ARMOR = np.array([Item.HAT, Item.TOP, Item.BOTTOM], np.int64)
+_WEAPONS = np.array([Item.SPEAR, Item.BOW, Item.WAND], np.int64)
+#: A fog byte above this (fog value above -1.5) sends the bot toward the centre.
+FOG_ALARM = 52
+#: Food or water below this sends the bot to eat or drink; rations and potions are used below it.
+LOW = 45
+#: Health below this: no new fights with agents, drink a potion when there is one.
+HURT = 50
+#: Chance per tick to turn while exploring.
+TURN_P = 0.05
+#: Rations and potions kept before the rest count as surplus.
+KEEP_CONSUMABLES = 2
+
+
+@njit(cache=True)
+def _step_toward(row, mm, dr, dc):
+    """The move that closes the larger gap of (dr, dc), else the other, else 0 (blocked)."""
+    vertical = _S if dr > 0 else (_N if dr < 0 else 0)
+    horizontal = _E if dc > 0 else (_W if dc < 0 else 0)
+    first, second = (vertical, horizontal) if abs(dr) >= abs(dc) else (horizontal, vertical)
+    if first != 0 and row[mm + first]:
+        return first
+    if second != 0 and row[mm + second]:
+        return second
+    return 0
+
+
+@njit(cache=True)
+def _explore(row, mm, heading, rng):
+    """Keep the heading while it is open, else (or at random) turn to an open direction."""
+    if heading[0] == 0 or not row[mm + heading[0]] or uniform(rng) < TURN_P:
+        open_moves = 0
+        for m in range(1, 5):
+            open_moves += row[mm + m]
+        if open_moves == 0:
+            heading[0] = 0
+            return 0
+        pick = randint(rng, open_moves)
+        for m in range(1, 5):
+            if row[mm + m]:
+                if pick == 0:
+                    heading[0] = m
+                    break
+                pick -= 1
+    return heading[0]
+
+
+@njit(cache=True)
+def _best_style(row, s_off, prof, full, target_style, style_mask):
+    """The allowed style with the most damage against a target of main style ``target_style``."""
+    best, best_damage = 0, -1.0
+    for st in range(NUM_STYLES):
+        if not row[style_mask + st]:
+            continue
+        offense = 10.0 + 5.0 * row[s_off + S.LEVEL_MELEE + st]
+        if full:
+            offense += row[prof + P.ATTACK_MELEE + st]
+        if COUNTERS[st] == target_style:
+            offense *= 1.5
+        if offense > best_damage:
+            best, best_damage = st, offense
+    return best
+
+
+@njit(cache=True)
+def _price(item, level):
+    """Asking price: consumables cheap, equipment by level."""
+    if item == _RATION or item == _POTION:
+        return 2 + level
+    return min(3 * level + 2, 99)
+
+
+@njit(cache=True)
+def _items(row, out, off, mask_off, full_market, level_cap):
+    """Use, sell and buy choices from the inventory, profile and market parts."""
+    inv, prof, mkt = off[8], off[9], off[10]
+    m_use, m_destroy, m_sell, m_price, m_buy = mask_off[4], mask_off[5], mask_off[9], mask_off[10], mask_off[11]
+    s_off = off[2]
+    food, water, health = row[s_off + S.FOOD], row[s_off + S.WATER], row[s_off + S.HEALTH]
+    # what is worn, and the best usable candidate per equipment slot
+    worn = np.zeros(5, np.int64)
+    best_slot = np.full(5, -1, np.int64)
+    best_level = np.zeros(5, np.int64)
+    weapon_in_hand = False
+    rations, potions, ration_slot, potion_slot = 0, 0, -1, -1
+    for s in range(12):
+        base = inv + s * INVENTORY_FEATURES
+        item, level = row[base + I.ITEM], row[base + I.LEVEL]
+        if item == 0:
+            continue
+        slot = EQUIP_SLOT[item]
+        if row[base + I.EQUIPPED]:
+            worn[slot] = level
+            if slot == _HELD and (item == _WEAPONS[0] or item == _WEAPONS[1] or item == _WEAPONS[2]):
+                weapon_in_hand = True
+        if item == _RATION:
+            rations += 1
+            if row[m_use + 1 + s]:
+                ration_slot = s
+        elif item == _POTION:
+            potions += 1
+            if row[m_use + 1 + s]:
+                potion_slot = s
+    for s in range(12):
+        base = inv + s * INVENTORY_FEATURES
+        item, level = row[base + I.ITEM], row[base + I.LEVEL]
+        if item == 0 or row[base + I.EQUIPPED] or not row[m_use + 1 + s]:
+            continue
+        slot = EQUIP_SLOT[item]
+        if slot < 0:
+            continue
+        is_weapon = item == _WEAPONS[0] or item == _WEAPONS[1] or item == _WEAPONS[2]
+        if slot == _HELD and weapon_in_hand and not is_weapon:
+            continue  # a weapon in hand beats a tool
+        bonus = 100 if (slot == _HELD and is_weapon and not weapon_in_hand) else 0
+        if level + bonus > best_level[slot] and level > worn[slot] - bonus:
+            best_slot[slot], best_level[slot] = s, level + bonus
+    # use: consume when low, else equip an upgrade
+    if (food < LOW or water < LOW) and ration_slot >= 0:
+        out[4] = ration_slot + 1
+    elif health < HURT and potion_slot >= 0:
+        out[4] = potion_slot + 1
+    else:
+        for slot in range(5):
+            if best_slot[slot] >= 0:
+                out[4] = best_slot[slot] + 1
+                break
+    # surplus: not an upgrade, not worn, beyond the kept consumables
+    kept_r, kept_p = 0, 0
+    for s in range(12):
+        base = inv + s * INVENTORY_FEATURES
+        item, level = row[base + I.ITEM], row[base + I.LEVEL]
+        if item == 0 or row[base + I.EQUIPPED] or row[base + I.PRICE] > 0 or s == out[4] - 1:
+            continue
+        surplus = False
+        if item == _RATION:
+            kept_r += 1
+            surplus = kept_r > KEEP_CONSUMABLES
+        elif item == _POTION:
+            kept_p += 1
+            surplus = kept_p > KEEP_CONSUMABLES
+        else:
+            slot = EQUIP_SLOT[item]
+            surplus = best_slot[slot] != s and (level <= worn[slot] or not row[base + I.USABLE])
+        if not surplus:
+            continue
+        if full_market and row[m_sell + 1 + s]:
+            out[9] = s + 1
+            out[10] = _price(item, level)
+            break
+        if not full_market and row[prof + P.FREE_SLOTS] == 0 and row[m_destroy + 1 + s]:
+            out[5] = s + 1
+            break
+    if out[9] == 0:
+        out[10] = 0 if row[m_price] else 1
+    # buy: an armor upgrade it can wear, else a consumable when it has none
+    if not full_market:
+        return
+    gold = row[prof + P.GOLD]
+    for a in range(3):
+        item = _ARMOR[a]
+        for level in range(min(level_cap, MAX_LEVEL), worn[a], -1):
+            key = (item - 1) * MAX_LEVEL + level - 1
+            if row[m_buy + 1 + key]:
+                out[11] = key + 1
+                return
+    for c in range(2):
+        item, have = (_RATION, rations) if c == 0 else (_POTION, potions)
+        if have > 0:
+            continue
+        for level in range(1, min(level_cap, MAX_LEVEL) + 1):
+            key = (item - 1) * MAX_LEVEL + level - 1
+            if row[m_buy + 1 + key] and row[mkt + 2 * key] <= max(gold // 4, 3):
+                out[11] = key + 1
+                return
+
+
+@njit(cache=True)
+def _act(obs, off, mask_off, vision, state, rng, out):
+    side = 2 * vision + 1
+    plane = side * side
+    t_off, e_off, s_off = off[0], off[1], off[2]
+    mm, ms, mt = mask_off[0], mask_off[1], mask_off[2]
+    full = off.shape[0] > 8
+    n_rows = (s_off - e_off) // ENTITY_FEATURES
+    for i in range(obs.shape[0]):
+        row = obs[i]
+        out[i, :] = 0
+        if not row[s_off + S.ALIVE]:
+            state[i, 0] = 0
+            state[i, 1:] = -1
+            if full:
+                out[i, 10] = 0 if row[mask_off[10]] else 1
+            continue
+        health, food, water = row[s_off + S.HEALTH], row[s_off + S.FOOD], row[s_off + S.WATER]
+        my_levels = row[s_off + S.LEVEL_MELEE] + row[s_off + S.LEVEL_RANGE] + row[s_off + S.LEVEL_MAGE]
+        my_top = max(row[s_off + S.LEVEL_MELEE], max(row[s_off + S.LEVEL_RANGE], row[s_off + S.LEVEL_MAGE]))
+        # --- fight ---
+        target, prey, score = -1, -1, 1 << 30
+        for k in range(n_rows):
+            base = e_off + k * ENTITY_FEATURES
+            if not row[base + E.PRESENT]:
+                break
+            kind = row[base + E.KIND]
+            if row[base + E.TEAMMATE]:
+                continue
+            level = max(row[base + E.LEVEL_MELEE], max(row[base + E.LEVEL_RANGE], row[base + E.LEVEL_MAGE]))
+            levels = row[base + E.LEVEL_MELEE] + row[base + E.LEVEL_RANGE] + row[base + E.LEVEL_MAGE]
+            hp = row[base + E.HEALTH]
+            if row[base + E.ATTACKED_ME]:
+                value = -1000 + hp
+            elif kind != _AGENT:
+                value = hp + 100 * level if level <= my_top + 1 else 1 << 29
+            elif health >= HURT and levels < my_levels and hp < health:
+                value = 300 + hp
+            else:
+                value = 1 << 29
+            if value < score:
+                score, prey = value, k
+        if prey >= 0 and score < (1 << 29):
+            if row[mt + 1 + prey]:
+                target = prey
+                out[i, 2] = prey + 1
+                out[i, 1] = _best_style(row, s_off, off[9] if full else 0, full,
+                                        row[e_off + prey * ENTITY_FEATURES + E.STYLE], ms)
+        # --- move ---
+        move = 0
+        if row[s_off + S.FOG] > FOG_ALARM:
+            centre = row[s_off + S.MAP_SIZE] // 2
+            move = _step_toward(row, mm, centre - row[s_off + S.ROW], centre - row[s_off + S.COL])
+        else:
+            # nearest foliage, water and resource in view (Manhattan distance)
+            best_f, best_w, best_r = 1 << 20, 1 << 20, 1 << 20
+            fr = fc = wr = wc = rr = rc = 0
+            for dr in range(side):
+                for dc in range(side):
+                    m = row[t_off + dr * side + dc]
+                    d = abs(dr - vision) + abs(dc - vision)
+                    if m == _FOLIAGE and d < best_f:
+                        best_f, fr, fc = d, dr - vision, dc - vision
+                    elif m == _WATER and d < best_w:
+                        best_w, wr, wc = d, dr - vision, dc - vision
+                    elif full and HARVEST_SKILL[m] >= 0 and d < best_r:
+                        best_r, rr, rc = d, dr - vision, dc - vision
+            me_r, me_c = row[s_off + S.ROW], row[s_off + S.COL]
+            memory = state[i]
+            if best_w <= plane:
+                memory[1], memory[2] = me_r + wr, me_c + wc
+            if best_f <= plane:
+                memory[3], memory[4] = me_r + fr, me_c + fc
+            elif memory[3] >= 0 and abs(memory[3] - me_r) <= vision and abs(memory[4] - me_c) <= vision:
+                memory[3] = -1  # the remembered foliage is in view and gone
+            thirsty, hungry = water < LOW, food < LOW
+            if thirsty and best_w <= plane:
+                if best_w > 1:
+                    move = _step_toward(row, mm, wr, wc)
+            elif thirsty and memory[1] >= 0:
+                move = _step_toward(row, mm, memory[1] - me_r, memory[2] - me_c)
+            elif hungry and best_f <= plane:
+                if best_f > 0:
+                    move = _step_toward(row, mm, fr, fc)
+            elif hungry and memory[3] >= 0:
+                move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
+            elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:
+                base = e_off + prey * ENTITY_FEATURES
+                move = _step_toward(row, mm, row[base + E.ROW] - vision, row[base + E.COL] - vision)
+            elif full and best_r <= plane and best_r > 0 and row[off[9] + P.FREE_SLOTS] > 0:
+                # fish is harvested from next to it; the rest by standing on it
+                at = row[t_off + (rr + vision) * side + rc + vision]
+                if not (at == _FISH and best_r == 1):
+                    move = _step_toward(row, mm, rr, rc)
+            settled = (thirsty and best_w == 1) or (hungry and best_f == 0)
+            if move == 0 and (thirsty or hungry) and not settled:
+                # nothing known: the centre is farther from the all-grass edge ring
+                centre = row[s_off + S.MAP_SIZE] // 2
+                move = _step_toward(row, mm, centre - me_r, centre - me_c)
+            if move == 0 and not settled:
+                move = _explore(row, mm, memory, rng)
+        out[i, 0] = move
+        # --- items ---
+        if full:
+            _items(row, out[i], off, mask_off, row[off[3] + _MARKET] == 1, my_top)
+
+
+class ScriptedPolicy:
+    """The scripted reference bot (see the module docstring), behind the policy interface.
+
+    Args:
+        layout: the env's observation layout (mini or full).
+        head_sizes: the env's action head sizes.
+        seed: seed of the bot's own random stream (exploration turns).
+    """
+
+    def __init__(self, layout: Layout, head_sizes: np.ndarray, seed: int = 0):
+        self.layout = layout
+        self.head_sizes = np.asarray(head_sizes, np.int64)
+        self._rng = np.array([np.random.default_rng(seed).integers(2**63)], np.uint64)
+
+    def initial_state(self, num_agents: int) -> np.ndarray:
+        """``(num_agents, 5)`` int64 per agent: exploration heading (a Move, 0 none), then the
+        last water and foliage tiles seen (row, col in the playable square; -1 none)."""
+        state = np.full((num_agents, 5), -1, np.int64)
+        state[:, 0] = 0
+        return state
+
+    def act(self, observations: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
+        _act(observations, self.layout.offsets, self.layout.mask_offsets, self.layout.vision,
+             state, self._rng, actions)
+        return actions, state
