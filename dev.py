@@ -19,7 +19,7 @@ from pathlib import Path
 
 # What `python3 dev.py main` runs. Arguments given on the command line replace MAIN_DEFAULT_ARGS.
 MAIN_COMMAND = ["-m", "metammo.rollout"]
-MAIN_DEFAULT_ARGS = ["--game", "sandbox", "--config", "mini", "--policy", "random",
+MAIN_DEFAULT_ARGS = ["--game", "sandbox", "--config", "full", "--policy", "scripted",
                      "--episodes", "1", "--seed", "0"]
 
 # Pinned so pip takes the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.

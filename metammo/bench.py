@@ -2,8 +2,9 @@
 
     python -m metammo.bench --config mini --agents 128 --seconds 10 --json
 
-Random valid actions (uniform over each action mask, drawn before timing each step), every
-agent observed every tick, auto-reset on. Only ``env.step`` is timed. Prints one JSON line (with
+Actions come from ``--policy`` (default ``random``: uniform over each action mask), every agent
+observed every tick, auto-reset on. ``env.step`` and the policy's ``act`` are timed apart:
+``agent_steps_per_s`` is the engine's figure, ``policy_agent_steps_per_s`` the policy's. Prints one JSON line (with
 ``--json``) or a short table. Kernels compile (or load from numba's cache) before timing.
 """
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
     parser.add_argument("--agents", type=int, default=128, help="num_agents (default 128)")
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds (default 10)")
+    parser.add_argument("--policy", default="random", help="registered policy choosing the actions")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides, e.g. --set fog=true fog_onset=0")
@@ -32,31 +34,35 @@ def main(argv: list[str] | None = None) -> int:
 
     import metammo
     from metammo.config import parse_overrides
-    from metammo.policy import RandomPolicy
+    from metammo.policy import make_policy
 
     try:
         overrides = parse_overrides(args.set)
         env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, **overrides)
+        policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
-    policy = RandomPolicy(env.layout, env.head_sizes, seed=args.seed)
     obs, _ = env.reset(args.seed)
-    actions, _ = policy.act(obs, None)
+    state = policy.initial_state(env.num_agents)
     for _ in range(50):  # compile / load kernels, warm caches
+        actions, state = policy.act(obs, state)
         env.step(actions)
-        actions, _ = policy.act(obs, None)
 
-    steps, episodes, timed = 0, 0, 0.0
+    steps, episodes, timed, thinking = 0, 0, 0.0, 0.0
     deadline = time.perf_counter() + args.seconds
     while time.perf_counter() < deadline:
-        actions, _ = policy.act(obs, None)
         start = time.perf_counter()
+        actions, state = policy.act(obs, state)
+        mid = time.perf_counter()
         obs, _, _, _, infos = env.step(actions)
-        timed += time.perf_counter() - start
+        timed += time.perf_counter() - mid
+        thinking += mid - start
         steps += 1
         episodes += len(infos)
     result = {
         "agent_steps_per_s": round(steps * env.num_agents / timed),
+        "policy": args.policy,
+        "policy_agent_steps_per_s": round(steps * env.num_agents / thinking),
         "env_steps_per_s": round(steps / timed, 1),
         "obs_bytes_per_agent": int(env.single_observation_space.shape[0] * env.observations.itemsize),
         "config": args.config,
