@@ -145,13 +145,13 @@ class Event(IntEnum):
     #               belongings of an agent that died without an agent killer (value: quantity; item)
     LOOT = 18  # received a dead entity's item (target: the dead; value: quantity; item)
     GIVE = 19  # gave an item (target: receiver; value: quantity; item)
-    RECEIVE = 20  # received a given item (target: giver; value: quantity; item)
+    RECEIVE = 20  # received a gift (target: giver; value: quantity, or gold amount with item 0)
     GIVE_GOLD = 21  # gave gold (target: receiver; value: amount)
     LIST = 22  # put an item on the market (value: price; item)
     BUY = 23  # bought a listing (target: seller; value: price; item)
     SELL = 24  # a listing was bought (target: buyer; value: price; item)
-    EARN_GOLD = 25  # gold came in: sale, gift, NPC kill or an agent's loot (target: source; value)
-    SPEND_GOLD = 26  # gold went out: purchase or gift (target: receiver; value)
+    EARN_GOLD = 25  # gold from a sale, an NPC kill or a killed agent (target: source; value)
+    SPEND_GOLD = 26  # gold paid for a purchase (target: seller; value)
     REJECTED = 27  # an item or market action was refused, a no-op (value: Rejection)
 
 

@@ -61,18 +61,24 @@ def test_parallel_api_small_horizon():
     parallel_api_test(small(horizon=12), num_cycles=50)
 
 
-def test_parallel_api_default_config():
-    env = metammo.make_parallel("sandbox", "mini", seed=0)
+@pytest.mark.parametrize("config", ["mini", "full"])
+def test_parallel_api_default_config(config):
+    env = metammo.make_parallel("sandbox", config, seed=0)
     assert len(env.possible_agents) == 128
     parallel_api_test(env, num_cycles=8)
+
+
+def test_parallel_api_full_small_until_everyone_dies():
+    parallel_api_test(metammo.make_parallel("sandbox", "full", seed=0, **SMALL), num_cycles=200)
 
 
 def test_parallel_seed_small():
     parallel_seed_test(lambda: small(seed=3), num_cycles=50)
 
 
-def test_parallel_seed_default_config():
-    parallel_seed_test(lambda: metammo.make_parallel("sandbox", "mini", seed=3), num_cycles=5)
+@pytest.mark.parametrize("config", ["mini", "full"])
+def test_parallel_seed_default_config(config):
+    parallel_seed_test(lambda: metammo.make_parallel("sandbox", config, seed=3), num_cycles=5)
 
 
 def test_same_seed_same_trajectory_over_a_whole_episode():
