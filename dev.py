@@ -12,6 +12,7 @@ Standard library only; runs with the system python3 (3.10 or newer).
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -35,10 +36,26 @@ def step(message):
     print(f"dev.py: {message}", file=sys.stderr, flush=True)
 
 
+def numba_cache_dir():
+    """A numba cache folder per version of the compiled sources. numba keys its on-disk cache
+    on each function's own file only, so after an edit to a system module a kernel compiled
+    into ``tick`` would otherwise run stale code."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.parts[len(ROOT.parts)] in ("metammo", "minigames", "baselines"):
+            digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    current = VENV / "numba-cache" / digest.hexdigest()[:16]
+    for stale in current.parent.glob("*"):
+        if stale != current:
+            shutil.rmtree(stale, ignore_errors=True)
+    return current
+
+
 def run(*args):
     """Run PYTHON with args in ROOT; raises CalledProcessError on a non-zero exit."""
     env = dict(os.environ)
     env.setdefault("WANDB_MODE", "offline")
+    env.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
     subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env, check=True)
 
 

@@ -483,16 +483,25 @@ def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
         # market view
         row[mkt_off : mkt_off + 2 * num_keys] = view
         # masks
-        for off in (use_off, des_off, gi_off, gg_off, gt_off, si_off, buy_off):
+        for off in (use_off, des_off, gi_off, gg_off, si_off, buy_off):
             row[off] = 1
-        limit = min(ent.gold[i], MAX_GIVE_GOLD) if (p.market and not fighting) else 0
-        for a in range(1, MAX_GIVE_GOLD + 1):
-            row[gg_off + a] = a <= limit
         r, c = erow[i], ecol[i]
+        receivers = 0
         for k in range(ids.shape[1]):  # as give_target(), inline
             j = ids[i, k]
             reach = max(abs(erow[j] - r), abs(ecol[j] - c)) <= GIVE_REACH
-            row[gt_off + 1 + k] = p.items & (j >= 0) & (j < num_agents) & alive[max(j, 0)] & reach
+            ok = p.items & (j >= 0) & (j < num_agents) & alive[max(j, 0)] & reach
+            row[gt_off + 1 + k] = ok
+            receivers += ok
+        # with someone to give to, a target must be named (the gift heads may still be 0);
+        # without, nothing can be given
+        row[gt_off] = receivers == 0
+        if receivers == 0:
+            for s in range(n_slots):
+                row[gi_off + 1 + s] = 0
+        limit = min(ent.gold[i], MAX_GIVE_GOLD) if (p.market and not fighting and receivers > 0) else 0
+        for a in range(1, MAX_GIVE_GOLD + 1):
+            row[gg_off + a] = a <= limit
         row[sp_off] = not sellable
         if row[sp_off + 1] != sellable:  # the same for every price: rewrite on change only
             for price in range(1, MAX_PRICE + 1):

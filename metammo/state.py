@@ -121,10 +121,11 @@ class State:
         return self.tiles, self.entities, self.inventory, self.market, self.events
 
     def clear(self) -> None:
-        """Refill every array with its initial value (:data:`INITIAL`, else 0); tick 0."""
+        """Refill every array with 0, entity arrays with their :data:`INITIAL` value; tick 0."""
         for group in self.groups():
+            initial = INITIAL if group is self.entities else {}
             for name, arr in zip(group._fields, group):
-                arr.fill(INITIAL.get(name, 0))
+                arr.fill(initial.get(name, 0))
         self.rng[0] = 0
         self.tick = 0
 
@@ -139,7 +140,7 @@ class State:
         return h.hexdigest()
 
 
-#: Initial value of the entity arrays that do not start at 0.
+#: Initial value of the :class:`Entities` arrays that do not start at 0.
 INITIAL = {
     "team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": COMBAT_NEVER,
     "act_target": -1, "ammo_slot": -1,

@@ -8,14 +8,18 @@ A drawing is rows of space-separated symbols::
     ~ ~ ~ ~ ~
 
 Legend (:data:`LEGEND`): ``.`` grass, ``~`` water, ``f`` foliage, ``s`` scrub, ``#`` stone,
-``_`` void. ``A``, ``B``, ... are agents 0, 1, ... (standing on grass); ``p``, ``n``, ``h`` are
-passive, neutral and hostile NPCs (on grass), in NPC slots in reading order. The drawing's top-left
-symbol lands on ``origin`` (default: the playable square's top-left tile); the rest of the
+``_`` void; resources of the full config's professions: ``o`` ore, ``t`` tree, ``c`` crystal,
+``%`` herb, ``=`` fish. ``A``, ``B``, ... are agents 0, 1, ... (standing on grass); ``p``, ``n``,
+``h`` are passive, neutral and hostile NPCs (on grass), in NPC slots in reading order. The
+drawing's top-left symbol lands on ``origin`` (default: the playable square's top-left tile); the rest of the
 playable square is ``fill`` (default stone, so the drawing is an island).
 
 :func:`make_world` builds a small env (32 x 32 playable square, flat terrain, a long horizon),
 resets it, overwrites its state with the drawing and recomputes observations and masks, so the
-next ``env.step`` sees exactly the drawn world.
+next ``env.step`` sees exactly the drawn world. ``make_world(..., config="full")`` builds the full
+config (items, professions, gold, market): agents start with empty inventories and the starting
+gold, :meth:`World.put_item` puts items in their slots, and :meth:`World.step` orders take the
+item heads too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import metammo
-from metammo.constants import FOOD_MAX, NPC_HEALTH, WATER_MAX, Event, Kind, Material, Style
+from metammo.actions import Head
+from metammo.constants import FOOD_MAX, MAX_LEVEL, NPC_HEALTH, WATER_MAX, Event, Kind, Material, Style
 from metammo.state import playable_bounds
 from metammo.systems.spawn import place_agent
 
@@ -36,6 +41,11 @@ LEGEND = {
     "s": Material.SCRUB,
     "#": Material.STONE,
     "_": Material.VOID,
+    "o": Material.ORE,
+    "t": Material.TREE,
+    "c": Material.CRYSTAL,
+    "%": Material.HERB,
+    "=": Material.FISH,
 }
 NPC_KINDS = {"p": Kind.PASSIVE, "n": Kind.NEUTRAL, "h": Kind.HOSTILE}
 AGENT_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -171,23 +181,73 @@ class World:
         self.slots[letter] = i
         return i
 
+    #: Order keys of the full config's slot heads: a 0-based inventory slot (head value slot + 1).
+    SLOT_ORDERS = {"use": Head.USE, "destroy": Head.DESTROY, "give_item": Head.GIVE_ITEM,
+                   "sell_item": Head.SELL_ITEM}
+    #: Order keys written to their head as given.
+    RAW_ORDERS = {"give_gold": Head.GIVE_GOLD, "sell_price": Head.SELL_PRICE,
+                  "give_target_row": Head.GIVE_TARGET}
+
     def actions(self, orders: dict | None = None) -> np.ndarray:
-        """An action array from ``{who: {"move", "style", "target", "target_row", "comm"}}``;
-        ``target`` is a name or slot resolved through the current observation (it must be
-        shown), ``target_row`` a raw target-head value. Unlisted agents do nothing."""
-        acts = np.zeros((self.env.num_agents, 4), np.int32)
+        """An action array from ``{who: {key: value}}``; unlisted agents and keys do nothing.
+
+        Keys of every config: ``move``, ``style``, ``comm`` (head values); ``target`` (a name or
+        slot resolved through the current observation; it must be shown) or ``target_row`` (a
+        raw target-head value). Full config only: ``use``, ``destroy``, ``give_item``,
+        ``sell_item`` take a 0-based inventory slot; ``give_gold`` an amount, ``sell_price`` a
+        price; ``give_to`` a name or slot resolved like ``target`` (or ``give_target_row``, a
+        raw head value); ``buy`` an ``(Item, level)`` pair (or a raw head value).
+
+        Raises:
+            ValueError: a target not shown, or an item key in a config without item heads.
+        """
+        acts = np.zeros((self.env.num_agents, len(self.env.head_sizes)), np.int32)
+        full = acts.shape[1] > Head.BUY
         for who, order in (orders or {}).items():
             i = self.slot(who)
             acts[i, 0] = order.get("move", 0)
             acts[i, 1] = order.get("style", 0)
             if "target" in order:
-                k = self.row_of(i, self.slot(order["target"]))
-                if k is None:
-                    raise ValueError(f"{order['target']!r} is not in {who!r}'s observation")
-                acts[i, 2] = k + 1
+                acts[i, 2] = self._row_value(i, order["target"], who)
             acts[i, 2] = order.get("target_row", acts[i, 2])
             acts[i, 3] = order.get("comm", 0)
+            item_keys = (set(order) & (set(self.SLOT_ORDERS) | set(self.RAW_ORDERS) | {"give_to", "buy"}))
+            if item_keys and not full:
+                raise ValueError(f"orders {sorted(item_keys)} need the full config's item heads")
+            for key, head in self.SLOT_ORDERS.items():
+                if key in order:
+                    acts[i, head] = order[key] + 1
+            if "give_to" in order:
+                acts[i, Head.GIVE_TARGET] = self._row_value(i, order["give_to"], who)
+            for key, head in self.RAW_ORDERS.items():
+                if key in order:
+                    acts[i, head] = order[key]
+            if "buy" in order:
+                b = order["buy"]
+                acts[i, Head.BUY] = b if isinstance(b, (int, np.integer)) else 1 + (b[0] - 1) * MAX_LEVEL + b[1] - 1
         return acts
+
+    def _row_value(self, i: int, target, who) -> int:
+        """Target-head value (entity row + 1) that shows ``target`` to agent ``i``."""
+        k = self.row_of(i, self.slot(target))
+        if k is None:
+            raise ValueError(f"{target!r} is not in {who!r}'s observation")
+        return k + 1
+
+    # --- inventories (full config) -----------------------------------------------------------
+    def put_item(self, who, slot: int, item: int, level: int = 1, quantity: int = 1,
+                 equipped: bool = False, price: int = 0, listed_tick: int = 0) -> None:
+        """Write ``item`` at ``level`` into inventory ``slot`` (0-based) of agent ``who``,
+        replacing what was there; call :meth:`refresh` afterwards (equipment stats are
+        recomputed by the next tick)."""
+        inv, i = self.state.inventory, self.slot(who)
+        inv.item[i, slot], inv.level[i, slot], inv.quantity[i, slot] = item, level, quantity
+        inv.equipped[i, slot], inv.price[i, slot], inv.listed_tick[i, slot] = equipped, price, listed_tick
+
+    def slot_items(self, who) -> list[tuple[int, int, int]]:
+        """``(item, level, quantity)`` of each of agent ``who``'s inventory slots."""
+        inv, i = self.state.inventory, self.slot(who)
+        return [(int(a), int(b), int(c)) for a, b, c in zip(inv.item[i], inv.level[i], inv.quantity[i])]
 
     def step(self, orders: dict | None = None, ticks: int = 1, allow_end: bool = False) -> list:
         """Run ``ticks`` ticks with the same ``orders`` (targets re-resolved every tick).
@@ -215,6 +275,7 @@ def make_world(
     npc_level: int = 1,
     npc_styles: dict | None = None,
     seed: int = 0,
+    config: str = "mini",
     **overrides,
 ) -> World:
     """Build, reset and overwrite an env with ``drawing`` (see the module docstring).
@@ -228,6 +289,7 @@ def make_world(
         teams: ``{agent letter: team}`` (default ``slot // team_size``).
         age: ``time_alive`` of every drawn agent (>= spawn_immunity makes them hittable).
         npc_level / npc_styles: level (all styles) of every NPC; ``{name: Style}`` per NPC.
+        config: the preset, ``"mini"`` or ``"full"`` (items, professions, gold and market).
         **overrides: config keys; defaults ``terrain=False, max_map_size=32, map_size=32,
             horizon=100000, npc_count=0``, ``npcs`` on when NPCs are drawn.
     """
@@ -241,7 +303,7 @@ def make_world(
     kw = dict(terrain=False, max_map_size=32, map_size=32, horizon=100_000, npc_count=0,
               npcs=bool(npcs), num_agents=n_agents, max_npcs=n_npcs)
     kw.update(overrides)
-    env = metammo.make("sandbox", "mini", seed=seed, **kw)
+    env = metammo.make("sandbox", config, seed=seed, **kw)
     env.reset()
     state, cfg = env.state, env.config
     lo, hi = playable_bounds(cfg)

@@ -87,7 +87,7 @@ def harvest(ent, inv, tiles, events, rng, p, tick):
         level = harvest_level(ent, inv, i, skill)
         item = HARVEST_ITEM[m]
         receive(inv, events, i, -1, item, level, HARVEST_AMMO if STACKABLE[item] else 1, _HARVEST)
-        if uniform(rng) < HARVEST_BONUS_P:
+        if HARVEST_BONUS[m] != 0 and uniform(rng) < HARVEST_BONUS_P:
             receive(inv, events, i, -1, HARVEST_BONUS[m], level, 1, _HARVEST)
         ent.xp[i, skill] += HARVEST_XP[m]
         new_level = level_for_xp(ent.xp[i, skill])
