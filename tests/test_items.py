@@ -593,6 +593,22 @@ def test_a_second_buyer_of_a_single_listing_gets_no_listing():
     assert w.ent.gold[0] == 6
 
 
+def test_a_buyer_skips_its_own_listing_for_the_next_best_offer():
+    w = _market_world()
+    w.put_item("A", 0, Item.ARROW, 1, quantity=5)
+    w.put_item("C", 0, Item.ARROW, 1, quantity=3)
+    w.refresh()
+    w.ent.gold[0] = 20
+    w.step({"A": {"sell_item": 0, "sell_price": 2}, "C": {"sell_item": 0, "sell_price": 7}})
+    gold = w.ent.gold[:3].copy()
+    w.step({"A": {"buy": (Item.ARROW, 1)}})
+    assert [(e[1], e[2], e[3]) for e in w.log(Event.BUY)] == [(0, 2, 7)]  # C's, not its own at 2
+    assert w.ent.gold[0] == gold[0] - 7 and w.ent.gold[2] == gold[2] + 7
+    w.step({"A": {"buy": (Item.ARROW, 1)}})  # only its own listing is left
+    assert [(e[1], e[3]) for e in w.log(REJ)] == [(0, Rejection.NO_LISTING)]
+    assert not w.log(Event.BUY) and not w.log(Event.EARN_GOLD)
+
+
 def test_buy_rejections_unaffordable_full_in_combat():
     w = _market_world()
     w.ent.gold[1] = 4

@@ -5,17 +5,21 @@
   destroyed), until it is bought or its listing expires. A listing posted at tick t can be
   bought at ticks t + 1 .. t + 3. Listing a listed item again re-prices it and restarts its time.
 * **Buy** (before giving and fighting): the buy head names an item type and level; the buyer
-  gets the cheapest listing of that key (ties: the oldest, then the lowest agent and slot),
-  pays its price to the seller, and the item moves. Buyers are served in a random order each
-  tick; a listing sold a moment earlier is gone for the next buyer.
+  gets the cheapest listing of that key that is not its own (ties: the oldest, then the lowest
+  agent and slot), pays its price to the seller, and the item moves. Buyers are served in a
+  random order each tick; a listing sold a moment earlier is gone for the next buyer.
 * **Market view** (end of tick): per item type and level, the best price and the number of
   listings (:class:`~metammo.state.Market`). DEVIATION from Neural MMO 2.1, which copies all
   384 listings (12 KB) to every agent and lets buy name a listing: the view is 320 bytes and
   buy names a key, which is what a buyer decides on anyway.
 
 Agents in combat cannot buy or sell. Refusals are ``Event.REJECTED`` no-ops: no listing at that
-key (gone or never there), the best offer above the buyer's gold, no room in the buyer's
-inventory, an empty or equipped slot, a price outside 1-99.
+key (gone, never there, or only the buyer's own), the best offer above the buyer's gold, no room
+in the buyer's inventory, an empty or equipped slot, a price outside 1-99.
+
+The masks are written from the end of the previous tick, so a choice they allow can still be
+refused by what happens first in the tick: another buyer takes the listing, a fight starts
+before the sell phase, or the best offer in the view is the buyer's own listing.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ def buy(actions, ent, inv, market, events, rng, p, tick):
         return
     num_keys = market.best_price.shape[0]
     owners, slots, start = _order_book(inv, num_keys)
-    cursor = start[:-1].copy()
+    sold = np.zeros(owners.shape[0], np.bool_)
     for i in shuffled(rng, p.num_agents):
         b = actions[i, Head.BUY]
         if b == 0 or not ent.alive[i]:
@@ -89,25 +93,25 @@ def buy(actions, ent, inv, market, events, rng, p, tick):
         if in_combat(ent, i, tick):
             emit(events, _REJECTED, i, -1, _IN_COMBAT)
             continue
-        if cursor[k] == start[k + 1]:
+        q = start[k]  # the best offer left that is not the buyer's own
+        while q < start[k + 1] and (sold[q] or owners[q] == i):
+            q += 1
+        if q == start[k + 1]:
             emit(events, _REJECTED, i, -1, _NO_LISTING)
             continue
-        seller, s = owners[cursor[k]], slots[cursor[k]]
+        seller, s = owners[q], slots[q]
         price = inv.price[seller, s]
         if price > ent.gold[i]:
             emit(events, _REJECTED, i, -1, _UNAFFORDABLE)
             continue
         item, level, quantity = inv.item[seller, s], inv.level[seller, s], inv.quantity[seller, s]
-        if seller == i:  # buying one's own listing takes it off the market
-            inv.price[i, s] = 0
-        else:
-            d = slot_for(inv, i, item, level)
-            if d < 0:
-                emit(events, _REJECTED, i, -1, _FULL)
-                continue
-            clear_slot(inv, seller, s)
-            put(inv, i, d, item, level, quantity)
-        cursor[k] += 1
+        d = slot_for(inv, i, item, level)
+        if d < 0:
+            emit(events, _REJECTED, i, -1, _FULL)
+            continue
+        sold[q] = True
+        clear_slot(inv, seller, s)
+        put(inv, i, d, item, level, quantity)
         ent.gold[i] -= price
         ent.gold[seller] += price
         code = item_code(item, level)
