@@ -26,7 +26,8 @@ An in-range choice that the observation's action mask forbids is a no-op: silent
 first four heads (a blocked move, a target out of reach, a dead agent's row), and recorded as an
 ``Event.REJECTED`` with its :class:`~metammo.constants.Rejection` for the item and market heads,
 which are checked against the state when they resolve (a listing bought a moment earlier by
-another agent is gone).
+another agent is gone). Heads of a system that is off this episode (``items``: use, destroy,
+give; ``market``: give_gold, sell, buy) are ignored.
 """
 
 from __future__ import annotations
