@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from metammo.constants import (
+    ATTACK_STYLE,
     COUNTERS,
     EQUIP_SLOT,
     HARVEST_SKILL,
@@ -56,7 +57,6 @@ _RATION, _POTION = int(Item.RATION), int(Item.POTION)
 _HELD = int(EquipSlot.HELD)
 _MARKET = int(System.MARKET)
 _ARMOR = np.array([Item.HAT, Item.TOP, Item.BOTTOM], np.int64)
-_WEAPONS = np.array([Item.SPEAR, Item.BOW, Item.WAND], np.int64)
 #: A fog byte above this (fog value above -1.5) sends the bot toward the centre.
 FOG_ALARM = 52
 #: Food or water below this sends the bot to eat or drink; rations and potions are used below it.
@@ -148,7 +148,7 @@ def _items(row, out, off, mask_off, full_market, level_cap):
         slot = EQUIP_SLOT[item]
         if row[base + I.EQUIPPED]:
             worn[slot] = level
-            if slot == _HELD and (item == _WEAPONS[0] or item == _WEAPONS[1] or item == _WEAPONS[2]):
+            if slot == _HELD and ATTACK_STYLE[item] >= 0:
                 weapon_in_hand = True
         if item == _RATION:
             rations += 1
@@ -166,7 +166,7 @@ def _items(row, out, off, mask_off, full_market, level_cap):
         slot = EQUIP_SLOT[item]
         if slot < 0:
             continue
-        is_weapon = item == _WEAPONS[0] or item == _WEAPONS[1] or item == _WEAPONS[2]
+        is_weapon = ATTACK_STYLE[item] >= 0
         if slot == _HELD and weapon_in_hand and not is_weapon:
             continue  # a weapon in hand beats a tool
         bonus = 100 if (slot == _HELD and is_weapon and not weapon_in_hand) else 0

@@ -135,7 +135,8 @@ def receive(inv, events, i, source, item, level, quantity, kind):
 
 
 @njit(cache=True)
-def _reject(events, i, reason):
+def reject(events, i, reason):
+    """Log that agent ``i``'s item or market action was refused for ``reason`` (a no-op)."""
     emit(events, _REJECTED, i, -1, reason)
 
 
@@ -143,13 +144,13 @@ def _reject(events, i, reason):
 def _movable(inv, events, i, s):
     """Slot ``s`` of agent ``i`` holds an item that may leave it (give, sell is checked apart)."""
     if inv.item[i, s] == _NONE:
-        _reject(events, i, _EMPTY_SLOT)
+        reject(events, i, _EMPTY_SLOT)
         return False
     if inv.equipped[i, s]:
-        _reject(events, i, _EQUIPPED)
+        reject(events, i, _EQUIPPED)
         return False
     if inv.price[i, s] > 0:
-        _reject(events, i, _LISTED)
+        reject(events, i, _LISTED)
         return False
     return True
 
@@ -167,16 +168,16 @@ def use(actions, ent, inv, events, p, tick):
         s = k - 1
         item, level = inv.item[i, s], inv.level[i, s]
         if item == _NONE:
-            _reject(events, i, _EMPTY_SLOT)
+            reject(events, i, _EMPTY_SLOT)
         elif in_combat(ent, i, tick):
-            _reject(events, i, _IN_COMBAT)
+            reject(events, i, _IN_COMBAT)
         elif inv.price[i, s] > 0:
-            _reject(events, i, _LISTED)
+            reject(events, i, _LISTED)
         elif inv.equipped[i, s]:
             inv.equipped[i, s] = False
             emit(events, _UNEQUIP, i, -1, 0, item_code(item, level))
         elif not meets_level(ent, i, item, level):
-            _reject(events, i, _LEVEL_TOO_LOW)
+            reject(events, i, _LEVEL_TOO_LOW)
         elif EQUIP_SLOT[item] == NO_SLOT:
             restore = CONSUME_BASE + CONSUME_PER_LEVEL * level
             if item == _RATION:
@@ -219,17 +220,17 @@ def give(actions, ids, ent, inv, events, p, tick):
             continue
         j = give_target(ent, ids, i, actions[i, Head.GIVE_TARGET], p.num_agents)
         if in_combat(ent, i, tick):
-            _reject(events, i, _IN_COMBAT)
+            reject(events, i, _IN_COMBAT)
             continue
         if j < 0:
-            _reject(events, i, _BAD_TARGET)
+            reject(events, i, _BAD_TARGET)
             continue
         if k_item > 0 and _movable(inv, events, i, k_item - 1):
             s = k_item - 1
             item, level, quantity = inv.item[i, s], inv.level[i, s], inv.quantity[i, s]
             d = slot_for(inv, j, item, level)
             if d < 0:
-                _reject(events, i, _FULL)
+                reject(events, i, _FULL)
             else:
                 code = item_code(item, level)
                 put(inv, j, d, item, level, quantity)
@@ -238,7 +239,7 @@ def give(actions, ids, ent, inv, events, p, tick):
                 emit(events, _RECEIVE, j, i, quantity, code)
         if gold:
             if amount > ent.gold[i]:
-                _reject(events, i, _NOT_ENOUGH_GOLD)
+                reject(events, i, _NOT_ENOUGH_GOLD)
             else:
                 ent.gold[i] -= amount
                 ent.gold[j] += amount

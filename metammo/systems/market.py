@@ -30,10 +30,10 @@ from numba import njit
 from metammo.actions import Head
 from metammo.constants import LISTING_TICKS, MAX_LEVEL, Event, Item, Rejection
 from metammo.systems.common import emit, item_code, shuffled
-from metammo.systems.items import clear_slot, in_combat, put, slot_for
+from metammo.systems.items import clear_slot, in_combat, put, reject, slot_for
 
 _NONE = int(Item.NONE)
-_REJECTED, _LIST = int(Event.REJECTED), int(Event.LIST)
+_LIST = int(Event.LIST)
 _BUY, _SELL, _EARN_GOLD, _SPEND_GOLD = int(Event.BUY), int(Event.SELL), int(Event.EARN_GOLD), int(Event.SPEND_GOLD)
 _EMPTY_SLOT, _IN_COMBAT, _EQUIPPED = int(Rejection.EMPTY_SLOT), int(Rejection.IN_COMBAT), int(Rejection.EQUIPPED)
 _NO_LISTING, _UNAFFORDABLE, _FULL = int(Rejection.NO_LISTING), int(Rejection.UNAFFORDABLE), int(Rejection.INVENTORY_FULL)
@@ -91,23 +91,23 @@ def buy(actions, ent, inv, market, events, rng, p, tick):
             continue
         k = b - 1
         if in_combat(ent, i, tick):
-            emit(events, _REJECTED, i, -1, _IN_COMBAT)
+            reject(events, i, _IN_COMBAT)
             continue
         q = start[k]  # the best offer left that is not the buyer's own
         while q < start[k + 1] and (sold[q] or owners[q] == i):
             q += 1
         if q == start[k + 1]:
-            emit(events, _REJECTED, i, -1, _NO_LISTING)
+            reject(events, i, _NO_LISTING)
             continue
         seller, s = owners[q], slots[q]
         price = inv.price[seller, s]
         if price > ent.gold[i]:
-            emit(events, _REJECTED, i, -1, _UNAFFORDABLE)
+            reject(events, i, _UNAFFORDABLE)
             continue
         item, level, quantity = inv.item[seller, s], inv.level[seller, s], inv.quantity[seller, s]
         d = slot_for(inv, i, item, level)
         if d < 0:
-            emit(events, _REJECTED, i, -1, _FULL)
+            reject(events, i, _FULL)
             continue
         sold[q] = True
         clear_slot(inv, seller, s)
@@ -130,13 +130,13 @@ def sell(actions, ent, inv, events, p, tick):
             continue
         s, price = k - 1, actions[i, Head.SELL_PRICE]
         if inv.item[i, s] == _NONE:
-            emit(events, _REJECTED, i, -1, _EMPTY_SLOT)
+            reject(events, i, _EMPTY_SLOT)
         elif in_combat(ent, i, tick):
-            emit(events, _REJECTED, i, -1, _IN_COMBAT)
+            reject(events, i, _IN_COMBAT)
         elif inv.equipped[i, s]:
-            emit(events, _REJECTED, i, -1, _EQUIPPED)
+            reject(events, i, _EQUIPPED)
         elif price < 1:
-            emit(events, _REJECTED, i, -1, _BAD_PRICE)
+            reject(events, i, _BAD_PRICE)
         else:
             inv.price[i, s] = price
             inv.listed_tick[i, s] = tick
