@@ -16,6 +16,11 @@ Each tick, for each live agent, in priority order:
    destroy it when the market is off and the bag is full; buy armor upgrades it can wear and
    afford, and a ration or potion when it has none.
 
+4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
+   Center it walks to the centre tile before anything else; in King of the Hill it goes to the
+   centre when not hungry or thirsty, stays on it and attacks any rival in reach; in Protect the King a member keeps within
+   :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
+
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
 cheap: see the README's measured figures for its cost per agent-step.
 """
@@ -42,11 +47,13 @@ from metammo.observation import (
     ENTITY_FEATURES,
     INVENTORY_FEATURES,
     EntityFeature as E,
+    GameFeature,
     InventoryFeature as I,
     Layout,
     ProfileFeature as P,
     SelfFeature as S,
     System,
+    game_id,
 )
 from metammo.systems.common import randint, uniform
 
@@ -63,6 +70,11 @@ FOG_ALARM = 52
 LOW = 45
 #: Health below this: no new fights with agents, drink a potion when there is one.
 HURT = 50
+#: A guard (Protect the King) walks back to its leader beyond this Chebyshev distance.
+GUARD_RANGE = 2
+_DEFAULT, _RACE, _HOLD, _GUARD = 0, 1, 2, 3
+#: Per-game behaviour of the bot, by registered game name (other games: the default).
+GAME_MODES = {"race_to_the_center": _RACE, "king_of_the_hill": _HOLD, "protect_the_king": _GUARD}
 #: Chance per tick to turn while exploring.
 TURN_P = 0.05
 #: Rations and potions kept before the rest count as surplus.
@@ -233,7 +245,19 @@ def _items(row, out, off, mask_off, full_market, level_cap):
 
 
 @njit(cache=True)
-def _act(obs, off, mask_off, vision, state, rng, out):
+def _mode(row, game_off, mode_ids, modes):
+    """The bot's per-game mode from the game vector's identity bytes."""
+    for k in range(modes.shape[0]):
+        same = True
+        for b in range(mode_ids.shape[1]):
+            same &= row[game_off + GameFeature.GAME + b] == mode_ids[k, b]
+        if same:
+            return modes[k]
+    return _DEFAULT
+
+
+@njit(cache=True)
+def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
     side = 2 * vision + 1
     plane = side * side
     t_off, e_off, s_off = off[0], off[1], off[2]
@@ -249,6 +273,7 @@ def _act(obs, off, mask_off, vision, state, rng, out):
             if full:
                 out[i, 10] = 0 if row[mask_off[10]] else 1
             continue
+        mode = _mode(row, off[3], mode_ids, modes)
         health, food, water = row[s_off + S.HEALTH], row[s_off + S.FOOD], row[s_off + S.WATER]
         my_levels = row[s_off + S.LEVEL_MELEE] + row[s_off + S.LEVEL_RANGE] + row[s_off + S.LEVEL_MAGE]
         my_top = max(row[s_off + S.LEVEL_MELEE], max(row[s_off + S.LEVEL_RANGE], row[s_off + S.LEVEL_MAGE]))
@@ -268,7 +293,7 @@ def _act(obs, off, mask_off, vision, state, rng, out):
                 value = -1000 + hp
             elif kind != _AGENT:
                 value = hp + 100 * level if level <= my_top + 1 else 1 << 29
-            elif health >= HURT and levels < my_levels and hp < health:
+            elif health >= HURT and ((levels < my_levels and hp < health) or (mode == _HOLD and row[mt + 1 + k])):
                 value = 300 + hp
             else:
                 value = 1 << 29
@@ -282,10 +307,25 @@ def _act(obs, off, mask_off, vision, state, rng, out):
                                         row[e_off + prey * ENTITY_FEATURES + E.STYLE], ms)
         # --- move ---
         move = 0
-        if row[s_off + S.FOG] > FOG_ALARM:
-            centre = row[s_off + S.MAP_SIZE] // 2
-            move = _step_toward(row, mm, centre - row[s_off + S.ROW], centre - row[s_off + S.COL])
+        centre = (row[s_off + S.MAP_SIZE] - 1) // 2
+        to_centre_r, to_centre_c = centre - row[s_off + S.ROW], centre - row[s_off + S.COL]
+        at_centre = to_centre_r == 0 and to_centre_c == 0
+        if row[s_off + S.FOG] > FOG_ALARM or (mode == _RACE and not at_centre):
+            move = _step_toward(row, mm, to_centre_r, to_centre_c)
+            if move == 0 and not at_centre:
+                move = _explore(row, mm, state[i], rng)
         else:
+            guard_r = guard_c = 0  # offset to a leader out of guard range
+            if mode == _GUARD and not row[off[3] + GameFeature.LEADER]:
+                for k in range(n_rows):
+                    base = e_off + k * ENTITY_FEATURES
+                    if not row[base + E.PRESENT]:
+                        break
+                    if row[base + E.TEAMMATE] and row[base + E.LEADER]:
+                        dr_, dc_ = row[base + E.ROW] - vision, row[base + E.COL] - vision
+                        if max(abs(dr_), abs(dc_)) > GUARD_RANGE:
+                            guard_r, guard_c = dr_, dc_
+                        break
             # nearest foliage, water and resource in view (Manhattan distance)
             best_f, best_w, best_r = 1 << 20, 1 << 20, 1 << 20
             fr = fc = wr = wc = rr = rc = 0
@@ -318,6 +358,10 @@ def _act(obs, off, mask_off, vision, state, rng, out):
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
+            elif mode == _HOLD and not at_centre:
+                move = _step_toward(row, mm, to_centre_r, to_centre_c)
+            elif guard_r != 0 or guard_c != 0:
+                move = _step_toward(row, mm, guard_r, guard_c)
             elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:
                 base = e_off + prey * ENTITY_FEATURES
                 move = _step_toward(row, mm, row[base + E.ROW] - vision, row[base + E.COL] - vision)
@@ -326,7 +370,7 @@ def _act(obs, off, mask_off, vision, state, rng, out):
                 at = row[t_off + (rr + vision) * side + rc + vision]
                 if not (at == _FISH and best_r == 1):
                     move = _step_toward(row, mm, rr, rc)
-            settled = (thirsty and best_w == 1) or (hungry and best_f == 0)
+            settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or (mode == _HOLD and at_centre)
             if move == 0 and (thirsty or hungry) and not settled:
                 # nothing known: the centre is farther from the all-grass edge ring
                 centre = row[s_off + S.MAP_SIZE] // 2
@@ -352,6 +396,8 @@ class ScriptedPolicy:
         self.layout = layout
         self.head_sizes = np.asarray(head_sizes, np.int64)
         self._rng = np.array([np.random.default_rng(seed).integers(2**63)], np.uint64)
+        self._mode_ids = np.array([list(game_id(name)) for name in GAME_MODES], np.uint8)
+        self._modes = np.array(list(GAME_MODES.values()), np.int64)
 
     def initial_state(self, num_agents: int) -> np.ndarray:
         """``(num_agents, 5)`` int64 per agent: exploration heading (a Move, 0 none), then the
@@ -363,5 +409,5 @@ class ScriptedPolicy:
     def act(self, observations: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
         _act(observations, self.layout.offsets, self.layout.mask_offsets, self.layout.vision,
-             state, self._rng, actions)
+             state, self._rng, actions, self._mode_ids, self._modes)
         return actions, state

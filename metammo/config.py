@@ -56,7 +56,8 @@ class Shape:
     """Settings that size the preallocated arrays; fixed for the life of an env."""
 
     num_agents: int = _spec(128, 1, 1024, doc="agents per env (PufferLib's fixed num_agents)")
-    max_npcs: int = _spec(128, 0, 1024, doc="NPC slots; the per-episode npc_count is at most this")
+    max_npcs: int = _spec(256, 0, 1024, doc="NPC slots; the per-episode npc_count is at most this "
+                          "(256: Sandwich's rallying NPCs at their cap)")
     max_map_size: int = _spec(128, 32, 256, doc="largest playable square side, in tiles")
     vision: int = _spec(7, 1, 15, doc="view radius in tiles; the tile crop is (2v+1)^2")
     obs_entities: int = _spec(32, 1, 255, doc="entity rows in each observation, nearest first")

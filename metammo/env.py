@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from gymnasium import spaces
@@ -23,8 +23,8 @@ from gymnasium import spaces
 from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
-from metammo.game import make_game
-from metammo.observation import GAME_OWNED_START, Layout, observe, system_bits
+from metammo.game import make_game, packs
+from metammo.observation import GAME_ID_BYTES, GAME_OWNED_START, GameFeature, Layout, game_id, observe, system_bits
 from metammo.state import allocate
 from metammo.systems.npc import npc_population
 from metammo.systems.params import params
@@ -33,29 +33,48 @@ from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate
 
 
 class Env:
-    """A game on the engine, ``num_agents`` agents acting every tick.
+    """A game (or a game pack: one game sampled per episode) on the engine, ``num_agents``
+    agents acting every tick.
 
     Args:
-        game: a registered game name (see :func:`metammo.game.games`).
+        game: a registered game name (see :func:`metammo.game.games`), a registered game pack
+            name (:func:`metammo.game.packs`, e.g. ``"mini_generalist"``) or a list of game names.
         config: a preset name (``"mini"``, ``"full"``) or a :class:`~metammo.config.Config`.
         seed: seeds the episode Generator; every random draw of every episode derives from it.
         autoreset: start the next episode inside the step that ends one.
+        weights: sampling weight of each game of a pack (default uniform); non-negative, not
+            all zero.
+        randomize, preset, difficulty: game options (see :mod:`metammo.game`), given to every
+            game of the pack; ``None`` keeps each game's default.
+        game_options: further keyword options for the games' constructors (e.g. ``curriculum``).
         **overrides: config keys (see :mod:`metammo.config`).
 
     Raises:
-        ValueError: unknown game, preset or config key; a value out of range; a game that does
-            not support the config.
+        ValueError: unknown game, pack, preset or config key; a value out of range; a game that
+            does not support the config; bad weights or game options.
     """
 
-    def __init__(self, game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0,
-                 autoreset: bool = True, **overrides: Any):
-        self.game = make_game(game)
+    def __init__(self, game: str | Sequence[str] = "sandbox", config: str | Config = "mini",
+                 seed: int | None = 0, autoreset: bool = True, weights: Sequence[float] | None = None,
+                 randomize: bool | None = None, preset: str | None = None,
+                 difficulty: int | str | None = None, game_options: dict[str, Any] | None = None,
+                 **overrides: Any):
+        names = _game_names(game)
         self.base_config = make_config(config, **overrides)
-        if self.base_config.name not in self.game.configs:
-            raise ValueError(
-                f"game {game!r} does not support config {self.base_config.name!r}; "
-                f"it supports {list(self.game.configs)}"
-            )
+        options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
+                   if v is not None}
+        options.update(game_options or {})
+        self.games = []
+        for name in names:
+            instance = make_game(name, **options)
+            if self.base_config.name not in instance.configs:
+                raise ValueError(
+                    f"game {name!r} does not support config {self.base_config.name!r}; "
+                    f"it supports {list(instance.configs)}"
+                )
+            self.games.append(instance)
+        self.weights = _pack_weights(weights, names)
+        self.game = self.games[0]
         self.config = self.base_config
         shape = self.base_config.shape
         self.layout = Layout(shape)
@@ -98,6 +117,8 @@ class Env:
 
     def _begin_episode(self) -> None:
         rng = self._rng
+        if len(self.games) > 1:
+            self.game = self.games[rng.choice(len(self.games), p=self.weights)]
         cfg = self.game.episode_config(self.base_config, rng)
         if cfg.shape != self.base_config.shape:
             raise ValueError(f"game {self.game.name!r} changed shape settings; only tunables may change per episode")
@@ -115,12 +136,21 @@ class Env:
         state.rng[0] = rng.integers(2**63, dtype=np.uint64)
         self.game.setup(state, cfg, rng)
         npc_population(state.entities, state.tiles, state.rng, self._params)
-        self._game_view[:] = 0
-        self._game_view[:, :GAME_OWNED_START] = system_bits(cfg)
-        self.game.write_game_vector(self._game_view, state, cfg)
+        self._write_game_vector()
         self.refresh_observations()
         self._returns[:] = 0
         self._started = True
+
+    def _write_game_vector(self) -> None:
+        game, cfg, view = self.game, self.config, self._game_view
+        view[:] = 0
+        view[:, :GAME_OWNED_START] = system_bits(cfg)
+        view[:, GameFeature.GAME:GameFeature.GAME + GAME_ID_BYTES] = game_id(game.name)
+        view[:, GameFeature.TEAM_GAME] = cfg.tunables.team_size > 1
+        view[:, GameFeature.LEADER] = self.state.entities.leader[: self.num_agents]
+        levels = len(game.difficulty_levels)
+        view[:, GameFeature.DIFFICULTY] = game.difficulty * 255 // (levels - 1) if levels > 1 else 0
+        game.write_game_vector(view, self.state, cfg)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
         """Advance one tick with ``actions`` ((num_agents, heads) integers, see :mod:`metammo.actions`).
@@ -144,13 +174,17 @@ class Env:
         np.greater(self.masks, alive, out=self._died)
         self.rewards[:] = 0
         over = self.game.update(state, cfg, self._died, self.rewards)
+        end = over or state.tick >= cfg.tunables.horizon
+        if end:
+            self.game.finish(state, cfg, self.rewards, over)
+        np.greater(self.masks, alive, out=self._died)  # the game's rules may kill too
         np.copyto(self.terminals, self._died)
         self.truncations[:] = False
         self._returns += self.rewards
         self.refresh_observations()
 
         infos: list[dict] = []
-        if over or state.tick >= cfg.tunables.horizon:
+        if end:
             if over:
                 self.terminals |= alive
             else:
@@ -184,3 +218,24 @@ class Env:
 
     def close(self) -> None:
         """Nothing to release; present for the env contracts."""
+
+
+def _game_names(game: str | Sequence[str]) -> list[str]:
+    if isinstance(game, str):
+        known_packs = packs()
+        return list(known_packs[game]) if game in known_packs else [game]
+    names = list(game)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"game must be a game or pack name or a non-empty list of game names, got {game!r}")
+    return names
+
+
+def _pack_weights(weights: Sequence[float] | None, names: list[str]) -> np.ndarray:
+    if weights is None:
+        return np.full(len(names), 1.0 / len(names))
+    w = np.asarray(weights, np.float64)
+    if w.shape != (len(names),):
+        raise ValueError(f"weights must give one number per game ({len(names)}: {names}), got {list(weights)}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be finite, non-negative and not all zero, got {list(weights)}")
+    return w / w.sum()

@@ -6,7 +6,14 @@ A game is a subclass of :class:`Game`. The env calls its hooks at fixed points o
   size, fog, NPCs ...) derived from the env's base config; never mutates it.
 * :meth:`Game.setup` at reset, after the terrain: spawns, teams, map features.
 * :meth:`Game.update` every tick, after deaths: rewards, special rules, whether the game is over.
+* :meth:`Game.finish` once when the episode ends (the game is over or the horizon is reached):
+  winning scores.
 * :meth:`Game.summary` at the end of an episode: extra statistics for the episode summary.
+
+Options every game takes (``metammo.make(..., randomize=, preset=, difficulty=)``):
+``randomize`` (domain randomization, on by default), ``preset`` (a named evaluation preset from
+:attr:`Game.presets`) and ``difficulty`` (pin a level of :attr:`Game.difficulty_levels`, or
+``"max"``). The machinery behind them lives in :mod:`minigames.base`.
 
 Games are found through the entry-point group ``metammo.minigames`` (name = class path); the
 engine's own ``sandbox`` is registered there the same way any third-party package would be, so
@@ -16,7 +23,7 @@ engine's own ``sandbox`` is registered there the same way any third-party packag
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
@@ -36,6 +43,34 @@ class Game:
     description: ClassVar[str] = ""
     #: config presets the game supports
     configs: ClassVar[tuple[str, ...]] = ("mini", "full")
+    #: named evaluation presets (name -> settings the subclass understands)
+    presets: ClassVar[Mapping[str, Any]] = {}
+    #: values of the adaptive-difficulty knob, easiest first (empty: no adaptive difficulty)
+    difficulty_levels: ClassVar[tuple[Any, ...]] = ()
+
+    def __init__(self, randomize: bool = True, preset: str | None = None, difficulty: int | str | None = None):
+        """Raises:
+            ValueError: an unknown preset, or a difficulty outside ``0 .. len(levels) - 1``
+                and not ``"max"`` (the message lists the allowed values)."""
+        if not isinstance(randomize, bool):
+            raise ValueError(f"game option 'randomize' must be a bool, got {randomize!r}")
+        if preset is not None and preset not in self.presets:
+            raise ValueError(f"game {self.name!r} has no preset {preset!r}; presets: {sorted(self.presets)}")
+        levels = len(self.difficulty_levels)
+        if difficulty == "max" and levels:
+            difficulty = levels - 1
+        if difficulty is not None and (isinstance(difficulty, bool) or not isinstance(difficulty, int)
+                                       or not 0 <= difficulty < levels):
+            allowed = f"an int in [0, {levels - 1}] or 'max'" if levels else "None (this game has no difficulty levels)"
+            raise ValueError(f"game {self.name!r}: difficulty must be {allowed}, got {difficulty!r}")
+        self.randomize = randomize
+        self.preset = preset
+        self.pinned_difficulty = difficulty
+
+    @property
+    def difficulty(self) -> int:
+        """Index of the current difficulty level (0 for games without levels)."""
+        return 0 if self.pinned_difficulty is None else self.pinned_difficulty
 
     def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
         """This episode's config, derived from ``base`` (default: ``base`` itself)."""
@@ -58,6 +93,10 @@ class Game:
             rewards: ``(num_agents,)`` float32, zeroed by the env, written in place.
         """
         raise NotImplementedError
+
+    def finish(self, state: State, cfg: Config, rewards: np.ndarray, over: bool) -> None:
+        """The episode ends after this tick's :meth:`update`: add winning scores to ``rewards``
+        and note the result (default nothing). ``over`` is False when the horizon ended it."""
 
     def summary(self, state: State, cfg: Config) -> dict[str, Any]:
         """Extra entries for the episode summary (default none)."""
@@ -90,13 +129,22 @@ def games() -> dict[str, type[Game]]:
     return result
 
 
-def make_game(name: str) -> Game:
-    """A new instance of the game registered as ``name``.
+def make_game(name: str, **options: Any) -> Game:
+    """A new instance of the game registered as ``name``, with game ``options``.
 
     Raises:
-        ValueError: an unknown name (the message lists the known ones).
+        ValueError: an unknown name (the message lists the known ones) or a bad option.
     """
     known = games()
     if name not in known:
         raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}")
-    return known[name]()
+    return known[name](**options)
+
+
+PACK_ENTRY_POINT_GROUP = "metammo.game_packs"
+
+
+def packs() -> dict[str, tuple[str, ...]]:
+    """``{name: game names}`` of every game pack registered in the entry-point group
+    ``metammo.game_packs`` (each entry point names a sequence of game names)."""
+    return {ep.name: tuple(ep.load()) for ep in entry_points(group=PACK_ENTRY_POINT_GROUP)}

@@ -35,6 +35,7 @@ travels in checkpoints; bump it whenever a part or a feature changes.
 
 from __future__ import annotations
 
+import hashlib
 from enum import IntEnum
 
 import numpy as np
@@ -99,6 +100,7 @@ class EntityFeature(IntEnum):
     MY_TARGET = 16  # 1 when the observer attacked it this tick
     TIME_ALIVE = 17  # ticks alive // 4 (clipped)
     IN_COMBAT = 18  # 1 within COMBAT_TICKS of attacking or being hit
+    LEADER = 19  # 1 when an agent leads its team (team games with leaders)
 
 
 class SelfFeature(IntEnum):
@@ -197,8 +199,31 @@ INVENTORY_FEATURES = len(InventoryFeature)
 PROFILE_FEATURES = len(ProfileFeature)
 MARKET_FEATURES = len(MarketFeature)
 GAME_FEATURES = 48
-#: First game-vector column a game may write; the engine owns the columns before it.
+#: First game-vector column a game may write (:class:`GameFeature`); the engine owns the
+#: columns before it (:class:`System` bits).
 GAME_OWNED_START = 16
+
+
+class GameFeature(IntEnum):
+    """Columns of the game vector after the :class:`System` bits. The env writes the game's
+    identity, team role and difficulty at each reset; the game writes its own columns and
+    each agent's task embedding (:meth:`metammo.game.Game.write_game_vector`)."""
+
+    GAME = 16  # 8 columns: bytes of sha256(game name), a fixed identity for any registered game
+    TEAM_GAME = 24  # 1 when agents play in teams (team_size > 1)
+    LEADER = 25  # 1 when this agent leads its team
+    DIFFICULTY = 26  # difficulty level * 255 // (levels - 1); 0 for games without levels
+    GAME_OWNED = 27  # 27..31: free for a game's own features
+    TASK = 32  # 16 columns: the agent's task embedding (metammo.tasks.embed), 0 without a task
+
+
+GAME_ID_BYTES = GameFeature.TEAM_GAME - GameFeature.GAME
+
+
+def game_id(name: str) -> np.ndarray:
+    """The game vector's identity columns for game ``name``: ``(GAME_ID_BYTES,)`` uint8, the
+    first bytes of sha256(name)."""
+    return np.frombuffer(hashlib.sha256(name.encode()).digest()[:GAME_ID_BYTES], np.uint8)
 
 
 class Layout:
@@ -211,7 +236,7 @@ class Layout:
         mask_offsets: ``(heads,)`` int64 offset of each action head's mask, in head order.
     """
 
-    VERSION = 2
+    VERSION = 3
 
     def __init__(self, shape: Shape):
         side = 2 * shape.vision + 1
@@ -384,6 +409,7 @@ def _observe(
             row[base + 16] = ent.act_target[i] == j
             row[base + 17] = min(ent.time_alive[j] // 4, 255)
             row[base + 18] = tick - ent.combat_tick[j] < COMBAT_TICKS
+            row[base + 19] = ent.leader[j]
             row[mt_off + 1 + k] = combat_on and can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire)
         # self
         s = s_off

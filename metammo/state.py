@@ -69,6 +69,9 @@ class Entities(NamedTuple):
     gear_attack: np.ndarray  # (max_entities, 3) int32 attack of equipped items per Style
     gear_defense: np.ndarray  # int32 defense of equipped armor
     ammo_slot: np.ndarray  # int32 inventory slot of the equipped ammunition, -1 none
+    leader: np.ndarray  # bool the agent leads its team (set by team games)
+    goal_row: np.ndarray  # int32 tile an NPC walks to when it has no target, -1 none
+    goal_col: np.ndarray  # int32
 
 
 class Inventory(NamedTuple):
@@ -143,7 +146,7 @@ class State:
 #: Initial value of the :class:`Entities` arrays that do not start at 0.
 INITIAL = {
     "team": -1, "level": 1, "last_attacker": -1, "killer": -1, "combat_tick": COMBAT_NEVER,
-    "act_target": -1, "ammo_slot": -1,
+    "act_target": -1, "ammo_slot": -1, "goal_row": -1, "goal_col": -1,
 }
 
 #: Event log capacity per entity per tick: an entity hits, is hit, eats, drinks, harvests,
@@ -189,6 +192,9 @@ def allocate(shape: Shape) -> State:
         gear_attack=np.empty((e, NUM_STYLES), np.int32),
         gear_defense=np.empty(e, np.int32),
         ammo_slot=np.empty(e, np.int32),
+        leader=np.empty(e, np.bool_),
+        goal_row=np.empty(e, np.int32),
+        goal_col=np.empty(e, np.int32),
     )
     a, k = (shape.num_agents, INVENTORY_SLOTS), NUM_ITEM_TYPES * MAX_LEVEL
     inventory = Inventory(

@@ -67,7 +67,7 @@ def deaths(ent, inv, tiles, events, rng, p):
 def revive(ent, i, r, c, kind, team, health, level, style):
     """Make slot ``i`` a fresh live entity of ``kind`` on tile (r, c): ``health``, full food and
     water, ``level`` in every skill and no XP, main ``style``, no combat history, pending
-    action, freeze or message; an agent gets the starting gold (its inventory emptied at its
+    action, freeze, message or NPC goal (its ``leader`` flag is kept); an agent gets the starting gold (its inventory emptied at its
     death). The one place an entity (re)enters the world; the caller counts
     it on its tile (``Tiles.agents`` / ``Tiles.npcs``)."""
     ent.row[i], ent.col[i] = r, c
@@ -87,3 +87,18 @@ def revive(ent, i, r, c, kind, team, health, level, style):
     ent.freeze[i] = 0
     ent.message[i] = 0
     ent.gold[i] = STARTING_GOLD if kind == _AGENT else 0
+    ent.goal_row[i] = -1
+    ent.goal_col[i] = -1
+
+
+def kill_agents(state, p, agents) -> None:
+    """Kill the live ones of ``agents`` (int array of agent slots) now, outside combat, by a
+    game's rule (e.g. a leader's death kills its team): no killer is credited; belongings are
+    lost as at any death (:func:`deaths`). Params ``p`` are the episode's."""
+    ent = state.entities
+    agents = agents[ent.alive[agents]]
+    if len(agents) == 0:
+        return
+    ent.health[agents] = 0
+    ent.killer[agents] = -1
+    deaths(ent, state.inventory, state.tiles, state.events, state.rng, p)

@@ -5,6 +5,9 @@ attacks the nearest agent it sees), >= 0.5 neutral (fights back against the agen
 it while it sees it), else passive (wanders). Level = int(danger * 9 + 1); an NPC has that level
 in all three styles and one random main style. NPCs regain 1 HP per tick (lifecycle phase).
 
+An NPC with a goal tile (``Entities.goal_row/goal_col``, set by games such as Sandwich) walks
+there instead of wandering when it has no target, and stays once there.
+
 The chase is one greedy step per tick along the axis with the larger gap, falling back to the
 other axis when blocked: cheap and good enough against agents that run.
 
@@ -95,6 +98,8 @@ def npc_decide(ent, tiles, rng, p):
                 ent.act_style[i] = ent.style[i]
             else:
                 ent.act_move[i] = _step_toward(tiles, r, c, ent.row[target], ent.col[target], exclusive)
+        elif ent.goal_row[i] >= 0:
+            ent.act_move[i] = _step_toward(tiles, r, c, ent.goal_row[i], ent.goal_col[i], exclusive)
         elif uniform(rng) < 0.5:
             ent.act_move[i] = 1 + randint(rng, 4)
 

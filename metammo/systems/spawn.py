@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config
-from metammo.constants import HEALTH_MAX, NUM_STYLES, PASSABLE, Kind
+from metammo.constants import HEALTH_MAX, NPC_HEALTH, NUM_STYLES, PASSABLE, Kind
 from metammo.state import State, playable_bounds
 from metammo.systems.lifecycle import revive
 
@@ -55,6 +55,33 @@ def place_agents(state: State, agents: np.ndarray, rows: np.ndarray, cols: np.nd
     :func:`~metammo.systems.lifecycle.revive`) on tiles ``(rows, cols)`` with their ``teams``
     and main ``styles``: five int arrays of one length."""
     _place_agents(state.entities, state.tiles, *(np.asarray(a, np.int64) for a in (agents, rows, cols, teams, styles)))
+
+
+@njit(cache=True)
+def _place_npcs(ent, tiles, slots, rows, cols, kinds, levels, styles, goal_rows, goal_cols):
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        revive(ent, i, rows[k], cols[k], kinds[k], -1, NPC_HEALTH, levels[k], styles[k])
+        ent.goal_row[i], ent.goal_col[i] = goal_rows[k], goal_cols[k]
+        tiles.npcs[rows[k], cols[k]] += 1
+
+
+def place_npcs(state: State, slots, rows, cols, kinds, levels, styles, goal_rows, goal_cols) -> None:
+    """Put NPCs in the free NPC ``slots`` on tiles ``(rows, cols)`` with their ``kinds``
+    (:class:`~metammo.constants.Kind`), ``levels``, main ``styles`` and goal tiles (-1: none;
+    see :mod:`metammo.systems.npc`): nine int arrays of one length. For games that place their
+    own NPCs; the population phase places the rest.
+
+    Raises:
+        ValueError: a slot that is not an NPC slot or holds a live NPC.
+    """
+    slots = np.asarray(slots, np.int64)
+    ent = state.entities
+    first = state.inventory.item.shape[0]  # NPC slots follow the agents'
+    if len(slots) and (slots.min() < first or slots.max() >= len(ent.alive) or ent.alive[slots].any()):
+        raise ValueError(f"place_npcs: slots must be free NPC slots, got {slots.tolist()}")
+    _place_npcs(ent, state.tiles, slots, *(np.asarray(a, np.int64) for a in
+                                           (rows, cols, kinds, levels, styles, goal_rows, goal_cols)))
 
 
 def place_agent(state: State, i: int, r: int, c: int, team: int, style: int) -> None:

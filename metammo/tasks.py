@@ -1,0 +1,488 @@
+"""Tasks: predicates over the world state and event log, combinators, delta-progress rewards.
+
+The Neural MMO 2.0 task system (rules.md §1 "Tasks"). A **predicate** maps the state and a
+subject to a progress in [0, 1]; **combinators** join them: ``AND`` (min), ``OR`` (max), ``NOT``
+(1 - x), ``ADD`` (sum, clipped at 1), ``SUB`` (first minus the rest, clipped at 0), ``MUL``
+(product). A **task** is a predicate tree plus a **subject**: ``agent`` (the agent alone) or
+``team`` (its team: event counts, XP and gold summed over members; levels, time alive and
+distances the best member's; "any member" for tile predicates). A task's reward each tick is
+the change of its progress, until the progress first reaches 1; a subject with no live member
+makes no progress.
+
+Tasks are plain data, as curricula files hold them::
+
+    {"name": "eat_and_drink", "subject": "agent",
+     "task": {"AND": [{"CountEvent": {"event": "eat", "n": 5}},
+                      {"CountEvent": {"event": "drink", "n": 5}}]}}
+
+A node is ``{PREDICATE: {arg: value}}``, ``{COMBINATOR: [node, ...]}`` (``NOT`` takes one node)
+or a number in [0, 1] (a constant, e.g. a weight inside ``MUL``). :data:`PREDICATES` lists every
+predicate with its arguments. Event-based predicates count events of that kind (the event log's
+``Events.counts``), whatever the item or amount. Not built from the reference list:
+``CanSeeAgent``, ``SeizeTile``, ``MakeProfit``.
+
+Trees compile to a postfix program (:func:`compile_tasks`) that one compiled kernel evaluates
+for every agent each tick (:func:`progress`). :func:`embed` maps a definition to a fixed 16-byte
+vector built from its predicates, arguments, combinators and subject, so tasks never seen in
+training still get meaningful, stable vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from numba import njit
+
+from metammo.constants import (
+    EQUIP_SLOT,
+    INVENTORY_SLOTS,
+    MAX_LEVEL,
+    Event,
+    Item,
+    Material,
+    Skill,
+)
+
+#: Length of a task embedding, in bytes (the observation's task slot).
+EMBED_DIM = 16
+#: Longest compiled program, in instructions.
+MAX_PROGRAM = 32
+SUBJECTS = ("agent", "team")
+COMBINATORS = ("AND", "OR", "NOT", "ADD", "SUB", "MUL")
+
+# opcodes: 0 constant, 1..6 combinators, then predicates
+_CONST = 0
+_COMBINATOR_OP = {name: k + 1 for k, name in enumerate(COMBINATORS)}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """An argument of a predicate: a name and either an integer range or an enum."""
+
+    name: str
+    lo: int = 1
+    hi: int = 100_000
+    enum: Any = None
+
+    def parse(self, value: Any, where: str) -> int:
+        if self.enum is not None:
+            names = [m.name.lower() for m in self.enum if m.name not in ("NONE", "VOID")]
+            if not isinstance(value, str) or value.lower() not in names:
+                raise ValueError(f"{where}: argument {self.name!r} must be one of {names}, got {value!r}")
+            return int(self.enum[value.upper()])
+        if isinstance(value, bool) or not isinstance(value, int) or not self.lo <= value <= self.hi:
+            raise ValueError(f"{where}: argument {self.name!r} must be an int in [{self.lo}, {self.hi}], got {value!r}")
+        return value
+
+
+_N = Arg("n")
+_SKILL = Arg("skill", enum=Skill)
+_LEVEL = Arg("level", 1, MAX_LEVEL)
+_ITEM = Arg("item", enum=Item)
+
+#: ``name: (opcode, args, doc)`` of every predicate.
+PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
+    "TickGE": (10, (_N,), "tick / n"),
+    "StayAlive": (11, (_N,), "ticks alive / n (frozen at death)"),
+    "AllDead": (12, (), "fraction of agents outside the subject that are dead"),
+    "CanSeeTile": (13, (Arg("material", enum=Material),), "1 when a tile of that material is in view"),
+    "OccupyTile": (14, (Arg("row", -128, 128), Arg("col", -128, 128)),
+                   "1 while on the tile (row, col) counted from the map centre"),
+    "DistanceTraveled": (15, (_N,), "Chebyshev distance from the spawn tile / n"),
+    "AttainSkill": (16, (_SKILL, _LEVEL), "skill level / level"),
+    "GainExperience": (17, (_SKILL, _N), "XP in the skill / n"),
+    "CountEvent": (18, (Arg("event", enum=Event), _N), "events of that kind / n"),
+    "HoardGold": (19, (_N,), "gold held / n"),
+    "InventorySpaceGE": (20, (Arg("n", 1, INVENTORY_SLOTS),), "free inventory slots / n"),
+    "OwnItem": (21, (_ITEM, _LEVEL, _N), "items of that type at or above the level held / n"),
+    "EquipItem": (22, (_ITEM, _LEVEL), "1 while such an item is equipped"),
+    "FullyArmed": (23, (_LEVEL,), "fraction of hat, top, bottom equipped at or above the level"),
+    "ProgressTowardCenter": (24, (), "1 - Chebyshev distance to the centre / (map size / 2)"),
+    "AllMembersWithinRange": (25, (Arg("n", 0, 256),), "fraction of live team members within n tiles of the leader"),
+    "SeizeCenter": (26, (_N,), "ticks the subject's team has held the centre alone / n"),
+    "ProtectLeader": (27, (_N,), "ticks the team's leader has lived / n"),
+}
+#: Predicates that are :data:`PREDICATES` ``CountEvent`` with a fixed event (the reference's names).
+EVENT_PREDICATES = {
+    "ScoreHit": Event.SCORE_HIT, "DefeatEntity": Event.PLAYER_KILL, "EarnGold": Event.EARN_GOLD,
+    "SpendGold": Event.SPEND_GOLD, "ConsumeItem": Event.CONSUME, "HarvestItem": Event.HARVEST,
+    "FireAmmo": Event.FIRE_AMMO, "ListItem": Event.LIST, "BuyItem": Event.BUY,
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task definition: ``name``, ``subject`` (``agent`` or ``team``) and the predicate tree
+    ``tree`` in the plain-data form of the module docstring. Validated on construction.
+
+    Raises:
+        ValueError: an unknown predicate, combinator, argument or subject (the message names
+            the allowed ones), or a tree that compiles to more than :data:`MAX_PROGRAM` steps.
+    """
+
+    name: str
+    subject: str
+    tree: Any
+
+    def __post_init__(self) -> None:
+        if self.subject not in SUBJECTS:
+            raise ValueError(f"task {self.name!r}: subject must be one of {list(SUBJECTS)}, got {self.subject!r}")
+        program = _compile(self.tree, f"task {self.name!r}")
+        if len(program) > MAX_PROGRAM:
+            raise ValueError(f"task {self.name!r} compiles to {len(program)} steps; at most {MAX_PROGRAM}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Task":
+        """A task from ``{"name", "subject", "task"}`` (``subject`` defaults to ``agent``)."""
+        if not isinstance(data, Mapping) or "task" not in data:
+            raise ValueError(f"a task entry must be a mapping with keys 'name', 'subject', 'task'; got {data!r}")
+        unknown = set(data) - {"name", "subject", "task"}
+        if unknown:
+            raise ValueError(f"task entry has unknown keys {sorted(unknown)}; allowed: ['name', 'subject', 'task']")
+        return cls(str(data.get("name", "")), data.get("subject", "agent"), data["task"])
+
+    def key(self) -> str:
+        """Canonical text of the definition (subject and tree; not the name)."""
+        return json.dumps([self.subject, self.tree], sort_keys=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "subject": self.subject, "task": self.tree}
+
+
+def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
+    """Postfix instructions ``(opcode, a, b, c)`` of a tree."""
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        if not 0.0 <= node <= 1.0:
+            raise ValueError(f"{where}: constants must be in [0, 1], got {node!r}")
+        return [(_CONST, float(node), 0.0, 0.0)]
+    if not isinstance(node, Mapping) or len(node) != 1:
+        raise ValueError(f"{where}: a node is a number or a one-key mapping {{PREDICATE: args}} or "
+                         f"{{COMBINATOR: [nodes]}}; got {node!r}")
+    (name, body), = node.items()
+    if name in _COMBINATOR_OP:
+        children = [body] if name == "NOT" and isinstance(body, Mapping) else body
+        if not isinstance(children, list) or not children or (name == "NOT" and len(children) != 1):
+            need = "one node" if name == "NOT" else "a non-empty list of nodes"
+            raise ValueError(f"{where}: {name} takes {need}, got {body!r}")
+        out = []
+        for child in children:
+            out += _compile(child, where)
+        return out + [(_COMBINATOR_OP[name], float(len(children)), 0.0, 0.0)]
+    if name in EVENT_PREDICATES:
+        return _compile({"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **(body or {})}}, where)
+    if name not in PREDICATES:
+        raise ValueError(f"{where}: unknown predicate or combinator {name!r}; predicates: "
+                         f"{sorted(PREDICATES) + sorted(EVENT_PREDICATES)}, combinators: {list(COMBINATORS)}")
+    opcode, args, _ = PREDICATES[name]
+    body = {} if body is None else body
+    if not isinstance(body, Mapping):
+        raise ValueError(f"{where}: arguments of {name} must be a mapping, got {body!r}")
+    names = [a.name for a in args]
+    if set(body) != set(names):
+        raise ValueError(f"{where}: {name} takes arguments {names}, got {sorted(body)}")
+    values = [float(a.parse(body[a.name], f"{where}: {name}")) for a in args]
+    return [(opcode, *(values + [0.0] * (3 - len(values))))]
+
+
+def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(program, length, team)``: ``(T, MAX_PROGRAM, 4)`` float64 postfix instructions,
+    ``(T,)`` int64 lengths, ``(T,)`` bool team subject, for :func:`progress`."""
+    program = np.zeros((len(tasks), MAX_PROGRAM, 4), np.float64)
+    length = np.zeros(len(tasks), np.int64)
+    for k, task in enumerate(tasks):
+        code = _compile(task.tree, task.name)
+        program[k, : len(code)] = code
+        length[k] = len(code)
+    team = np.array([t.subject == "team" for t in tasks], np.bool_)
+    return program, length, team
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+@njit(cache=True)
+def _leaf(op, a, b, c, members, ent, counts, inv_item, inv_level, inv_equipped, tiles, tick,
+          lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents):
+    centre = (lo + hi - 1) // 2
+    if op == 10:
+        return tick / a
+    if op == 11:
+        best = 0
+        for j in members:
+            best = max(best, ent.time_alive[j])
+        return best / a
+    if op == 12:
+        dead, others = 0, 0
+        for j in range(num_agents):
+            inside = False
+            for m in members:
+                inside |= m == j
+            if not inside:
+                others += 1
+                dead += not ent.alive[j]
+        return dead / others if others else 1.0
+    if op == 13:
+        m = int(a)
+        for j in members:
+            if not ent.alive[j]:
+                continue
+            r, col = ent.row[j], ent.col[j]
+            for rr in range(r - vision, r + vision + 1):
+                for cc in range(col - vision, col + vision + 1):
+                    if tiles.material[rr, cc] == m:
+                        return 1.0
+        return 0.0
+    if op == 14:
+        for j in members:
+            if ent.alive[j] and ent.row[j] == centre + int(a) and ent.col[j] == centre + int(b):
+                return 1.0
+        return 0.0
+    if op == 15:
+        best = 0
+        for j in members:
+            best = max(best, abs(ent.row[j] - spawn_row[j]), abs(ent.col[j] - spawn_col[j]))
+        return best / a
+    if op == 16:
+        best = 0
+        for j in members:
+            best = max(best, ent.level[j, int(a)])
+        return best / b
+    if op == 17:
+        total = 0
+        for j in members:
+            total += ent.xp[j, int(a)]
+        return total / b
+    if op == 18:
+        total = 0
+        for j in members:
+            total += counts[j, int(a)]
+        return total / b
+    if op == 19:
+        total = 0
+        for j in members:
+            total += ent.gold[j]
+        return total / a
+    if op == 20:
+        best = 0
+        for j in members:
+            free = 0
+            for s in range(inv_item.shape[1]):
+                free += inv_item[j, s] == 0
+            best = max(best, free)
+        return best / a
+    if op == 21:
+        total = 0
+        for j in members:
+            for s in range(inv_item.shape[1]):
+                if inv_item[j, s] == int(a) and inv_level[j, s] >= b:
+                    total += 1
+        return total / c
+    if op == 22:
+        for j in members:
+            for s in range(inv_item.shape[1]):
+                if inv_item[j, s] == int(a) and inv_level[j, s] >= b and inv_equipped[j, s]:
+                    return 1.0
+        return 0.0
+    if op == 23:
+        best = 0.0
+        for j in members:
+            worn = 0
+            for s in range(inv_item.shape[1]):
+                slot = EQUIP_SLOT[inv_item[j, s]]
+                if inv_equipped[j, s] and inv_level[j, s] >= a and (slot == 0 or slot == 1 or slot == 2):
+                    worn += 1
+            best = max(best, worn / 3.0)
+        return best
+    if op == 24:
+        best = 0.0
+        half = (hi - lo) / 2.0
+        for j in members:
+            if ent.alive[j]:
+                d = max(abs(ent.row[j] - centre), abs(ent.col[j] - centre))
+                best = max(best, 1.0 - d / half)
+        return best
+    if op == 25:
+        lead = leader[subject_team]
+        if lead < 0 or not ent.alive[lead]:
+            return 0.0
+        near, live = 0, 0
+        for j in members:
+            if ent.alive[j]:
+                live += 1
+                near += max(abs(ent.row[j] - ent.row[lead]), abs(ent.col[j] - ent.col[lead])) <= a
+        return near / live
+    if op == 26:
+        return held[subject_team] / a
+    if op == 27:
+        lead = leader[subject_team]
+        return ent.time_alive[lead] / a if lead >= 0 else 0.0
+    return 0.0
+
+
+@njit(cache=True)
+def _run(program, length, members, ent, counts, inv_item, inv_level, inv_equipped, tiles, tick,
+         lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents):
+    stack = np.empty(MAX_PROGRAM, np.float64)
+    top = 0
+    for k in range(length):
+        op, a, b, c = program[k, 0], program[k, 1], program[k, 2], program[k, 3]
+        if op == _CONST:
+            stack[top] = a
+            top += 1
+        elif op <= 6:
+            arity = int(a)
+            top -= arity
+            x = stack[top]
+            for q in range(1, arity):
+                y = stack[top + q]
+                if op == 1:
+                    x = min(x, y)
+                elif op == 2:
+                    x = max(x, y)
+                elif op == 4:
+                    x = x + y
+                elif op == 5:
+                    x = x - y
+                elif op == 6:
+                    x = x * y
+            if op == 3:
+                x = 1.0 - x
+            stack[top] = min(max(x, 0.0), 1.0)
+            top += 1
+        else:
+            v = _leaf(op, a, b, c, members, ent, counts, inv_item, inv_level, inv_equipped, tiles,
+                      tick, lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents)
+            stack[top] = min(max(v, 0.0), 1.0)
+            top += 1
+    return stack[0]
+
+
+@njit(cache=True)
+def progress(out, agent_task, program, length, team_task, team_size, ent, counts, inv_item,
+             inv_level, inv_equipped, tiles, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
+    """Write each agent's task progress into ``out`` ((num_agents,) float64), leaving it
+    unchanged where the subject has no live member or the agent has no task (``agent_task``
+    -1). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``held`` and ``leader``
+    are per team; ``spawn_row/col`` per agent."""
+    num_agents = out.shape[0]
+    solo = np.empty(1, np.int64)
+    for i in range(num_agents):
+        k = agent_task[i]
+        if k < 0:
+            continue
+        t = i // team_size
+        if team_task[k]:
+            members = np.arange(t * team_size, (t + 1) * team_size)
+        else:
+            solo[0] = i
+            members = solo
+        live = False
+        for j in members:
+            live |= ent.alive[j]
+        if live:
+            out[i] = _run(program[k], length[k], members, ent, counts, inv_item, inv_level, inv_equipped,
+                          tiles, tick, lo, hi, vision, spawn_row, spawn_col, held, leader, t, num_agents)
+
+
+# --- embedding -------------------------------------------------------------------------------
+
+
+def _direction(*parts: Any) -> np.ndarray:
+    """A fixed pseudo-random unit-norm direction in R^EMBED_DIM for ``parts``."""
+    digest = hashlib.sha256(json.dumps(parts).encode()).digest()
+    v = np.frombuffer(digest[: EMBED_DIM * 2], np.uint16).astype(np.float64) / 65535.0 - 0.5
+    return v / np.linalg.norm(v)
+
+
+def _embed_node(node: Any) -> np.ndarray:
+    if isinstance(node, (int, float)):
+        return float(node) * _direction("const")
+    (name, body), = node.items()
+    if name in _COMBINATOR_OP:
+        children = [body] if isinstance(body, Mapping) else body
+        mean = np.mean([_embed_node(ch) for ch in children], axis=0)
+        return (-mean if name == "NOT" else mean) + 0.5 * _direction("combinator", name)
+    if name in EVENT_PREDICATES:
+        return _embed_node({"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **(body or {})}})
+    _, args, _ = PREDICATES[name]
+    v = _direction("predicate", name).copy()
+    for arg in args:
+        value = (body or {})[arg.name]
+        if arg.enum is not None:
+            v += 0.5 * _direction("arg", name, arg.name, str(value).lower())
+        else:  # magnitudes on a log scale, so 10 and 12 land close and 10 and 1000 do not
+            v += 0.5 * np.log1p(abs(value)) / np.log1p(arg.hi) * np.sign(value) * _direction("arg", name, arg.name)
+    return v
+
+
+def embed(task: Task) -> np.ndarray:
+    """The task's ``(EMBED_DIM,)`` uint8 embedding: a sum of fixed directions for each
+    predicate, argument value (numbers on a log scale) and combinator, plus the subject,
+    mapped to 0..255 around 128. Deterministic across processes and versions of Python."""
+    v = _embed_node(task.tree) + 0.5 * _direction("subject", task.subject)
+    return np.clip(np.round(128 + 64 * v), 0, 255).astype(np.uint8)
+
+
+# --- curricula -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    """Training tasks and held-out evaluation tasks, disjoint by definition (:meth:`Task.key`)."""
+
+    train: tuple[Task, ...]
+    eval: tuple[Task, ...]
+
+    def __post_init__(self) -> None:
+        for split in ("train", "eval"):
+            if not getattr(self, split):
+                raise ValueError(f"curriculum: the {split!r} task list is empty")
+        shared = {t.key() for t in self.train} & {t.key() for t in self.eval}
+        if shared:
+            names = [t.name for t in self.eval if t.key() in shared]
+            raise ValueError(f"curriculum: training and evaluation tasks must be disjoint; both hold {names}")
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "curriculum") -> "Curriculum":
+        if not isinstance(data, Mapping) or set(data) != {"train", "eval"}:
+            got = sorted(data) if isinstance(data, Mapping) else type(data).__name__
+            raise ValueError(f"{where}: must be a mapping with exactly the keys ['eval', 'train'], got {got}")
+        splits = {}
+        for split in ("train", "eval"):
+            entries = data[split]
+            if not isinstance(entries, list):
+                raise ValueError(f"{where}: {split!r} must be a list of task entries")
+            try:
+                splits[split] = tuple(Task.from_dict(e) for e in entries)
+            except ValueError as err:
+                raise ValueError(f"{where} ({split}): {err}") from None
+        return cls(**splits)
+
+
+def load_curriculum(path: str | Path) -> Curriculum:
+    """Read a curriculum from a ``.json``, ``.yaml`` or ``.yml`` file (never a pickle).
+
+    Raises:
+        ValueError: another suffix, a file that does not parse, or invalid tasks (the message
+            names the file and the problem).
+        FileNotFoundError: no such file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise ValueError(f"curriculum {path}: suffix must be one of ['.json', '.yaml', '.yml'], got {suffix!r}")
+    text = path.read_text()
+    try:
+        if suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as err:  # noqa: BLE001 - both parsers' errors, re-raised with the path
+        raise ValueError(f"curriculum {path}: does not parse: {err}") from None
+    return Curriculum.from_dict(data, f"curriculum {path}")

@@ -1,0 +1,239 @@
+"""The minigame API: :class:`Minigame`, a :class:`metammo.game.Game` whose rules are data.
+
+A minigame declares, as class attributes: its teams (``team_size``, ``leaders``), the config
+values its rules fix (``rules_config``), its domain randomization (``randomization``, see
+:mod:`minigames.randomization`), its evaluation ``presets``, its adaptive-difficulty knob
+(``difficulty_levels``, ``difficulty_key``, ``wins_to_raise``, see :mod:`minigames.difficulty`)
+and its task (:meth:`Minigame.task`, see :mod:`metammo.tasks`). It overrides only the hooks its
+rules need: :meth:`Minigame.rules` (special rules each tick), :meth:`Minigame.is_over`,
+:meth:`Minigame.winners` and :meth:`Minigame.winning_score`.
+
+Each episode's config is built in this order, later entries winning: the env's base config,
+the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
+is on and no preset is chosen), the difficulty knob, the chosen preset; config keys the user set
+away from the preset's defaults (``metammo.make(..., fog_onset=100)``) always win.
+
+Rewards (rules.md §2): each agent's task progress increase each tick, ``death_penalty`` on
+death, and at the game's end the winning score to winners and -1 to the other live agents (games
+without winners skip both). The reference's per-agent score is the maximum task progress + 16
+for winners (:data:`WINNER_SCORE`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from metammo.config import Config, Tunables
+from metammo.game import Game
+from metammo.observation import GameFeature
+from metammo.state import State, playable_bounds
+from metammo.systems.spawn import spawn_agents
+from metammo.tasks import EMBED_DIM, Task, compile_tasks, embed, progress
+from minigames import randomization as dr
+from minigames.difficulty import Difficulty
+
+#: Added to a winner's task progress in the reference's evaluation score.
+WINNER_SCORE = 16.0
+
+
+class Minigame(Game):
+    """Base of the built-in games; see the module docstring for what a subclass declares."""
+
+    #: agents per team (1: free-for-all)
+    team_size: ClassVar[int] = 1
+    #: the first member of each team leads it
+    leaders: ClassVar[bool] = False
+    #: config values the game's rules fix
+    rules_config: ClassVar[Mapping[str, Any]] = {}
+    #: domain randomization spec, applied when ``randomize`` is on
+    randomization: ClassVar[Mapping[str, Any]] = {}
+    #: config key the difficulty knob sets (None: the game reads :attr:`knob` itself)
+    difficulty_key: ClassVar[str | None] = None
+    #: episodes with winners at a level that raise the difficulty
+    wins_to_raise: ClassVar[int] = 1
+    #: reward on death
+    death_penalty: ClassVar[float] = 0.0
+    #: False for games without a win rule (no winning score, no -1 at the end)
+    has_winners: ClassVar[bool] = True
+
+    def __init__(self, randomize: bool = True, preset: str | None = None,
+                 difficulty: int | str | None = None, randomization: Mapping[str, Any] | None = None):
+        """Args:
+            randomize, preset, difficulty: see :mod:`metammo.game`; a preset pins the
+                difficulty at its maximum.
+            randomization: a spec replacing the game's own (plain data or distributions).
+
+        Raises:
+            ValueError: a bad option, or a randomization spec the game's configs reject.
+        """
+        super().__init__(randomize, preset, difficulty)
+        pinned = self.pinned_difficulty
+        if preset is not None and self.difficulty_levels and pinned is None:
+            pinned = len(self.difficulty_levels) - 1
+        self.controller = Difficulty(self.difficulty_levels or (None,), self.wins_to_raise, pinned)
+        self.spec = dr.parse(self.randomization if randomization is None else randomization)
+        from metammo.config import make_config
+
+        for name in self.configs:
+            dr.validate(self.spec, make_config(name, **self.rules_config, team_size=self.team_size))
+        self.randomized: dict[str, Any] = {}
+        self._played = self.controller.summary()
+
+    # --- config -----------------------------------------------------------------------------
+
+    @property
+    def difficulty(self) -> int:
+        return self.controller.level
+
+    @property
+    def knob(self) -> Any:
+        """The difficulty knob's value for this episode."""
+        return self.controller.value
+
+    def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
+        values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size}
+        self.randomized = {}
+        if self.preset is None and self.randomize:
+            spec = {k: v for k, v in self.spec.items() if k != self.difficulty_key}
+            self.randomized = dr.sample(spec, rng)
+            values.update(self.randomized)
+        if self.difficulty_key is not None:
+            values[self.difficulty_key] = self.knob
+        if self.preset is not None:
+            values.update(self.presets[self.preset])
+        defaults = Config(base.name, base.shape, Tunables())  # what the preset leaves unset
+        from metammo.config import PRESETS
+
+        if base.name in PRESETS:
+            defaults = PRESETS[base.name]
+        for key in Tunables.__dataclass_fields__:
+            if getattr(base.tunables, key) != getattr(defaults.tunables, key):
+                values[key] = getattr(base.tunables, key)
+        self._played = self.controller.summary()
+        return base.replace(**values)
+
+    # --- hooks for subclasses ---------------------------------------------------------------
+
+    def task(self, cfg: Config) -> Task:
+        """The task every agent plays this episode (override :meth:`assign_tasks` for more)."""
+        raise NotImplementedError
+
+    def assign_tasks(self, cfg: Config, rng: np.random.Generator) -> tuple[list[Task], np.ndarray]:
+        """``(tasks, agent_task)``: the episode's tasks and each agent's index into them."""
+        return [self.task(cfg)], np.zeros(cfg.shape.num_agents, np.int64)
+
+    def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
+        """Place the agents (default: teams around the edge)."""
+        spawn_agents(state, cfg, rng)
+
+    def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
+        """Special rules after this tick's deaths (default none)."""
+
+    def is_over(self, state: State, cfg: Config) -> bool:
+        """Whether the game ended this tick (default: every agent is dead)."""
+        return not state.entities.alive[: cfg.shape.num_agents].any()
+
+    def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
+        """``(num_agents,)`` bool: the winners at the end (default: the live agents)."""
+        return state.entities.alive[: cfg.shape.num_agents].copy()
+
+    def winning_score(self, state: State, cfg: Config) -> float:
+        """Reward added to each winner at the end (default 1)."""
+        return 1.0
+
+    # --- helpers for subclasses -------------------------------------------------------------
+
+    def teams_alive(self, state: State, cfg: Config) -> np.ndarray:
+        """``(num_teams,)`` bool: teams with a live member."""
+        n = cfg.shape.num_agents
+        return state.entities.alive[:n].reshape(n // self.team_size, self.team_size).any(axis=1)
+
+    def team_members(self, teams: np.ndarray) -> np.ndarray:
+        """``(num_agents,)`` bool mask of the members of the teams in the bool mask ``teams``."""
+        return np.repeat(teams, self.team_size)
+
+    def centre(self, cfg: Config) -> int:
+        """Row (= column) of the centre tile of the playable square."""
+        lo, hi = playable_bounds(cfg)
+        return (lo + hi - 1) // 2
+
+    # --- engine hooks -----------------------------------------------------------------------
+
+    def setup(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
+        n = cfg.shape.num_agents
+        self.spawn(state, cfg, rng)
+        ent = state.entities
+        if self.leaders:
+            ent.leader[:n:self.team_size] = True
+        self.spawn_row = ent.row[:n].copy()
+        self.spawn_col = ent.col[:n].copy()
+        num_teams = n // self.team_size
+        self.held = np.zeros(num_teams, np.int64)
+        self.leader_slot = (np.arange(num_teams) * self.team_size if self.leaders
+                            else np.full(num_teams, -1)).astype(np.int64)
+        self.tasks, self.agent_task = self.assign_tasks(cfg, rng)
+        self._program, self._length, self._team_task = compile_tasks(self.tasks)
+        self._bounds = playable_bounds(cfg)
+        self.progress = np.zeros(n, np.float64)
+        self._evaluate(state, cfg)
+        self.best = self.progress.copy()
+        self._complete = self.progress >= 1.0
+        self._acting = ent.alive[:n].copy()
+        self._winners = np.zeros(n, bool)
+
+    def _evaluate(self, state: State, cfg: Config) -> None:
+        inv, lo_hi = state.inventory, self._bounds
+        progress(self.progress, self.agent_task, self._program, self._length, self._team_task,
+                 self.team_size, state.entities, state.events.counts, inv.item, inv.level,
+                 inv.equipped, state.tiles, state.tick, lo_hi[0], lo_hi[1], cfg.shape.vision,
+                 self.spawn_row, self.spawn_col, self.held, self.leader_slot)
+
+    def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
+        vectors = np.stack([embed(t) for t in self.tasks])
+        game[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] = vectors[self.agent_task]
+
+    def update(self, state: State, cfg: Config, died: np.ndarray, rewards: np.ndarray) -> bool:
+        n = cfg.shape.num_agents
+        alive = state.entities.alive[:n]
+        np.logical_or(alive, died, out=self._acting)
+        self.rules(state, cfg, died)
+        before = self.progress.copy()
+        self._evaluate(state, cfg)
+        gain = self.progress - before
+        gain[self._complete] = 0.0
+        self._complete |= self.progress >= 1.0
+        np.maximum(self.best, self.progress, out=self.best)
+        rewards += gain
+        if self.death_penalty:
+            rewards[died] -= self.death_penalty
+        rewards[~self._acting] = 0.0
+        return self.is_over(state, cfg)
+
+    def finish(self, state: State, cfg: Config, rewards: np.ndarray, over: bool) -> None:
+        if not self.has_winners:
+            self.controller.record(False)
+            return
+        self._winners = self.winners(state, cfg, over)
+        score = self.winning_score(state, cfg)
+        rewards[self._winners & self._acting] += score
+        rewards[~self._winners & self._acting] -= 1.0
+        self.controller.record(bool(self._winners.any()))
+
+    def scores(self) -> np.ndarray:
+        """``(num_agents,)`` float64: the reference's per-agent score of the episode so far."""
+        return self.best + WINNER_SCORE * self._winners
+
+    def summary(self, state: State, cfg: Config) -> dict[str, Any]:
+        scores = self.scores()
+        return {
+            "winners": np.flatnonzero(self._winners).tolist(),
+            "scores": np.round(scores, 4).tolist(),
+            "mean_score": float(scores.mean()),
+            "task_progress": float(self.best.mean()),
+            "tasks": sorted({t.name for t in self.tasks}),
+            "difficulty": self._played,
+            "randomized": self.randomized,
+            "preset": self.preset,
+        }

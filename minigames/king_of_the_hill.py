@@ -1,0 +1,84 @@
+"""King of the Hill: seize the centre tile and hold it (rules.md §2).
+
+==========  ===================================================================
+teams       16 teams of 8
+reward      team task: 0.3 * ProgressTowardCenter until the team seizes the centre,
+            then 0.6 + 0.4 * held / N (OR, ADD and MUL over SeizeCenter)
+seize       a team seizes the centre when its members stand on it with no one else;
+            it holds it, its count rising each tick it stands there alone, until
+            another team stands there alone
+win         the team that holds the centre for N ticks; else the holder at the horizon,
+            if it has a live member
+end         a hold of N ticks, or the horizon
+score       winners +(speed bonus + fraction of the team alive) / 2, others -1;
+            speed bonus = (horizon - tick) / horizon
+config      mini; map 60; fog on, final size 5; food and water loss 3 per tick,
+            starvation damage 5 (half)
+randomized  fog onset U[1, 127], fog speed 1/U{8..19}
+difficulty  N = 10, 20, ..., 200; raised after 2 won episodes at a level
+eval        N = 200, fog onset 32, speed 1/16, held-out maps
+==========  ===================================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metammo.config import Config
+from metammo.constants import Material
+from metammo.state import State
+from metammo.systems.spawn import spawn_agents
+from metammo.tasks import Task
+from minigames.base import Minigame
+from minigames.randomization import Integers, OneOver
+
+
+class KingOfTheHill(Minigame):
+    name = "king_of_the_hill"
+    description = "16 teams of 8: seize the centre tile and hold it for N ticks"
+    configs = ("mini",)
+    team_size = 8
+    rules_config = {"map_size": 60, "fog": True, "fog_final_size": 5, "food_depletion": 3,
+                    "water_depletion": 3, "starvation_damage": 5}
+    randomization = {"fog_onset": Integers(1, 127), "fog_speed": OneOver(8, 19)}
+    presets = {"eval": {"fog_onset": 32, "fog_speed": 1 / 16, "map_pool": "eval"}}
+    difficulty_levels = tuple(range(10, 201, 10))
+    wins_to_raise = 2
+
+    def task(self, cfg: Config) -> Task:
+        seize = {"ADD": [{"MUL": [{"SeizeCenter": {"n": 1}}, 0.6]},
+                         {"MUL": [{"SeizeCenter": {"n": self.knob}}, 0.4]}]}
+        return Task("seize_center", "team", {"OR": [{"MUL": [{"ProgressTowardCenter": {}}, 0.3]}, seize]})
+
+    def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
+        c = self.centre(cfg)
+        state.tiles.material[c, c] = Material.GRASS
+        spawn_agents(state, cfg, rng)
+        self.holder = -1
+
+    def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
+        ent, n, c = state.entities, cfg.shape.num_agents, self.centre(cfg)
+        on = ent.alive[:n] & (ent.row[:n] == c) & (ent.col[:n] == c)
+        teams = np.unique(np.flatnonzero(on) // self.team_size)
+        if len(teams) != 1:
+            return
+        if teams[0] != self.holder:
+            self.holder = int(teams[0])
+            self.held[:] = 0
+        self.held[self.holder] += 1
+
+    def is_over(self, state: State, cfg: Config) -> bool:
+        return self.holder >= 0 and self.held[self.holder] >= self.knob
+
+    def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
+        teams = np.zeros(len(self.held), bool)
+        if self.holder >= 0:
+            teams[self.holder] = self.teams_alive(state, cfg)[self.holder]
+        return self.team_members(teams)
+
+    def winning_score(self, state: State, cfg: Config) -> float:
+        if self.holder < 0:
+            return 0.0
+        speed = (cfg.tunables.horizon - state.tick) / cfg.tunables.horizon
+        members = slice(self.holder * self.team_size, (self.holder + 1) * self.team_size)
+        return (speed + state.entities.alive[members].mean()) / 2

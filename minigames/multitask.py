@@ -1,0 +1,56 @@
+"""Multi-task: each agent plays its own task from a curriculum (rules.md §2).
+
+==========  ===================================================================
+teams       none
+reward      the agent's task progress increase (:mod:`metammo.tasks`)
+win         none; scored by task progress (completion per task category)
+end         every agent dead, or the horizon
+config      full
+tasks       one per agent, drawn uniformly from the curriculum's training tasks;
+            the ``eval`` preset draws from its held-out evaluation tasks
+randomized  NPC count U[64, 192]; fog onset U[256, 1024]
+==========  ===================================================================
+
+The curriculum is a YAML or JSON file (default ``minigames/curricula/multitask.yaml``; the game
+option ``curriculum`` names another). Task names are ``category/name``; the summary's
+``completion`` gives the fraction of agents that completed their task, per category.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metammo.config import Config
+from metammo.state import State
+from metammo.tasks import Task, load_curriculum
+from minigames.base import Minigame
+from minigames.randomization import Integers
+
+DEFAULT_CURRICULUM = Path(__file__).parent / "curricula" / "multitask.yaml"
+
+
+class Multitask(Minigame):
+    name = "multitask"
+    description = "every agent gets its own task from a curriculum; held-out tasks for evaluation"
+    configs = ("full",)
+    has_winners = False
+    rules_config = {"fog": True}
+    randomization = {"npc_count": Integers(64, 192), "fog_onset": Integers(256, 1024)}
+    presets = {"eval": {"npc_count": 128, "fog_onset": 512, "map_pool": "eval"}}
+
+    def __init__(self, curriculum: str | Path = DEFAULT_CURRICULUM, **options: Any):
+        super().__init__(**options)
+        self.curriculum = load_curriculum(curriculum)
+
+    def assign_tasks(self, cfg: Config, rng: np.random.Generator) -> tuple[list[Task], np.ndarray]:
+        tasks = list(self.curriculum.eval if self.preset == "eval" else self.curriculum.train)
+        return tasks, rng.integers(len(tasks), size=cfg.shape.num_agents)
+
+    def summary(self, state: State, cfg: Config) -> dict[str, Any]:
+        done = self.best >= 1.0
+        category = np.array([t.name.split("/")[0] for t in self.tasks])[self.agent_task]
+        completion = {c: float(done[category == c].mean()) for c in sorted(set(category))}
+        return {**super().summary(state, cfg), "completion": completion}

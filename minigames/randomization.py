@@ -1,0 +1,158 @@
+"""Domain randomization: a declarative spec of distributions over config keys.
+
+A spec maps tunable config keys (:class:`metammo.config.Tunables`) to distributions; each
+episode draws one value per key from the episode Generator. Specs are Python values in game
+modules, or plain data (for command lines and files)::
+
+    {"npc_count": {"integers": [64, 255]},       # uniform integer, both ends included
+     "fog_onset": {"integers": [32, 255]},
+     "fog_speed": {"one_over": [7, 11]},          # 1 / uniform integer
+     "water_threshold": {"uniform": [0.05, 0.15]},
+     "terrain": {"choice": [false, true], "p": [0.2, 0.8]}}
+
+:func:`validate` checks every key and both ends of every range against the config's own rules
+(:meth:`metammo.config.Config.replace`), so a bad spec fails when the game is made, not mid-run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from metammo.config import Config, Tunables
+
+
+@dataclass(frozen=True)
+class Integers:
+    """Uniform integer in ``[lo, hi]`` (both included)."""
+
+    lo: int
+    hi: int
+
+    def sample(self, rng: np.random.Generator) -> int:
+        return int(rng.integers(self.lo, self.hi + 1))
+
+    def support(self) -> tuple:
+        return self.lo, self.hi
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform float in ``[lo, hi)``."""
+
+    lo: float
+    hi: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.lo, self.hi))
+
+    def support(self) -> tuple:
+        return self.lo, self.hi
+
+
+@dataclass(frozen=True)
+class OneOver:
+    """``1 / k`` for ``k`` a uniform integer in ``[lo, hi]`` (the reference's fog speeds)."""
+
+    lo: int
+    hi: int
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return 1.0 / int(rng.integers(self.lo, self.hi + 1))
+
+    def support(self) -> tuple:
+        return 1.0 / self.lo, 1.0 / self.hi
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``values``, with probabilities ``p`` (default uniform)."""
+
+    values: tuple
+    p: tuple | None = None
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        value = self.values[rng.choice(len(self.values), p=self.p)]
+        return value.item() if isinstance(value, np.generic) else value
+
+    def support(self) -> tuple:
+        return self.values
+
+
+Distribution = Integers | Uniform | OneOver | Choice
+_KINDS = {"integers": Integers, "uniform": Uniform, "one_over": OneOver, "choice": Choice}
+_TUNABLE_KEYS = sorted(Tunables.__dataclass_fields__)
+
+
+def _check(key: str, dist: Any) -> None:
+    if not isinstance(dist, (Integers, Uniform, OneOver, Choice)):
+        raise ValueError(f"randomization of {key!r}: not a distribution: {dist!r}; use one of {sorted(_KINDS)}")
+    if isinstance(dist, Choice):
+        if not dist.values:
+            raise ValueError(f"randomization of {key!r}: choice needs at least one value")
+        if dist.p is not None:
+            p = np.asarray(dist.p, np.float64)
+            if p.shape != (len(dist.values),) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
+                raise ValueError(f"randomization of {key!r}: p must be {len(dist.values)} non-negative "
+                                 f"numbers summing to 1, got {list(dist.p)}")
+    elif not dist.lo <= dist.hi or (isinstance(dist, OneOver) and dist.lo < 1):
+        low = 1 if isinstance(dist, OneOver) else "lo"
+        raise ValueError(f"randomization of {key!r}: need {low} <= lo <= hi, got [{dist.lo}, {dist.hi}]")
+
+
+def validate(spec: Mapping[str, Any], base: Config) -> None:
+    """Check ``spec`` against ``base``: every key a tunable key, every distribution well formed,
+    and every end of its support a value the config accepts.
+
+    Raises:
+        ValueError: naming the key and what is allowed.
+    """
+    for key, dist in spec.items():
+        if key not in _TUNABLE_KEYS:
+            raise ValueError(f"randomization: unknown config key {key!r}; allowed: {_TUNABLE_KEYS}")
+        _check(key, dist)
+        for value in dist.support():
+            try:
+                base.replace(**{key: value})
+            except ValueError as err:
+                raise ValueError(f"randomization of {key!r}: {err}") from None
+
+
+def parse(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec from plain data (the module docstring's form).
+
+    Raises:
+        ValueError: not a mapping, an unknown distribution kind, or malformed arguments.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError(f"randomization spec must be a mapping of config key -> distribution, got {data!r}")
+    spec = {}
+    for key, body in data.items():
+        if isinstance(body, (Integers, Uniform, OneOver, Choice)):
+            spec[key] = body
+            continue
+        if not isinstance(body, Mapping) or not set(body) & set(_KINDS) or len(set(body) & set(_KINDS)) > 1:
+            raise ValueError(f"randomization of {key!r}: give exactly one of {sorted(_KINDS)}, got {body!r}")
+        kind = next(k for k in body if k in _KINDS)
+        args = body[kind]
+        extra = set(body) - {kind, "p"} if kind == "choice" else set(body) - {kind}
+        if extra:
+            raise ValueError(f"randomization of {key!r}: unknown fields {sorted(extra)}")
+        if kind == "choice":
+            if not isinstance(args, (list, tuple)):
+                raise ValueError(f"randomization of {key!r}: choice takes a list of values, got {args!r}")
+            p = body.get("p")
+            spec[key] = Choice(tuple(args), None if p is None else tuple(p))
+        else:
+            if not isinstance(args, (list, tuple)) or len(args) != 2:
+                raise ValueError(f"randomization of {key!r}: {kind} takes [lo, hi], got {args!r}")
+            spec[key] = _KINDS[kind](*args)
+        _check(key, spec[key])
+    return spec
+
+
+def sample(spec: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """One value per key of ``spec``, drawn in key order from ``rng``."""
+    return {key: spec[key].sample(rng) for key in sorted(spec)}
