@@ -70,6 +70,8 @@ FOG_ALARM = 52
 LOW = 45
 #: Health below this: no new fights with agents, drink a potion when there is one.
 HURT = 50
+#: King of the Hill: food or water below this (not LOW) sends the bot from the centre to eat.
+HOLD_LOW = 25
 #: A guard (Protect the King) walks back to its leader beyond this Chebyshev distance.
 GUARD_RANGE = 2
 _DEFAULT, _RACE, _HOLD, _GUARD = 0, 1, 2, 3
@@ -347,7 +349,8 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
                 memory[3], memory[4] = me_r + fr, me_c + fc
             elif memory[3] >= 0 and abs(memory[3] - me_r) <= vision and abs(memory[4] - me_c) <= vision:
                 memory[3] = -1  # the remembered foliage is in view and gone
-            thirsty, hungry = water < LOW, food < LOW
+            low = HOLD_LOW if mode == _HOLD else LOW
+            thirsty, hungry = water < low, food < low
             if thirsty and best_w <= plane:
                 if best_w > 1:
                     move = _step_toward(row, mm, wr, wc)
@@ -358,7 +361,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
-            elif mode == _HOLD and not at_centre:
+            elif mode == _HOLD and not at_centre and min(food, water) >= HOLD_LOW:
                 move = _step_toward(row, mm, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:
                 move = _step_toward(row, mm, guard_r, guard_c)

@@ -9,7 +9,7 @@ seize       a team seizes the centre when its members stand on it with no one el
             another team stands there alone
 win         the team that holds the centre for N ticks; else the holder at the horizon,
             if it has a live member
-end         a hold of N ticks, or the horizon
+end         a hold of N ticks, every agent dead, or the horizon
 score       winners +(speed bonus + fraction of the team alive) / 2, others -1;
             speed bonus = (horizon - tick) / horizon
 config      mini; map 60; fog on, final size 5; food and water loss 3 per tick,
@@ -68,7 +68,7 @@ class KingOfTheHill(Minigame):
         self.held[self.holder] += 1
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        return self.holder >= 0 and self.held[self.holder] >= self.knob
+        return (self.holder >= 0 and self.held[self.holder] >= self.knob) or super().is_over(state, cfg)
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         teams = np.zeros(len(self.held), bool)
