@@ -22,7 +22,7 @@ predicate with its arguments. Event-based predicates count events of that kind (
 ``CanSeeAgent``, ``SeizeTile``, ``MakeProfit``.
 
 Trees compile to a postfix program (:func:`compile_tasks`) that one compiled kernel evaluates
-for every agent each tick (:func:`progress`). :func:`embed` maps a definition to a fixed 16-byte
+for every agent each tick (:func:`score_tasks`). :func:`embed` maps a definition to a fixed 16-byte
 vector built from its predicates, arguments, combinators and subject, so tasks never seen in
 training still get meaningful, stable vectors.
 """
@@ -191,7 +191,7 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
 
 def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(program, length, team)``: ``(T, MAX_PROGRAM, 4)`` float64 postfix instructions,
-    ``(T,)`` int64 lengths, ``(T,)`` bool team subject, for :func:`progress`."""
+    ``(T,)`` int64 lengths, ``(T,)`` bool team subject, for :func:`score_tasks`."""
     program = np.zeros((len(tasks), MAX_PROGRAM, 4), np.float64)
     length = np.zeros(len(tasks), np.int64)
     for k, task in enumerate(tasks):
@@ -205,187 +205,154 @@ def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.nda
 # --- evaluation ------------------------------------------------------------------------------
 
 @njit(cache=True)
-def _leaf(op, a, b, c, members, ent, counts, inv_item, inv_level, inv_equipped, tiles, tick,
-          lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents):
+def score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team_task, team_size,
+                alive, time_alive, row, col, level, xp, gold, counts, inv_item, inv_level, inv_equipped,
+                material, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
+    """Evaluate every agent's task and pay its progress increase.
+
+    Per agent (``(num_agents,)`` arrays): ``value`` (float64) is the task's progress, updated
+    unless the subject has no live member or the agent has no task (``agent_task`` -1);
+    ``best`` (float64) its maximum; ``complete`` (bool) whether it has reached 1, after which
+    it pays nothing more; ``rewards`` (float32) gains ``value - previous value`` where
+    ``acting`` (bool). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``held`` and
+    ``leader`` are per team, ``spawn_row/col`` per agent; the rest are the state's arrays
+    (``Entities`` fields, ``Events.counts``, ``Inventory`` fields, ``Tiles.material``).
+
+    One flat function on plain arrays, on purpose: numba reference-counts every array passed
+    to a helper (inlined or not), which cost ~0.4 us per evaluation, and NamedTuple arguments
+    cost ~7 us per call to check; this runs every tick.
+    """
+    num_agents = value.shape[0]
+    slots = inv_item.shape[1]
     centre = (lo + hi - 1) // 2
-    if op == 10:
-        return tick / a
-    if op == 11:
-        best = 0
-        for j in members:
-            best = max(best, ent.time_alive[j])
-        return best / a
-    if op == 12:
-        dead, others = 0, 0
-        for j in range(num_agents):
-            inside = False
-            for m in members:
-                inside |= m == j
-            if not inside:
-                others += 1
-                dead += not ent.alive[j]
-        return dead / others if others else 1.0
-    if op == 13:
-        m = int(a)
-        for j in members:
-            if not ent.alive[j]:
-                continue
-            r, col = ent.row[j], ent.col[j]
-            for rr in range(r - vision, r + vision + 1):
-                for cc in range(col - vision, col + vision + 1):
-                    if tiles.material[rr, cc] == m:
-                        return 1.0
-        return 0.0
-    if op == 14:
-        for j in members:
-            if ent.alive[j] and ent.row[j] == centre + int(a) and ent.col[j] == centre + int(b):
-                return 1.0
-        return 0.0
-    if op == 15:
-        best = 0
-        for j in members:
-            best = max(best, abs(ent.row[j] - spawn_row[j]), abs(ent.col[j] - spawn_col[j]))
-        return best / a
-    if op == 16:
-        best = 0
-        for j in members:
-            best = max(best, ent.level[j, int(a)])
-        return best / b
-    if op == 17:
-        total = 0
-        for j in members:
-            total += ent.xp[j, int(a)]
-        return total / b
-    if op == 18:
-        total = 0
-        for j in members:
-            total += counts[j, int(a)]
-        return total / b
-    if op == 19:
-        total = 0
-        for j in members:
-            total += ent.gold[j]
-        return total / a
-    if op == 20:
-        best = 0
-        for j in members:
-            free = 0
-            for s in range(inv_item.shape[1]):
-                free += inv_item[j, s] == 0
-            best = max(best, free)
-        return best / a
-    if op == 21:
-        total = 0
-        for j in members:
-            for s in range(inv_item.shape[1]):
-                if inv_item[j, s] == int(a) and inv_level[j, s] >= b:
-                    total += 1
-        return total / c
-    if op == 22:
-        for j in members:
-            for s in range(inv_item.shape[1]):
-                if inv_item[j, s] == int(a) and inv_level[j, s] >= b and inv_equipped[j, s]:
-                    return 1.0
-        return 0.0
-    if op == 23:
-        best = 0.0
-        for j in members:
-            worn = 0
-            for s in range(inv_item.shape[1]):
-                slot = EQUIP_SLOT[inv_item[j, s]]
-                if inv_equipped[j, s] and inv_level[j, s] >= a and (slot == 0 or slot == 1 or slot == 2):
-                    worn += 1
-            best = max(best, worn / 3.0)
-        return best
-    if op == 24:
-        best = 0.0
-        half = (hi - lo) / 2.0
-        for j in members:
-            if ent.alive[j]:
-                d = max(abs(ent.row[j] - centre), abs(ent.col[j] - centre))
-                best = max(best, 1.0 - d / half)
-        return best
-    if op == 25:
-        lead = leader[subject_team]
-        if lead < 0 or not ent.alive[lead]:
-            return 0.0
-        near, live = 0, 0
-        for j in members:
-            if ent.alive[j]:
-                live += 1
-                near += max(abs(ent.row[j] - ent.row[lead]), abs(ent.col[j] - ent.col[lead])) <= a
-        return near / live
-    if op == 26:
-        return held[subject_team] / a
-    if op == 27:
-        lead = leader[subject_team]
-        return ent.time_alive[lead] / a if lead >= 0 else 0.0
-    return 0.0
-
-
-@njit(cache=True)
-def _run(program, length, members, ent, counts, inv_item, inv_level, inv_equipped, tiles, tick,
-         lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents):
+    half = (hi - lo) / 2.0
     stack = np.empty(MAX_PROGRAM, np.float64)
-    top = 0
-    for k in range(length):
-        op, a, b, c = program[k, 0], program[k, 1], program[k, 2], program[k, 3]
-        if op == _CONST:
-            stack[top] = a
-            top += 1
-        elif op <= 6:
-            arity = int(a)
-            top -= arity
-            x = stack[top]
-            for q in range(1, arity):
-                y = stack[top + q]
-                if op == 1:
-                    x = min(x, y)
-                elif op == 2:
-                    x = max(x, y)
-                elif op == 4:
-                    x = x + y
-                elif op == 5:
-                    x = x - y
-                elif op == 6:
-                    x = x * y
-            if op == 3:
-                x = 1.0 - x
-            stack[top] = min(max(x, 0.0), 1.0)
-            top += 1
-        else:
-            v = _leaf(op, a, b, c, members, ent, counts, inv_item, inv_level, inv_equipped, tiles,
-                      tick, lo, hi, vision, spawn_row, spawn_col, held, leader, subject_team, num_agents)
-            stack[top] = min(max(v, 0.0), 1.0)
-            top += 1
-    return stack[0]
-
-
-@njit(cache=True)
-def progress(out, agent_task, program, length, team_task, team_size, ent, counts, inv_item,
-             inv_level, inv_equipped, tiles, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
-    """Write each agent's task progress into ``out`` ((num_agents,) float64), leaving it
-    unchanged where the subject has no live member or the agent has no task (``agent_task``
-    -1). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``held`` and ``leader``
-    are per team; ``spawn_row/col`` per agent."""
-    num_agents = out.shape[0]
-    solo = np.empty(1, np.int64)
+    last_team, last_task, last_value = -1, -1, 0.0
     for i in range(num_agents):
         k = agent_task[i]
         if k < 0:
             continue
         t = i // team_size
-        if team_task[k]:
-            members = np.arange(t * team_size, (t + 1) * team_size)
-        else:
-            solo[0] = i
-            members = solo
+        m0, m1 = (t * team_size, (t + 1) * team_size) if team_task[k] else (i, i + 1)
         live = False
-        for j in members:
-            live |= ent.alive[j]
-        if live:
-            out[i] = _run(program[k], length[k], members, ent, counts, inv_item, inv_level, inv_equipped,
-                          tiles, tick, lo, hi, vision, spawn_row, spawn_col, held, leader, t, num_agents)
+        for j in range(m0, m1):
+            live |= alive[j]
+        if not live:
+            continue
+        if team_task[k] and t == last_team and k == last_task:  # the team's value, once per team
+            v = last_value
+        else:
+            top = 0
+            for q in range(length[k]):
+                op, a, b, c = program[k, q, 0], program[k, q, 1], program[k, q, 2], program[k, q, 3]
+                x = 0.0
+                if op == 0:  # constant
+                    x = a
+                elif op <= 6:  # combinators: pop the arity, push one
+                    arity = int(a)
+                    top -= arity
+                    x = stack[top]
+                    for p in range(1, arity):
+                        y = stack[top + p]
+                        if op == 1:
+                            x = min(x, y)
+                        elif op == 2:
+                            x = max(x, y)
+                        elif op == 4:
+                            x = x + y
+                        elif op == 5:
+                            x = x - y
+                        elif op == 6:
+                            x = x * y
+                    if op == 3:
+                        x = 1.0 - x
+                elif op == 10:  # TickGE
+                    x = tick / a
+                elif op == 11:  # StayAlive
+                    for j in range(m0, m1):
+                        x = max(x, time_alive[j] / a)
+                elif op == 12:  # AllDead
+                    dead = 0
+                    for j in range(num_agents):
+                        dead += not alive[j] and not m0 <= j < m1
+                    others = num_agents - (m1 - m0)
+                    x = dead / others if others else 1.0
+                elif op == 13:  # CanSeeTile
+                    for j in range(m0, m1):
+                        if alive[j] and x == 0.0:
+                            for rr in range(row[j] - vision, row[j] + vision + 1):
+                                for cc in range(col[j] - vision, col[j] + vision + 1):
+                                    if material[rr, cc] == a:
+                                        x = 1.0
+                elif op == 14:  # OccupyTile
+                    for j in range(m0, m1):
+                        if alive[j] and row[j] == centre + a and col[j] == centre + b:
+                            x = 1.0
+                elif op == 15:  # DistanceTraveled
+                    for j in range(m0, m1):
+                        x = max(x, max(abs(row[j] - spawn_row[j]), abs(col[j] - spawn_col[j])) / a)
+                elif op == 16:  # AttainSkill
+                    for j in range(m0, m1):
+                        x = max(x, level[j, int(a)] / b)
+                elif op == 17:  # GainExperience
+                    for j in range(m0, m1):
+                        x += xp[j, int(a)] / b
+                elif op == 18:  # CountEvent
+                    for j in range(m0, m1):
+                        x += counts[j, int(a)] / b
+                elif op == 19:  # HoardGold
+                    for j in range(m0, m1):
+                        x += gold[j] / a
+                elif op == 20:  # InventorySpaceGE
+                    for j in range(m0, m1):
+                        free = 0
+                        for s in range(slots):
+                            free += inv_item[j, s] == 0
+                        x = max(x, free / a)
+                elif op == 21:  # OwnItem
+                    for j in range(m0, m1):
+                        for s in range(slots):
+                            x += (inv_item[j, s] == a and inv_level[j, s] >= b) / c
+                elif op == 22:  # EquipItem
+                    for j in range(m0, m1):
+                        for s in range(slots):
+                            if inv_item[j, s] == a and inv_level[j, s] >= b and inv_equipped[j, s]:
+                                x = 1.0
+                elif op == 23:  # FullyArmed
+                    for j in range(m0, m1):
+                        worn = 0
+                        for s in range(slots):
+                            slot = EQUIP_SLOT[inv_item[j, s]]
+                            worn += inv_equipped[j, s] and inv_level[j, s] >= a and 0 <= slot <= 2
+                        x = max(x, worn / 3.0)
+                elif op == 24:  # ProgressTowardCenter
+                    for j in range(m0, m1):
+                        if alive[j]:
+                            x = max(x, 1.0 - max(abs(row[j] - centre), abs(col[j] - centre)) / half)
+                elif op == 25:  # AllMembersWithinRange
+                    lead = leader[t]
+                    if lead >= 0 and alive[lead]:
+                        near, members = 0, 0
+                        for j in range(m0, m1):
+                            if alive[j]:
+                                members += 1
+                                near += max(abs(row[j] - row[lead]), abs(col[j] - col[lead])) <= a
+                        x = near / members
+                elif op == 26:  # SeizeCenter
+                    x = held[t] / a
+                elif op == 27:  # ProtectLeader
+                    if leader[t] >= 0:
+                        x = time_alive[leader[t]] / a
+                stack[top] = min(max(x, 0.0), 1.0)
+                top += 1
+            v = stack[0]
+            if team_task[k]:
+                last_team, last_task, last_value = t, k, v
+        if not complete[i] and acting[i]:
+            rewards[i] += v - value[i]
+        value[i] = v
+        best[i] = max(best[i], v)
+        complete[i] |= v >= 1.0
 
 
 # --- embedding -------------------------------------------------------------------------------

@@ -244,6 +244,16 @@ def _validate(seed, map_size, grid_size, water, grass, foliage, flat) -> None:
 
 
 @functools.lru_cache(maxsize=512)
+def _noise_of(seed: int, map_size: int) -> np.ndarray:
+    """Map ``seed``'s noise field, read-only and shared by the cache: games that randomize the
+    thresholds reuse the slow part of :func:`generate`."""
+    noise_seq = np.random.SeedSequence((seed, map_size)).spawn(2)[0]
+    noise = _noise(np.random.default_rng(noise_seq), map_size)
+    noise.flags.writeable = False
+    return noise
+
+
+@functools.lru_cache(maxsize=512)
 def generate(
     seed: int,
     map_size: int,
@@ -276,11 +286,8 @@ def generate(
     _validate(seed, map_size, grid_size, water, grass, foliage, flat)
     play = np.full((map_size, map_size), Material.GRASS, dtype=np.uint8)
     if not flat:
-        noise_rng, resource_rng = (
-            np.random.default_rng(s)
-            for s in np.random.SeedSequence((int(seed), int(map_size))).spawn(2)
-        )
-        noise = _noise(noise_rng, map_size)
+        noise = _noise_of(int(seed), int(map_size))
+        resource_rng = np.random.default_rng(np.random.SeedSequence((int(seed), int(map_size))).spawn(2)[1])
         play[...] = np.select(
             [noise <= water, noise <= grass, noise <= foliage],
             [Material.WATER, Material.GRASS, Material.FOLIAGE],

@@ -30,7 +30,7 @@ from metammo.game import Game
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
 from metammo.systems.spawn import spawn_agents
-from metammo.tasks import EMBED_DIM, Task, compile_tasks, embed, progress
+from metammo.tasks import EMBED_DIM, Task, compile_tasks, embed, score_tasks
 from minigames import randomization as dr
 from minigames.difficulty import Difficulty
 
@@ -177,18 +177,19 @@ class Minigame(Game):
         self._program, self._length, self._team_task = compile_tasks(self.tasks)
         self._bounds = playable_bounds(cfg)
         self.progress = np.zeros(n, np.float64)
-        self._evaluate(state, cfg)
-        self.best = self.progress.copy()
-        self._complete = self.progress >= 1.0
-        self._acting = ent.alive[:n].copy()
+        self.best = np.zeros(n, np.float64)
+        self._complete = np.zeros(n, bool)
+        self._acting = np.zeros(n, bool)  # pays nothing: the starting progress is no gain
+        self._evaluate(state, cfg, np.zeros(n, np.float32))
         self._winners = np.zeros(n, bool)
 
-    def _evaluate(self, state: State, cfg: Config) -> None:
-        inv, lo_hi = state.inventory, self._bounds
-        progress(self.progress, self.agent_task, self._program, self._length, self._team_task,
-                 self.team_size, state.entities, state.events.counts, inv.item, inv.level,
-                 inv.equipped, state.tiles, state.tick, lo_hi[0], lo_hi[1], cfg.shape.vision,
-                 self.spawn_row, self.spawn_col, self.held, self.leader_slot)
+    def _evaluate(self, state: State, cfg: Config, rewards: np.ndarray) -> None:
+        ent, inv, (lo, hi) = state.entities, state.inventory, self._bounds
+        score_tasks(self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
+                    self._program, self._length, self._team_task, self.team_size, ent.alive,
+                    ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts,
+                    inv.item, inv.level, inv.equipped, state.tiles.material, state.tick, lo, hi,
+                    cfg.shape.vision, self.spawn_row, self.spawn_col, self.held, self.leader_slot)
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
         vectors = np.stack([embed(t) for t in self.tasks])
@@ -199,16 +200,9 @@ class Minigame(Game):
         alive = state.entities.alive[:n]
         np.logical_or(alive, died, out=self._acting)
         self.rules(state, cfg, died)
-        before = self.progress.copy()
-        self._evaluate(state, cfg)
-        gain = self.progress - before
-        gain[self._complete] = 0.0
-        self._complete |= self.progress >= 1.0
-        np.maximum(self.best, self.progress, out=self.best)
-        rewards += gain
+        self._evaluate(state, cfg, rewards)
         if self.death_penalty:
             rewards[died] -= self.death_penalty
-        rewards[~self._acting] = 0.0
         return self.is_over(state, cfg)
 
     def finish(self, state: State, cfg: Config, rewards: np.ndarray, over: bool) -> None:
