@@ -21,7 +21,7 @@ import numpy as np
 from metammo.config import Config
 from metammo.constants import PASSABLE, Material
 from metammo.state import State, playable_bounds
-from metammo.systems.spawn import place_agents, ring, spawn_agents, team_of
+from metammo.systems.spawn import place_agents, ring, spawn_agents
 from metammo.tasks import Task
 from minigames.base import Minigame
 from minigames.randomization import Choice, Uniform
@@ -51,19 +51,18 @@ class RaceToTheCenter(Minigame):
         state.tiles.material[c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1, c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1] = Material.GRASS
         spawn_agents(state, cfg, rng)
         self._rng = rng
+        self._edge = ring(*playable_bounds(cfg), 0)
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         dead = np.flatnonzero(died)
         if len(dead) == 0:
             return
-        lo, hi = playable_bounds(cfg)
-        edge = ring(lo, hi, 0)
-        tiles = state.tiles
+        edge, tiles = self._edge, state.tiles
         free = edge[PASSABLE[tiles.material[edge[:, 0], edge[:, 1]]]
                     & (tiles.agents[edge[:, 0], edge[:, 1]] == 0)]
-        picks = free[self._rng.choice(len(free), size=min(len(dead), len(free)), replace=False)]
-        dead = dead[: len(picks)]
-        place_agents(state, dead, picks[:, 0], picks[:, 1], team_of(cfg)[dead], state.entities.style[dead])
+        dead = dead[: len(free)]  # consecutive free edge tiles from a random one
+        picks = free[(self._rng.integers(len(free)) + np.arange(len(dead))) % len(free)]
+        place_agents(state, dead, picks[:, 0], picks[:, 1], dead, state.entities.style[dead])  # team = agent
         state.entities.freeze[dead] = RESPAWN_FREEZE
 
     def _on_centre(self, state: State, cfg: Config) -> np.ndarray:

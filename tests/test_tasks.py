@@ -1,7 +1,6 @@
 """The task system (metammo/tasks.py) and task rewards (minigames/base.py), rules.md §1 "Tasks".
 
-* every predicate, evaluated by the compiled task kernel (:func:`metammo.tasks.score_tasks`,
-  formerly ``progress``) on random
+* every predicate, evaluated by the compiled task kernel :func:`metammo.tasks.score_tasks` on random
   hand-written states, equals a slow Python reference written here from the docstrings (agent
   and team subjects; a subject with no live member leaves the progress unchanged);
 * combinators (AND min, OR max, NOT 1 - x, ADD clipped at 1, SUB clipped at 0, MUL product,
@@ -26,7 +25,6 @@ import pytest
 from helpers import make_world
 
 import metammo
-from metammo import tasks as tasks_module
 from metammo.constants import (
     EQUIP_SLOT,
     INVENTORY_SLOTS,
@@ -54,6 +52,7 @@ from metammo.tasks import (
     compile_tasks,
     embed,
     load_curriculum,
+    score_tasks,
 )
 from minigames.base import Minigame
 from minigames.multitask import DEFAULT_CURRICULUM
@@ -83,16 +82,10 @@ def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, he
     program, length, team = compile_tasks(tasks)
     lo, hi = playable_bounds(w.cfg)
     counts, tick, vision = w.state.events.counts, w.state.tick, w.cfg.shape.vision
-    if hasattr(tasks_module, "score_tasks"):  # value, best, complete, rewards, acting, ... plain arrays
-        tasks_module.score_tasks(
-            out, out.copy(), np.zeros(n, np.bool_), np.zeros(n, np.float32), np.zeros(n, np.bool_), agent_task,
-            program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
-            ent.gold, counts, inv.item, inv.level, inv.equipped, w.tiles.material, tick, lo, hi, vision,
-            spawn_row, spawn_col, held, leader)
-    else:
-        tasks_module.progress(out, agent_task, program, length, team, team_size, ent, counts, inv.item,
-                              inv.level, inv.equipped, w.tiles, tick, lo, hi, vision, spawn_row, spawn_col,
-                              held, leader)
+    score_tasks(out, out.copy(), np.zeros(n, np.bool_), np.zeros(n, np.float32), np.zeros(n, np.bool_), agent_task,
+                program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
+                ent.gold, counts, inv.item, inv.level, inv.equipped, w.tiles.material, tick, lo, hi, vision,
+                spawn_row, spawn_col, held, leader)
     return out
 
 
@@ -371,6 +364,45 @@ def test_team_members_with_different_tasks(pair):
     np.testing.assert_allclose(got, [0.3, 0.5, 0.3, 0.7])
     got = run_kernel(w, tasks, [1, 2, 1, 1], team_size=2)
     np.testing.assert_allclose(got, [0.3, 0.2, 0.7, 0.7])
+
+
+def test_kernel_pays_progress_increase_until_complete(pair):
+    """score_tasks over ticks: rewards += progress change while acting and not yet complete;
+    ``best`` is the maximum, ``complete`` latches at 1, ``value`` follows the progress."""
+    w = pair
+    n = 4
+    tree = {"SUB": [{"TickGE": {"n": 10}}, {"SUB": [{"TickGE": {"n": 500}}, 0.02]}]}  # 1 at tick 10 only
+    program, length, team = compile_tasks([Task("t", "agent", tree)])
+    ent, inv = w.ent, w.state.inventory
+    lo, hi = playable_bounds(w.cfg)
+    value, best = np.zeros(n), np.zeros(n)
+    complete = np.zeros(n, np.bool_)
+    acting = np.array([True, True, False, True])
+    agent_task = np.array([0, 0, 0, -1], np.int64)
+    paid, values = [], []
+    ticks = (2, 5, 3, 10, 700, 12)  # progress .2 .5 .3 1 .02 .996
+    for tick in ticks:
+        w.state.tick = tick
+        w.ent.alive[1] = tick < 10  # B dies before tick 10: its progress freezes
+        rewards = np.full(n, 0.25, np.float32)  # added to, not overwritten
+        score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team, 2, ent.alive,
+                    ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, w.state.events.counts,
+                    inv.item, inv.level, inv.equipped, w.tiles.material, tick, lo, hi, w.cfg.shape.vision,
+                    ent.row[:n].copy(), ent.col[:n].copy(), np.zeros(2, np.int64), np.full(2, -1, np.int64))
+        paid.append(rewards - 0.25)
+        values.append(value.copy())
+    want = [ref_tree(tree, t) for t in ticks]
+    np.testing.assert_allclose(want, [0.2, 0.5, 0.3, 1.0, 0.02, 0.996])
+    np.testing.assert_allclose([v[0] for v in values], want)
+    np.testing.assert_allclose([v[1] for v in values], want[:3] + [want[2]] * 3)  # frozen once dead
+    np.testing.assert_allclose([v[2] for v in values], want)  # evaluated though not acting ...
+    np.testing.assert_allclose([p[2] for p in paid], 0.0)  # ... but never paid
+    assert all(v[3] == 0.0 and p[3] == 0.0 for v, p in zip(values, paid))  # no task
+    # A: paid the changes (also the fall at tick 3) until progress first reaches 1 at tick 10
+    np.testing.assert_allclose([p[0] for p in paid], [0.2, 0.3, -0.2, 0.7, 0.0, 0.0], atol=1e-6)
+    assert best[0] == 1.0 and complete[0] and values[-1][0] < 1.0
+    assert best[1] == pytest.approx(want[1]) and not complete[1]
+    assert complete[2] and best[2] == 1.0
 
 
 def test_team_inventory_space_ignores_dead_members(pair):

@@ -1,0 +1,998 @@
+"""The minigames (rules.md §2): each game's rules on small hand-built situations, the rollout
+command line over every game and config, game packs and their weights, the game vector, domain
+randomization and presets, adaptive difficulty, ``python -m minigames list`` and third-party
+games found through entry points.
+
+Situations are built by making an env, resetting it and editing ``env.state`` by hand (positions
+keep ``state.tiles.agents`` consistent), then ``env.refresh_observations()`` and stepping with
+no-op actions. Agents are killed by setting their health to 0 before a step: the deaths phase of
+that tick culls them (regeneration needs health above 0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import metammo
+from metammo.constants import Kind, Move
+from metammo.game import games, packs
+from metammo.observation import EntityFeature, GameFeature, game_id
+from metammo.state import playable_bounds
+from metammo.tasks import EMBED_DIM, embed
+from metammo.terrain import EVAL_MAP_SEEDS
+from minigames.difficulty import HISTORY, Difficulty
+from minigames.packs import FULL_GENERALIST, MINI_GENERALIST
+
+REPO = Path(__file__).resolve().parent.parent
+#: Nothing kills anyone unless the test does: no NPCs, no hunger or thirst.
+PEACEFUL = dict(npcs=False, npc_count=0, food_depletion=0, water_depletion=0)
+MINIGAMES = sorted(name for name in games() if name != "sandbox")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def move_agent(env, i: int, r: int, c: int) -> None:
+    """Teleport agent ``i`` to tile (r, c), keeping the tile agent counts consistent."""
+    ent, tiles = env.state.entities, env.state.tiles
+    tiles.agents[ent.row[i], ent.col[i]] -= 1
+    ent.row[i], ent.col[i] = r, c
+    tiles.agents[r, c] += 1
+
+
+def noop(env) -> np.ndarray:
+    return np.zeros_like(env.actions)
+
+
+def step(env, actions=None):
+    """One step with no-op (or given) actions; returns (rewards, terminals, truncations, infos)
+    as copies."""
+    _, rewards, terminals, truncations, infos = env.step(noop(env) if actions is None else actions)
+    return rewards.copy(), terminals.copy(), truncations.copy(), infos
+
+
+def game_view(env) -> np.ndarray:
+    return env.layout.view(env.observations, "game")
+
+
+def team(k: int, size: int) -> np.ndarray:
+    return np.arange(k * size, (k + 1) * size)
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env or dict(os.environ),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# --- Protect the King ----------------------------------------------------------------------------
+
+
+def make_ptk(horizon: int = 50):
+    env = metammo.make("protect_the_king", "mini", seed=0, num_agents=24, horizon=horizon,
+                       randomize=False, autoreset=False, **PEACEFUL)
+    env.reset()
+    return env
+
+
+def test_protect_the_king_leaders_and_team_death():
+    env = make_ptk()
+    ent = env.state.entities
+    leaders = np.zeros(24, bool)
+    leaders[[0, 8, 16]] = True
+    np.testing.assert_array_equal(ent.leader[:24], leaders)
+
+    # a follower's death kills only the follower
+    ent.health[9] = 0
+    _, terminals, _, infos = step(env)
+    assert not infos
+    assert not ent.alive[9] and ent.alive[:24][np.arange(24) != 9].all()
+    np.testing.assert_array_equal(terminals, np.arange(24) == 9)
+
+    # the leader of team 1 dies: its whole team dies with it, the others are untouched
+    ent.health[8] = 0
+    _, terminals, _, infos = step(env)
+    assert not infos, "two leaders are still alive: the game goes on"
+    assert not ent.alive[team(1, 8)].any()
+    assert ent.alive[team(0, 8)].all() and ent.alive[team(2, 8)].all()
+    expected = np.zeros(24, bool)
+    expected[[10, 11, 12, 13, 14, 15, 8]] = True  # 9 was already dead before this step
+    np.testing.assert_array_equal(terminals, expected)
+    assert (ent.health[team(1, 8)] <= 0).all()
+
+
+def test_protect_the_king_last_leader_wins():
+    horizon = 50
+    env = make_ptk(horizon)
+    ent = env.state.entities
+    ent.health[8] = 0
+    step(env)
+    ent.health[0] = 0
+    rewards, terminals, truncations, infos = step(env)
+    assert len(infos) == 1, "one leader left: the game is over"
+    summary = infos[0]
+    assert summary["game"] == "protect_the_king"
+    assert summary["length"] == 2
+    assert summary["winners"] == list(range(16, 24))
+    assert not ent.alive[:16].any() and ent.alive[16:24].all()
+    assert terminals.all() and not truncations.any()
+    # winners: +1 winning score on top of the tick's task progress (1/horizon per tick)
+    np.testing.assert_allclose(rewards[16:24], 1.0 + 1.0 / horizon, atol=1e-5)
+    scores = np.array(summary["scores"])
+    assert len(scores) == 24
+    np.testing.assert_allclose(scores[16:24], 16.0 + 2.0 / horizon, atol=1e-3)
+    assert (scores[:16] < 16).all()
+
+
+# --- King of the Hill ----------------------------------------------------------------------------
+
+
+def make_koth(horizon: int = 200):
+    env = metammo.make("king_of_the_hill", "mini", seed=0, num_agents=24, horizon=horizon,
+                       randomize=False, difficulty=0, autoreset=False, npcs=False, npc_count=0)
+    env.reset()
+    return env
+
+
+def test_king_of_the_hill_hold_for_n_ticks_wins():
+    horizon = 200
+    env = make_koth(horizon)
+    assert env.episode_summary()["difficulty"]["value"] == 10  # N at difficulty 0
+    c = env.game.centre(env.config)
+    lo, hi = playable_bounds(env.config)
+    assert lo <= c < hi and env.config.tunables.map_size == 60
+    move_agent(env, 0, c, c)
+    move_agent(env, 1, c, c)
+    env.state.entities.health[7] = 0  # one member of the team dies: 7/8 of it alive at the end
+    env.refresh_observations()
+    for t in range(1, 10):
+        _, _, _, infos = step(env)
+        assert not infos, f"held only {t} ticks of 10"
+    rewards, terminals, _, infos = step(env)
+    assert len(infos) == 1, "held the centre alone for N = 10 ticks: the episode ends"
+    summary = infos[0]
+    assert summary["length"] == 10
+    assert summary["winners"] == list(range(7))
+    assert terminals[:24].all()
+    # (speed bonus + fraction of the team alive) / 2, plus the last tick's task gain 0.4 / N
+    expected = ((horizon - 10) / horizon + 7 / 8) / 2 + 0.4 / 10
+    np.testing.assert_allclose(rewards[:7], expected, atol=1e-4)
+    np.testing.assert_allclose(rewards[8:], -1.0, atol=1e-4)  # the others never moved: no gain
+
+
+def test_king_of_the_hill_contested_and_taken_over():
+    env = make_koth()
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c, c)
+    move_agent(env, 1, c, c)
+    env.refresh_observations()
+    for _ in range(3):
+        assert not step(env)[3]
+    # a member of team 1 joins: the centre is contested and nobody's count rises
+    move_agent(env, 8, c, c)
+    env.refresh_observations()
+    for t in range(20):
+        assert not step(env)[3], f"contested centre ended the game after {t + 1} more ticks"
+    # team 0 leaves: team 1 alone takes over and its count starts from 0
+    move_agent(env, 0, c, c - 1)
+    move_agent(env, 1, c, c - 1)
+    env.refresh_observations()
+    for t in range(9):
+        assert not step(env)[3], f"team 1 held only {t + 1} ticks of 10 (count must restart)"
+    _, _, _, infos = step(env)
+    assert len(infos) == 1
+    assert infos[0]["length"] == 3 + 20 + 10
+    assert infos[0]["winners"] == list(range(8, 16))
+    scores = np.array(infos[0]["scores"])
+    assert (scores[8:16] >= 16).all() and (scores[:8] < 16).all() and (scores[16:] < 16).all()
+
+
+# --- Race to the Center --------------------------------------------------------------------------
+
+
+def make_race(horizon: int = 100, num_agents: int = 8):
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=num_agents, horizon=horizon,
+                       randomize=False, difficulty=0, autoreset=False)
+    env.reset()
+    return env
+
+
+def test_race_to_the_center_first_on_centre_wins():
+    horizon = 100
+    env = make_race(horizon)
+    cfg = env.config
+    assert cfg.tunables.map_size == 40 and not cfg.tunables.combat and not cfg.tunables.npcs
+    c = env.game.centre(cfg)
+    assert env.state.tiles.agents[c - 1, c] == 0
+    move_agent(env, 0, c - 1, c)
+    env.refresh_observations()
+    _, _, _, infos = step(env)  # one tick next to the centre: not a win
+    assert not infos
+    actions = noop(env)
+    actions[0, 0] = Move.SOUTH
+    rewards, terminals, truncations, infos = step(env, actions)
+    assert len(infos) == 1, "the agent stepped onto the centre: the race is over"
+    summary = infos[0]
+    tick = summary["length"]
+    assert tick == 2
+    assert summary["winners"] == [0]
+    assert (int(env.state.entities.row[0]), int(env.state.entities.col[0])) == (c, c)
+    # winning score (horizon - tick) / horizon plus the progress gain 1 / (map size / 2)
+    np.testing.assert_allclose(rewards[0], (horizon - tick) / horizon + 1 / 20, atol=1e-5)
+    np.testing.assert_allclose(rewards[1:], -1.0, atol=1e-5)
+    assert terminals.all() and not truncations.any()
+    assert summary["scores"][0] == pytest.approx(17.0, abs=1e-3)
+
+
+def test_race_to_the_center_dead_racer_respawns_frozen():
+    env = make_race()
+    ent, tiles = env.state.entities, env.state.tiles
+    lo, hi = playable_bounds(env.config)
+    ent.health[1] = 0
+    _, _, _, infos = step(env)
+    assert not infos
+    assert ent.alive[1], "a dead racer respawns in the same tick"
+    r, c = int(ent.row[1]), int(ent.col[1])
+    assert r in (lo, hi - 1) or c in (lo, hi - 1), f"respawned at {(r, c)}, not on the edge [{lo}, {hi})"
+    assert tiles.agents[r, c] == 1 and tiles.agents.sum() == 8
+    assert ent.health[1] > 0
+    # pick a move to a free passable tile inside the playable square
+    from metammo.constants import MOVE_DELTA, PASSABLE
+
+    options = [m for m in (Move.NORTH, Move.SOUTH, Move.EAST, Move.WEST)
+               if lo <= r + MOVE_DELTA[m, 0] < hi and lo <= c + MOVE_DELTA[m, 1] < hi
+               and PASSABLE[tiles.material[r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]]]
+               and tiles.agents[r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]] == 0]
+    assert options
+    actions = noop(env)
+    actions[1, 0] = options[0]
+    for t in range(10):
+        step(env, actions)
+        assert (int(ent.row[1]), int(ent.col[1])) == (r, c), f"moved while frozen, tick {t + 1} of 10"
+    step(env, actions)
+    assert (int(ent.row[1]), int(ent.col[1])) == (r + MOVE_DELTA[options[0], 0], c + MOVE_DELTA[options[0], 1])
+
+
+# --- Sandwich ------------------------------------------------------------------------------------
+
+
+def make_sandwich():
+    env = metammo.make("sandwich", "mini", seed=0, num_agents=32, horizon=1024, randomize=False,
+                       difficulty=0, fog_onset=100_000, autoreset=False)
+    env.reset()
+    return env
+
+
+def test_sandwich_no_win_before_tick_500():
+    env = make_sandwich()
+    ent, horizon = env.state.entities, 1024
+    ent.health[16:32] = 0
+    _, _, _, infos = step(env)
+    assert not infos, "one team left before tick 500: the game goes on"
+    assert not ent.alive[16:32].any() and ent.alive[:16].any()
+    env.state.tick = 498
+    _, _, _, infos = step(env)
+    assert env.state.tick == 499 and not infos
+    rewards, terminals, _, infos = step(env)
+    assert env.state.tick == 500
+    assert len(infos) == 1, "tick 500 with one team left: it wins"
+    alive = np.flatnonzero(ent.alive[:16])
+    assert infos[0]["winners"] == alive.tolist() and len(alive) > 0
+    # (horizon - tick) / horizon plus this tick's TickGE(horizon) gain
+    np.testing.assert_allclose(rewards[alive], (horizon - 500) / horizon + 1 / horizon, atol=1e-5)
+    assert terminals[alive].all()
+
+
+def test_sandwich_last_team_after_tick_500():
+    env = make_sandwich()
+    ent = env.state.entities
+    env.state.tick = 599
+    _, _, _, infos = step(env)
+    assert not infos, "two teams alive at tick 600: the game goes on"
+    ent.health[16:32] = 0
+    _, _, _, infos = step(env)
+    assert len(infos) == 1 and infos[0]["length"] == 601
+    assert set(infos[0]["winners"]) <= set(range(16)) and infos[0]["winners"]
+
+
+def test_sandwich_npcs_rally_and_refill():
+    env = make_sandwich()
+    ent, n, cfg = env.state.entities, 32, env.config
+    c = env.game.centre(cfg)
+    lo, hi = playable_bounds(cfg)
+    assert cfg.tunables.map_size == 80
+    # teams spawn together on a circle of radius 20 around the centre
+    spawns = [(int(ent.row[k * 16]), int(ent.col[k * 16])) for k in range(2)]
+    for k, (r, col) in enumerate(spawns):
+        assert (ent.row[team(k, 16)] == r).all() and (ent.col[team(k, 16)] == col).all()
+        assert abs(math.hypot(r - c, col - c) - 20) <= 1
+    npcs = n + np.flatnonzero(ent.alive[n:])
+    assert (ent.kind[npcs] == Kind.HOSTILE).all()
+    dist = np.maximum(abs(ent.row[npcs] - c), abs(ent.col[npcs] - c))
+    inner, edge = npcs[dist <= 3], npcs[dist > 3]
+    knob = 2  # inner NPCs per team at difficulty 0
+    assert len(inner) == knob * 2
+    assert len(edge) == min(8 * knob, 160)
+    goals = {(int(ent.goal_row[i]), int(ent.goal_col[i])) for i in inner}
+    assert goals == set(spawns), "inner NPCs rally to the teams' spawn tiles"
+    per_team = [sum((int(ent.goal_row[i]), int(ent.goal_col[i])) == s for i in inner) for s in spawns]
+    assert per_team == [knob, knob]
+    on_edge = (np.isin(ent.row[edge], (lo, hi - 1)) | np.isin(ent.col[edge], (lo, hi - 1)))
+    assert on_edge.all()
+    assert (ent.goal_row[edge] == c).all() and (ent.goal_col[edge] == c).all()
+
+    # dead NPCs come back at once, near home, with the same goal
+    i_in, i_edge = int(inner[0]), int(edge[0])
+    goal_in = (int(ent.goal_row[i_in]), int(ent.goal_col[i_in]))
+    ent.health[[i_in, i_edge]] = 0
+    step(env)
+    assert ent.alive[i_in] and ent.alive[i_edge]
+    assert ent.alive[n:].sum() == len(npcs)
+    assert max(abs(int(ent.row[i_in]) - c), abs(int(ent.col[i_in]) - c)) <= 3
+    assert int(ent.row[i_edge]) in (lo, hi - 1) or int(ent.col[i_edge]) in (lo, hi - 1)
+    assert (int(ent.goal_row[i_in]), int(ent.goal_col[i_in])) == goal_in
+    assert (int(ent.goal_row[i_edge]), int(ent.goal_col[i_edge])) == (c, c)
+
+
+# --- Survival and Team Battle --------------------------------------------------------------------
+
+
+def test_survival_last_alive_wins_and_death_penalty():
+    horizon = 50
+    env = metammo.make("survival", "full", seed=0, num_agents=4, horizon=horizon, randomize=False,
+                       autoreset=False, **PEACEFUL)
+    env.reset()
+    ent = env.state.entities
+    ent.health[3] = 0
+    rewards, terminals, _, infos = step(env)
+    assert not infos
+    assert rewards[3] == pytest.approx(-1.0, abs=1e-5), "-1 on death"
+    np.testing.assert_allclose(rewards[:3], 1 / horizon, atol=1e-5)
+    np.testing.assert_array_equal(terminals, [False, False, False, True])
+    ent.health[1:3] = 0
+    rewards, terminals, _, infos = step(env)
+    assert len(infos) == 1, "one agent left: it wins"
+    assert infos[0]["winners"] == [0]
+    assert rewards[0] == pytest.approx(1.0 + 1 / horizon, abs=1e-5)
+    assert (rewards[1:3] <= -1.0 + 1e-5).all()
+    assert rewards[3] == 0.0, "an agent dead before this tick gets nothing"
+    assert infos[0]["scores"][0] == pytest.approx(16 + 2 / horizon, abs=1e-3)
+
+
+def make_team_battle(horizon: int):
+    env = metammo.make("team_battle", "mini", seed=0, num_agents=24, horizon=horizon,
+                       randomize=False, autoreset=False, **PEACEFUL)
+    env.reset()
+    return env
+
+
+def test_team_battle_last_team_standing_wins():
+    env = make_team_battle(50)
+    ent = env.state.entities
+    ent.health[[16, 17, 18, 19, 20, 21, 22, 23, 9]] = 0
+    _, _, _, infos = step(env)
+    assert not infos, "two teams alive: the battle goes on"
+    ent.health[[8, 10, 11, 12, 13, 14, 15]] = 0
+    rewards, terminals, truncations, infos = step(env)
+    assert len(infos) == 1
+    assert infos[0]["winners"] == list(range(8))
+    np.testing.assert_allclose(rewards[:8], 1.0 + 1 / 50, atol=1e-5)
+    assert terminals[:8].all() and not truncations.any()
+
+
+def test_team_battle_horizon_all_alive_teams_win():
+    horizon = 5
+    env = make_team_battle(horizon)
+    ent = env.state.entities
+    ent.health[16:24] = 0
+    for t in range(horizon - 1):
+        assert not step(env)[3]
+    rewards, terminals, truncations, infos = step(env)
+    assert len(infos) == 1 and infos[0]["length"] == horizon
+    assert infos[0]["winners"] == list(range(16))
+    np.testing.assert_array_equal(truncations, np.arange(24) < 16)
+    assert not terminals.any()
+    np.testing.assert_allclose(rewards[:16], 1.0 + 1 / horizon, atol=1e-5)
+    np.testing.assert_allclose(rewards[16:], 0.0)
+    scores = np.array(infos[0]["scores"])
+    np.testing.assert_allclose(scores[:16], 17.0, atol=1e-3)
+    assert (scores[16:] < 16).all()
+
+
+# --- the rollout command line over every game and config ----------------------------------------
+
+
+CASES = [(name, config) for name in MINIGAMES for config in games()[name].configs]
+
+
+@pytest.mark.parametrize("name,config", CASES, ids=[f"{n}-{c}" for n, c in CASES])
+def test_rollout_cli_every_game_and_config(name, config):
+    out = run_cli("-m", "metammo.rollout", "--game", name, "--config", config, "--policy", "scripted",
+                  "--episodes", "2", "--seed", "0", "--json", "--set", "horizon=200")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert len(lines) == 2
+    for summary in lines:
+        assert summary["game"] == name and summary["config"] == config
+        assert 1 <= summary["length"] <= 200
+        assert len(summary["scores"]) == 128
+        assert all(isinstance(w, int) and 0 <= w < 128 for w in summary["winners"])
+        if name == "multitask":
+            assert summary["winners"] == [] and "completion" in summary
+        for w in summary["winners"]:
+            assert summary["scores"][w] >= 16
+        assert {"level", "value", "levels", "pinned"} <= set(summary["difficulty"])
+        assert isinstance(summary["randomized"], dict)
+        assert summary["preset"] is None
+
+
+def test_rollout_cli_unsupported_config_fails_clearly():
+    out = run_cli("-m", "metammo.rollout", "--game", "survival", "--config", "mini", "--episodes", "1")
+    assert out.returncode != 0
+    assert "survival" in out.stderr and "full" in out.stderr
+
+
+# --- game packs and weights ----------------------------------------------------------------------
+
+
+def test_registry_lists_the_games_and_packs():
+    assert set(MINIGAMES) == {"survival", "team_battle", "protect_the_king", "race_to_the_center",
+                              "king_of_the_hill", "sandwich", "multitask"}
+    known = packs()
+    assert known["mini_generalist"] == MINI_GENERALIST
+    assert known["full_generalist"] == FULL_GENERALIST
+    for members in known.values():
+        assert set(members) <= set(games())
+
+
+def test_pack_samples_games_across_episodes():
+    env = metammo.make("mini_generalist", "mini", seed=0, num_agents=16, horizon=2)
+    env.reset()
+    seen = []
+    while len(seen) < 15:
+        _, _, _, _, infos = env.step(noop(env))
+        for summary in infos:
+            assert summary["game"] in MINI_GENERALIST
+            seen.append(summary["game"])
+        # the observations of the (new) episode name its game
+        np.testing.assert_array_equal(game_view(env)[:, GameFeature.GAME:GameFeature.GAME + 8],
+                                      np.broadcast_to(game_id(env.game.name), (16, 8)))
+    assert len(set(seen)) >= 3, f"a uniform pack of 5 games sampled only {set(seen)} in 15 episodes"
+
+
+def test_pack_zero_weight_never_sampled():
+    weights = [0.0, 1.0, 0.0, 2.0, 0.0]
+    env = metammo.make("mini_generalist", "mini", seed=1, num_agents=16, horizon=1, weights=weights)
+    env.reset()
+    seen = {env.game.name}
+    for _ in range(12):
+        _, _, _, _, infos = env.step(noop(env))
+        seen |= {s["game"] for s in infos} | {env.game.name}
+    assert seen <= {"protect_the_king", "king_of_the_hill"}
+
+
+def test_list_of_game_names_is_a_pack():
+    env = metammo.make(["team_battle", "race_to_the_center"], "mini", seed=0, num_agents=16, horizon=1)
+    env.reset()
+    seen = set()
+    for _ in range(10):
+        seen |= {s["game"] for s in env.step(noop(env))[4]}
+    assert seen == {"team_battle", "race_to_the_center"}
+
+
+@pytest.mark.parametrize("weights", [[1, 1, -1, 1, 1], [0, 0, 0, 0, 0], [1, 1, 1], [1, 1, 1, 1, 1, 1],
+                                     [1, float("nan"), 1, 1, 1], [1, float("inf"), 1, 1, 1]],
+                         ids=["negative", "all-zero", "short", "long", "nan", "inf"])
+def test_pack_bad_weights(weights):
+    with pytest.raises(ValueError, match="weights"):
+        metammo.make("mini_generalist", "mini", num_agents=16, weights=weights)
+
+
+def test_unknown_game_or_pack():
+    with pytest.raises(ValueError) as err:
+        metammo.make("no_such_game")
+    assert "no_such_game" in str(err.value)
+    for name in MINIGAMES:
+        assert name in str(err.value), "the error lists the known games"
+    with pytest.raises(ValueError, match="no_such_pack"):
+        metammo.make("no_such_pack", "mini")
+    with pytest.raises(ValueError, match="no_such_game"):
+        metammo.make(["team_battle", "no_such_game"])
+    with pytest.raises(ValueError):
+        metammo.make([])
+
+
+@pytest.mark.parametrize("name", ["multitask", "survival", "full_generalist"])
+def test_full_only_games_reject_mini(name):
+    with pytest.raises(ValueError) as err:
+        metammo.make(name, "mini", num_agents=16)
+    message = str(err.value)
+    assert "mini" in message and "full" in message
+    assert any(g in message for g in ("survival", "multitask"))
+
+
+@pytest.mark.parametrize("name", ["protect_the_king", "king_of_the_hill", "race_to_the_center", "sandwich"])
+def test_mini_only_games_reject_full(name):
+    with pytest.raises(ValueError, match=rf"{name}.*supports \['mini'\]"):
+        metammo.make(name, "full", num_agents=16)
+
+
+# --- the game vector -----------------------------------------------------------------------------
+
+
+VECTOR_CASES = [(name, games()[name].configs[0]) for name in MINIGAMES]
+
+
+@pytest.mark.parametrize("name,config", VECTOR_CASES, ids=[n for n, _ in VECTOR_CASES])
+def test_game_vector(name, config):
+    env = metammo.make(name, config, seed=0, num_agents=16, horizon=5)
+    env.reset()
+    view = game_view(env)
+    game = env.game
+    np.testing.assert_array_equal(view[:, GameFeature.GAME:GameFeature.GAME + 8],
+                                  np.broadcast_to(game_id(name), (16, 8)))
+    team_size = env.config.tunables.team_size
+    assert team_size == game.team_size
+    assert (view[:, GameFeature.TEAM_GAME] == (team_size > 1)).all()
+    expected_leader = np.zeros(16, np.uint8)
+    if name == "protect_the_king":
+        expected_leader[::team_size] = 1
+    np.testing.assert_array_equal(view[:, GameFeature.LEADER], expected_leader)
+    tasks = [embed(t) for t in game.tasks]
+    expected_tasks = np.stack([tasks[k] for k in game.agent_task])
+    np.testing.assert_array_equal(view[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM], expected_tasks)
+    assert (view[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] > 0).any()
+    if name != "multitask":
+        single = embed(game.task(env.config))
+        assert (view[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] == single).all()
+    # game ids differ between games
+    ids = {bytes(game_id(g)) for g in games()}
+    assert len(ids) == len(games())
+
+
+@pytest.mark.parametrize("name", ["protect_the_king", "team_battle"])
+def test_entity_rows_show_leaders(name):
+    env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=5, randomize=False, **PEACEFUL)
+    env.reset()
+    ent = env.state.entities
+    # teams spawn together on one tile, far from each other
+    for k in range(2):
+        members = team(k, 8)
+        assert (ent.row[members] == ent.row[members[0]]).all() and (ent.col[members] == ent.col[members[0]]).all()
+    rows = env.layout.view(env.observations, "entities")
+    present = rows[..., EntityFeature.PRESENT] == 1
+    leader_rows = (rows[..., EntityFeature.LEADER] == 1) & present
+    if name == "team_battle":
+        assert not leader_rows.any(), "no leaders in Team Battle"
+        return
+    v = env.layout.vision
+    for i in range(16):
+        # every follower sees exactly one leader row: its own leader, a teammate on its tile
+        if i % 8 == 0:
+            assert leader_rows[i].sum() == 0, "a leader sees no other leader"
+            continue
+        assert leader_rows[i].sum() == 1, f"agent {i}"
+        k = int(np.flatnonzero(leader_rows[i])[0])
+        assert rows[i, k, EntityFeature.TEAMMATE] == 1
+        assert (rows[i, k, EntityFeature.ROW], rows[i, k, EntityFeature.COL]) == (v, v)
+
+
+# --- domain randomization and presets -----------------------------------------------------------
+
+
+def test_randomization_differs_between_episodes():
+    env = metammo.make("team_battle", "mini", seed=0, num_agents=16, horizon=5)
+    drawn = []
+    for _ in range(5):
+        env.reset()
+        t = env.config.tunables
+        randomized = env.episode_summary()["randomized"]
+        assert set(randomized) == {"fog_onset", "fog_speed"}, "npc_count is the difficulty knob"
+        assert randomized["fog_onset"] == t.fog_onset and randomized["fog_speed"] == t.fog_speed
+        assert 32 <= t.fog_onset <= 255
+        assert any(t.fog_speed == pytest.approx(1 / k) for k in range(7, 12))
+        assert t.npc_count == 64  # difficulty 0
+        drawn.append((t.fog_onset, t.fog_speed))
+    assert len(set(drawn)) >= 3, f"5 episodes drew {drawn}"
+
+
+def test_randomization_is_reproducible():
+    def draws(seed):
+        env = metammo.make("king_of_the_hill", "mini", seed=seed, num_agents=16, horizon=5)
+        out = []
+        for _ in range(3):
+            env.reset()
+            out.append(env.episode_summary()["randomized"])
+        return out
+
+    assert draws(3) == draws(3)
+    assert draws(3) != draws(4)
+
+
+def test_randomize_false_gives_fixed_values():
+    env = metammo.make("team_battle", "mini", seed=0, num_agents=16, horizon=5, randomize=False)
+    for _ in range(2):
+        env.reset()
+        t = env.config.tunables
+        assert env.episode_summary()["randomized"] == {}
+        assert t.fog and t.fog_final_size == 4
+        assert t.water_threshold == 0.1 and t.foliage_threshold == 0.9
+        assert t.fog_onset == 1024 and t.fog_speed == 0.125  # the config's own values
+        assert t.npc_count == 64 and t.team_size == 8
+        assert t.map_pool == "train"
+    race = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, randomize=False)
+    race.reset()
+    t = race.config.tunables
+    assert t.terrain and t.water_threshold == 0.30 and not t.combat and t.exclusive_tiles
+    assert race.episode_summary()["randomized"] == {}
+
+
+@pytest.mark.parametrize("name,expected,level", [
+    ("team_battle", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 3),
+    ("protect_the_king", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 4),
+    ("race_to_the_center", dict(map_size=128), 11),
+    ("king_of_the_hill", dict(fog_onset=32, fog_speed=1 / 16), 19),
+    ("sandwich", dict(terrain=False, fog_speed=1 / 16), 7),
+])
+def test_eval_preset(name, expected, level):
+    env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=5, preset="eval")
+    for _ in range(2):
+        env.reset()
+        t = env.config.tunables
+        for key, value in expected.items():
+            assert getattr(t, key) == pytest.approx(value), key
+        assert t.map_pool == "eval"
+        assert env.map_seed in set(int(s) for s in EVAL_MAP_SEEDS)
+        summary = env.episode_summary()
+        assert summary["randomized"] == {}
+        assert summary["preset"] == "eval"
+        assert summary["difficulty"]["level"] == level and summary["difficulty"]["pinned"]
+        assert game_view(env)[0, GameFeature.DIFFICULTY] == 255
+    if name == "king_of_the_hill":
+        assert env.episode_summary()["difficulty"]["value"] == 200
+    if name == "sandwich":
+        assert env.episode_summary()["difficulty"]["value"] == 16
+
+
+def test_eval_preset_multitask_uses_held_out_tasks():
+    from minigames.multitask import Multitask
+
+    env = metammo.make("multitask", "full", seed=0, num_agents=16, horizon=5, preset="eval")
+    env.reset()
+    game = env.game
+    assert isinstance(game, Multitask)
+    names = {t.name for t in game.tasks}
+    assert names == {t.name for t in game.curriculum.eval}
+    assert not names & {t.name for t in game.curriculum.train}
+    assert env.config.tunables.npc_count == 128 and env.config.tunables.fog_onset == 512
+
+
+def test_unknown_preset_lists_presets():
+    with pytest.raises(ValueError, match=r"no_such_preset.*eval"):
+        metammo.make("team_battle", "mini", preset="no_such_preset")
+
+
+@pytest.mark.parametrize("spec,match", [
+    ({"no_such_key": {"integers": [1, 2]}}, "no_such_key"),
+    ({"fog_onset": {"integers": [10, 5]}}, r"fog_onset.*lo <= hi"),
+    ({"fog_onset": {"integers": [0, 200_000]}}, r"fog_onset.*\[0, 100000\]"),
+    ({"fog_speed": {"one_over": [0, 3]}}, "fog_speed"),
+    ({"water_threshold": {"uniform": [0.1, 2.0]}}, "water_threshold"),
+    ({"fog_onset": [1, 2]}, "fog_onset"),
+    ({"fog_onset": {"integers": [1, 2], "uniform": [1, 2]}}, "fog_onset"),
+    ({"fog_onset": {"integers": [1, 2, 3]}}, "fog_onset"),
+    ({"fog_onset": {"integers": [1, 2], "p": [1]}}, "fog_onset"),
+    ({"fog_onset": {"gaussian": [1, 2]}}, "fog_onset"),
+    ({"terrain": {"choice": [True, False], "p": [0.5, 0.6]}}, "terrain"),
+    ({"terrain": {"choice": []}}, "terrain"),
+    ({"terrain": {"choice": [True, 3]}}, "terrain"),
+    ([("fog_onset", {"integers": [1, 2]})], "mapping"),
+], ids=["unknown-key", "lo>hi", "out-of-range", "one-over-zero", "uniform-out-of-range", "not-a-dict",
+        "two-kinds", "three-args", "extra-field", "unknown-kind", "bad-p", "empty-choice", "bad-choice",
+        "not-a-mapping"])
+def test_invalid_randomization_spec(spec, match):
+    with pytest.raises(ValueError, match=match):
+        metammo.make("team_battle", "mini", num_agents=16, game_options={"randomization": spec})
+
+
+def test_custom_randomization_spec_is_used():
+    spec = {"fog_onset": {"integers": [40, 41]}, "terrain": {"choice": [False]}}
+    env = metammo.make("team_battle", "mini", seed=0, num_agents=16, horizon=5,
+                       game_options={"randomization": spec})
+    for _ in range(3):
+        env.reset()
+        assert env.config.tunables.fog_onset in (40, 41) and not env.config.tunables.terrain
+        assert set(env.episode_summary()["randomized"]) == {"fog_onset", "terrain"}
+
+
+def test_user_overrides_win_over_game_values():
+    env = metammo.make("team_battle", "mini", seed=0, num_agents=16, horizon=5, fog_onset=77,
+                       npc_count=10, fog_final_size=9)
+    for _ in range(3):
+        env.reset()
+        t = env.config.tunables
+        assert t.fog_onset == 77 and t.npc_count == 10 and t.fog_final_size == 9
+    koth = metammo.make("king_of_the_hill", "mini", seed=0, num_agents=16, horizon=5, preset="eval",
+                        map_size=64, fog_onset=300)
+    koth.reset()
+    assert koth.config.tunables.map_size == 64 and koth.config.tunables.fog_onset == 300
+
+
+def test_minigames_accept_smaller_shapes():
+    """Shape keys below the preset's defaults (fewer NPC slots, a smaller grid) are valid configs;
+    every minigame must reset with them."""
+    failures = {}
+    for name in MINI_GENERALIST:
+        try:
+            env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=3, max_npcs=96, npc_count=0,
+                               max_map_size=96)
+            env.reset()
+            env.step(noop(env))
+        except ValueError as err:
+            failures[name] = str(err)
+    assert not failures, failures
+
+
+# --- adaptive difficulty -------------------------------------------------------------------------
+
+
+def test_difficulty_raises_after_wins_at_level():
+    d = Difficulty((10, 20, 30), wins_to_raise=2)
+    assert (d.level, d.value, d.pinned) == (0, 10, False)
+    d.record(True)
+    assert d.level == 0
+    for _ in range(5):
+        d.record(False)
+    assert d.level == 0, "episodes without winners never raise"
+    d.record(True)
+    assert (d.level, d.value) == (1, 20)
+    d.record(True)
+    assert d.level == 1, "wins at level 0 do not count at level 1"
+    d.record(True)
+    assert d.level == 2
+    for _ in range(10):
+        d.record(True)
+    assert (d.level, d.value) == (2, 30), "capped at the last level"
+    assert d.summary() == {"level": 2, "value": 30, "levels": 3, "pinned": False}
+
+
+def test_difficulty_window_and_pinning():
+    d = Difficulty((1, 2), wins_to_raise=2)
+    d.record(True)
+    for _ in range(HISTORY - 1):
+        d.record(False)
+    assert len(d.history) == HISTORY
+    d.record(True)
+    assert d.level == 0, "the first win fell out of the last-100 window"
+    d.record(True)
+    assert d.level == 1
+    for _ in range(3 * HISTORY):
+        d.record(False)
+    assert len(d.history) == HISTORY and d.level == 1, "nothing lowers the level"
+
+    pinned = Difficulty((1, 2, 3), wins_to_raise=1, pinned=1)
+    for _ in range(5):
+        pinned.record(True)
+    assert (pinned.level, pinned.value, pinned.pinned) == (1, 2, True)
+    one = Difficulty((5,), wins_to_raise=1)
+    one.record(True)
+    assert one.level == 0
+    with pytest.raises(ValueError):
+        Difficulty((), 1)
+    with pytest.raises(ValueError):
+        Difficulty((1, 2), 0)
+
+
+def test_race_difficulty_rises_with_wins_through_autoreset():
+    from metammo.policy import make_policy
+
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=32, horizon=150)
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    obs, _ = env.reset()
+    state = policy.initial_state(env.num_agents)
+    played = []
+    for _ in range(2000):
+        actions, state = policy.act(obs, state)
+        obs, _, _, _, infos = env.step(actions)
+        for summary in infos:
+            level = summary["difficulty"]["level"]
+            assert summary["difficulty"]["value"] == 40 + 8 * level
+            assert not summary["difficulty"]["pinned"]
+            played.append((level, bool(summary["winners"])))
+            # the next episode (already begun) plays at the level the result earned
+            expected = level + 1 if summary["winners"] else level
+            assert env.game.difficulty == expected
+            assert env.config.tunables.map_size == 40 + 8 * expected
+            assert game_view(env)[0, GameFeature.DIFFICULTY] == expected * 255 // 11
+        if sum(won for _, won in played) >= 2 or len(played) >= 8:
+            break
+    wins = sum(won for _, won in played)
+    assert wins >= 1, f"the scripted bots never reached the centre: {played}"
+    assert played[0][0] == 0
+    for (a, won), (b, _) in zip(played, played[1:]):
+        assert b == a + (1 if won else 0)
+
+
+def test_pinned_difficulty_never_moves():
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, difficulty=3,
+                       randomize=False)
+    obs, _ = env.reset()
+    assert env.config.tunables.map_size == 64
+    c = env.game.centre(env.config)
+    for episode in range(2):
+        move_agent(env, 0, c - 1, c)
+        env.refresh_observations()
+        actions = noop(env)
+        actions[0, 0] = Move.SOUTH
+        _, _, _, _, infos = env.step(actions)
+        assert infos and infos[0]["winners"] == [0]
+        assert infos[0]["difficulty"] == {"level": 3, "value": 64, "levels": 12, "pinned": True}
+        assert env.config.tunables.map_size == 64, "a pinned level never moves"
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, difficulty="max")
+    env.reset()
+    assert env.config.tunables.map_size == 128
+    assert env.episode_summary()["difficulty"]["level"] == 11
+    assert game_view(env)[0, GameFeature.DIFFICULTY] == 255
+
+
+def test_unpinned_race_win_raises_level_in_env():
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=50, randomize=False)
+    env.reset()
+    assert env.config.tunables.map_size == 40
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c - 1, c)
+    env.refresh_observations()
+    actions = noop(env)
+    actions[0, 0] = Move.SOUTH
+    _, _, _, _, infos = env.step(actions)
+    assert infos[0]["difficulty"]["level"] == 0, "the summary reports the level played"
+    assert env.config.tunables.map_size == 48 and env.game.difficulty == 1
+    env.reset()  # a manual reset keeps the controller too
+    assert env.config.tunables.map_size == 48
+    # a horizon end without winners does not raise
+    for _ in range(50):
+        _, _, _, _, infos = env.step(noop(env))
+        if infos:
+            break
+    assert infos and infos[0]["winners"] == [] and infos[0]["length"] == 50
+    assert env.game.difficulty == 1
+
+
+@pytest.mark.parametrize("value", [12, -1, "hard", True, 2.0, "MAX"])
+def test_bad_difficulty_values(value):
+    with pytest.raises(ValueError, match=r"difficulty.*\[0, 11\]"):
+        metammo.make("race_to_the_center", "mini", num_agents=8, difficulty=value)
+
+
+def test_difficulty_on_game_without_levels():
+    for value in (0, "max"):
+        with pytest.raises(ValueError, match="difficulty"):
+            metammo.make("multitask", "full", num_agents=8, difficulty=value)
+    with pytest.raises(ValueError, match="randomize"):
+        metammo.make("team_battle", "mini", num_agents=8, randomize="yes")
+
+
+# --- python -m minigames list --------------------------------------------------------------------
+
+
+def test_minigames_list():
+    out = run_cli("-m", "minigames", "list")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    for name, game in games().items():
+        line = next((ln for ln in lines if ln.split() and ln.split()[0] == name), None)
+        assert line is not None, f"{name} missing from:\n{out.stdout}"
+        assert ",".join(game.configs) in line.split()
+    for pack, members in packs().items():
+        line = next((ln for ln in lines if ln.split() and ln.split()[0] == pack), None)
+        assert line is not None, f"pack {pack} missing"
+        assert ", ".join(members) in line
+    assert lines.index("packs:") > lines.index("games:")
+    bad = run_cli("-m", "minigames", "nope")
+    assert bad.returncode != 0
+
+
+# --- third-party games through entry points -----------------------------------------------------
+
+
+THIRD_PARTY_MODULE = '''
+"""A third-party game package, as pip would install it."""
+import numpy as np
+
+from metammo.game import Game
+from metammo.tasks import Task
+from minigames.base import Minigame
+from minigames.randomization import Integers
+
+
+class TinyGame(Minigame):
+    name = "tp_tiny_minigame"
+    description = "third-party test minigame"
+    configs = ("mini",)
+    rules_config = {"npcs": False, "npc_count": 0}
+    randomization = {"fog_onset": Integers(10, 20)}
+
+    def task(self, cfg):
+        return Task("stay_alive", "agent", {"StayAlive": {"n": cfg.tunables.horizon}})
+
+    def is_over(self, state, cfg):
+        return state.tick >= 4
+
+
+class PlainGame(Game):
+    name = "tp_plain_game"
+    description = "third-party test game on the bare Game API"
+
+    def update(self, state, cfg, died, rewards):
+        rewards[:] = 0.5
+        return state.tick >= 3
+'''
+
+THIRD_PARTY_SCRIPT = '''
+import json, numpy as np, metammo
+from metammo.game import games
+found = games()
+assert "tp_tiny_minigame" in found and "tp_plain_game" in found, sorted(found)
+out = {"games": sorted(found)}
+for name in ("tp_tiny_minigame", "tp_plain_game"):
+    env = metammo.make(name, "mini", seed=0, num_agents=8, horizon=10)
+    env.reset()
+    summaries = []
+    for _ in range(5):
+        summaries += env.step(np.zeros_like(env.actions))[4]
+    out[name] = summaries
+print(json.dumps(out))
+'''
+
+
+def write_third_party_package(root: Path) -> None:
+    pkg = root / "tp_metammo_games"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(THIRD_PARTY_MODULE)
+    info = root / "tp_metammo_games-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tp-metammo-games\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[metammo.minigames]\n"
+        "tp_tiny_minigame = tp_metammo_games:TinyGame\n"
+        "tp_plain_game = tp_metammo_games:PlainGame\n"
+    )
+    (info / "RECORD").write_text("")
+
+
+def test_third_party_game_via_entry_points(tmp_path):
+    write_third_party_package(tmp_path)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    out = run_cli("-c", THIRD_PARTY_SCRIPT, env=env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(MINIGAMES) | {"sandbox", "tp_tiny_minigame", "tp_plain_game"} <= set(result["games"])
+    tiny = result["tp_tiny_minigame"]
+    assert tiny and tiny[0]["game"] == "tp_tiny_minigame" and tiny[0]["length"] == 4
+    assert tiny[0]["winners"] == list(range(8))
+    assert 10 <= tiny[0]["randomized"]["fog_onset"] <= 20
+    plain = result["tp_plain_game"]
+    assert plain and plain[0]["game"] == "tp_plain_game" and plain[0]["length"] == 3
+    assert plain[0]["mean_return"] == pytest.approx(1.5)
+
+    listed = run_cli("-m", "minigames", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "tp_tiny_minigame" in listed.stdout and "third-party test minigame" in listed.stdout
+    rollout = run_cli("-m", "metammo.rollout", "--game", "tp_tiny_minigame", "--episodes", "1",
+                      "--json", "--set", "num_agents=8", env=env)
+    assert rollout.returncode == 0, rollout.stderr
+    assert json.loads(rollout.stdout.splitlines()[0])["game"] == "tp_tiny_minigame"
+
+    # without the package on the path the game is unknown
+    plain_env = dict(os.environ)
+    missing = run_cli("-c", "import metammo; metammo.make('tp_tiny_minigame')", env=plain_env)
+    assert missing.returncode != 0 and "tp_tiny_minigame" in missing.stderr
