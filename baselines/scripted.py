@@ -17,7 +17,7 @@ Each tick, for each live agent, in priority order:
    afford, and a ration or potion when it has none.
 
 4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
-   Center it walks to the centre tile before anything else; in King of the Hill it goes to the
+   Center it walks to the centre tile unless hungry or thirsty; in King of the Hill it goes to the
    centre when not hungry or thirsty, stays on it and attacks any rival in reach; in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
 
@@ -312,7 +312,8 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
         centre = (row[s_off + S.MAP_SIZE] - 1) // 2
         to_centre_r, to_centre_c = centre - row[s_off + S.ROW], centre - row[s_off + S.COL]
         at_centre = to_centre_r == 0 and to_centre_c == 0
-        if row[s_off + S.FOG] > FOG_ALARM or (mode == _RACE and not at_centre):
+        racing = mode == _RACE and not at_centre and min(food, water) >= LOW
+        if row[s_off + S.FOG] > FOG_ALARM or racing:
             move = _step_toward(row, mm, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:
                 move = _explore(row, mm, state[i], rng)

@@ -2,8 +2,9 @@
 
     python -m metammo.rollout --game sandbox --config mini --policy random --episodes 1 --seed 0 --json
 
-Each episode's summary (length, survivors, mean lifetime and return, event counts) is printed
-as one JSON line with ``--json``, else as a short readable block.
+Each episode's summary (game, length, survivors, mean lifetime and return, event counts, and for
+minigames winners, per-agent scores, difficulty and randomized values) is printed as one JSON
+line with ``--json``, else as a short readable block.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import time
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metammo.rollout", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--game", default="sandbox", help="registered game (default sandbox)")
+    parser.add_argument("--game", default="sandbox",
+                        help="registered game or game pack, or comma-separated games (default sandbox)")
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
     parser.add_argument("--policy", default="random",
                         help="registered policy playing every agent: random, scripted, ...")
@@ -23,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides, e.g. --set fog=true fog_onset=100")
+    parser.add_argument("--preset", default=None, help="a game's evaluation preset, e.g. eval")
+    parser.add_argument("--difficulty", default=None,
+                        help="pin the difficulty level: an int or 'max' (default: adaptive)")
+    parser.add_argument("--no-randomize", dest="randomize", action="store_false",
+                        help="turn domain randomization off")
     parser.add_argument("--json", action="store_true", help="one JSON line per episode")
     args = parser.parse_args(argv)
     if args.episodes < 1:
@@ -32,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     from metammo.policy import make_policy
 
     try:
-        env = metammo.make(args.game, args.config, seed=args.seed, **parse_overrides(args.set))
+        game = args.game.split(",") if "," in args.game else args.game
+        difficulty = int(args.difficulty) if args.difficulty and args.difficulty.isdigit() else args.difficulty
+        env = metammo.make(game, args.config, seed=args.seed, randomize=args.randomize, preset=args.preset,
+                           difficulty=difficulty, **parse_overrides(args.set))
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
@@ -52,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(summary), flush=True)
             else:
                 print(f"episode {done}: {summary['game']} ({summary['config']}), policy {args.policy}")
-                for key in ("length", "survivors", "mean_lifetime", "mean_return", "map_seed"):
-                    print(f"  {key:>14}  {summary[key]}")
+                for key in ("length", "survivors", "mean_lifetime", "mean_return", "map_seed",
+                            "mean_score", "difficulty", "randomized"):
+                    if key in summary:
+                        print(f"  {key:>14}  {summary[key]}")
+                if "winners" in summary:
+                    print(f"  {'winners':>14}  {len(summary['winners'])} agents: {summary['winners'][:16]}")
                 print("  " + "  ".join(f"{k}={v}" for k, v in summary["events"].items()))
             start = time.perf_counter()
     return 0

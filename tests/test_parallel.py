@@ -302,3 +302,20 @@ def test_bad_config_raises_like_the_env():
         metammo.make_parallel("no_such_game")
     with pytest.raises(ValueError, match="map_size"):
         metammo.make_parallel("sandbox", "mini", map_size=10)
+
+
+# --- every registered game ---------------------------------------------------------------------
+
+GAME_CONFIGS = [(name, config) for name, game in sorted(games().items()) if not name.startswith("test_")
+                for config in game.configs]
+
+
+@pytest.mark.parametrize(("game", "config"), GAME_CONFIGS)
+def test_parallel_api_every_game(game, config):
+    """Team games, rule kills, respawns (Race) and game-placed NPCs (Sandwich) keep the contract."""
+    parallel_api_test(metammo.make_parallel(game, config, seed=0, horizon=40), num_cycles=90)
+
+
+@pytest.mark.parametrize(("game", "config"), GAME_CONFIGS)
+def test_parallel_seed_every_game(game, config):
+    parallel_seed_test(lambda: metammo.make_parallel(game, config, seed=5, horizon=30), num_cycles=40)
