@@ -98,8 +98,8 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "GainExperience": (17, (_SKILL, _N), "XP in the skill / n"),
     "CountEvent": (18, (Arg("event", enum=Event), _N), "events of that kind / n"),
     "HoardGold": (19, (_N,), "gold held / n"),
-    "InventorySpaceGE": (20, (Arg("n", 1, INVENTORY_SLOTS),), "free inventory slots / n"),
-    "OwnItem": (21, (_ITEM, _LEVEL, _N), "items of that type at or above the level held / n"),
+    "InventorySpaceGE": (20, (Arg("n", 1, INVENTORY_SLOTS),), "free inventory slots of a live member / n"),
+    "OwnItem": (21, (_ITEM, _LEVEL, _N), "quantity held of that type at or above the level / n"),
     "EquipItem": (22, (_ITEM, _LEVEL), "1 while such an item is equipped"),
     "FullyArmed": (23, (_LEVEL,), "fraction of hat, top, bottom equipped at or above the level"),
     "ProgressTowardCenter": (24, (), "1 - Chebyshev distance to the centre / (map size / 2)"),
@@ -147,11 +147,21 @@ class Task:
         return cls(str(data.get("name", "")), data.get("subject", "agent"), data["task"])
 
     def key(self) -> str:
-        """Canonical text of the definition (subject and tree; not the name)."""
-        return json.dumps([self.subject, self.tree], sort_keys=True)
+        """Canonical text of what the task computes: its subject and compiled program (not
+        the name or the spelling: ``ScoreHit`` and ``CountEvent score_hit`` are one task)."""
+        return json.dumps([self.subject, _compile(self.tree, self.name)])
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "subject": self.subject, "task": self.tree}
+
+
+def _count_event(name: str, body: Any, where: str) -> dict[str, Any]:
+    """The ``CountEvent`` node an event predicate (``ScoreHit``, ...) stands for."""
+    body = {} if body is None else body
+    if not isinstance(body, Mapping) or "event" in body:
+        raise ValueError(f"{where}: {name} counts {EVENT_PREDICATES[name].name.lower()} events and takes "
+                         f"arguments ['n'], got {body!r}")
+    return {"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **body}}
 
 
 def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
@@ -165,7 +175,7 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
                          f"{{COMBINATOR: [nodes]}}; got {node!r}")
     (name, body), = node.items()
     if name in _COMBINATOR_OP:
-        children = [body] if name == "NOT" and isinstance(body, Mapping) else body
+        children = [body] if name == "NOT" and not isinstance(body, list) else body
         if not isinstance(children, list) or not children or (name == "NOT" and len(children) != 1):
             need = "one node" if name == "NOT" else "a non-empty list of nodes"
             raise ValueError(f"{where}: {name} takes {need}, got {body!r}")
@@ -174,7 +184,7 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
             out += _compile(child, where)
         return out + [(_COMBINATOR_OP[name], float(len(children)), 0.0, 0.0)]
     if name in EVENT_PREDICATES:
-        return _compile({"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **(body or {})}}, where)
+        return _compile(_count_event(name, body, where), where)
     if name not in PREDICATES:
         raise ValueError(f"{where}: unknown predicate or combinator {name!r}; predicates: "
                          f"{sorted(PREDICATES) + sorted(EVENT_PREDICATES)}, combinators: {list(COMBINATORS)}")
@@ -206,8 +216,8 @@ def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 @njit(cache=True)
 def score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team_task, team_size,
-                alive, time_alive, row, col, level, xp, gold, counts, inv_item, inv_level, inv_equipped,
-                material, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
+                alive, time_alive, row, col, level, xp, gold, counts, inv_item, inv_level, inv_quantity,
+                inv_equipped, material, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
     """Evaluate every agent's task and pay its progress increase.
 
     Per agent (``(num_agents,)`` arrays): ``value`` (float64) is the task's progress, updated
@@ -305,6 +315,8 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
                         x += gold[j] / a
                 elif op == 20:  # InventorySpaceGE
                     for j in range(m0, m1):
+                        if not alive[j]:
+                            continue
                         free = 0
                         for s in range(slots):
                             free += inv_item[j, s] == 0
@@ -312,7 +324,8 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
                 elif op == 21:  # OwnItem
                     for j in range(m0, m1):
                         for s in range(slots):
-                            x += (inv_item[j, s] == a and inv_level[j, s] >= b) / c
+                            if inv_item[j, s] == a and inv_level[j, s] >= b:
+                                x += inv_quantity[j, s] / c
                 elif op == 22:  # EquipItem
                     for j in range(m0, m1):
                         for s in range(slots):
@@ -370,11 +383,11 @@ def _embed_node(node: Any) -> np.ndarray:
         return float(node) * _direction("const")
     (name, body), = node.items()
     if name in _COMBINATOR_OP:
-        children = [body] if isinstance(body, Mapping) else body
+        children = body if isinstance(body, list) else [body]
         mean = np.mean([_embed_node(ch) for ch in children], axis=0)
         return (-mean if name == "NOT" else mean) + 0.5 * _direction("combinator", name)
     if name in EVENT_PREDICATES:
-        return _embed_node({"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **(body or {})}})
+        return _embed_node(_count_event(name, body, ""))
     _, args, _ = PREDICATES[name]
     v = _direction("predicate", name).copy()
     for arg in args:
@@ -442,8 +455,10 @@ def load_curriculum(path: str | Path) -> Curriculum:
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise ValueError(f"curriculum {path}: suffix must be one of ['.json', '.yaml', '.yml'], got {suffix!r}")
-    text = path.read_text()
+    if not path.is_file():
+        raise FileNotFoundError(f"curriculum {path}: no such file")
     try:
+        text = path.read_text()
         if suffix == ".json":
             data = json.loads(text)
         else:

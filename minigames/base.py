@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from metammo.config import Config, Tunables
+from metammo.config import PRESETS, Config, Tunables, make_config
 from metammo.game import Game
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
@@ -74,8 +74,6 @@ class Minigame(Game):
             pinned = len(self.difficulty_levels) - 1
         self.controller = Difficulty(self.difficulty_levels or (None,), self.wins_to_raise, pinned)
         self.spec = dr.parse(self.randomization if randomization is None else randomization)
-        from metammo.config import make_config
-
         for name in self.configs:
             dr.validate(self.spec, make_config(name, **self.rules_config, team_size=self.team_size))
         self.randomized: dict[str, Any] = {}
@@ -103,14 +101,13 @@ class Minigame(Game):
             values[self.difficulty_key] = self.knob
         if self.preset is not None:
             values.update(self.presets[self.preset])
-        defaults = Config(base.name, base.shape, Tunables())  # what the preset leaves unset
-        from metammo.config import PRESETS
-
-        if base.name in PRESETS:
-            defaults = PRESETS[base.name]
+        defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
         for key in Tunables.__dataclass_fields__:
-            if getattr(base.tunables, key) != getattr(defaults.tunables, key):
+            if getattr(base.tunables, key) != getattr(defaults, key):  # set by the user
                 values[key] = getattr(base.tunables, key)
+        if values["team_size"] != self.team_size:
+            raise ValueError(f"game {self.name!r} plays in teams of {self.team_size}; "
+                             f"do not override 'team_size' (got {values['team_size']})")
         self._played = self.controller.summary()
         return base.replace(**values)
 
@@ -188,7 +185,7 @@ class Minigame(Game):
         score_tasks(self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
                     self._program, self._length, self._team_task, self.team_size, ent.alive,
                     ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts,
-                    inv.item, inv.level, inv.equipped, state.tiles.material, state.tick, lo, hi,
+                    inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material, state.tick, lo, hi,
                     cfg.shape.vision, self.spawn_row, self.spawn_col, self.held, self.leader_slot)
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:

@@ -16,7 +16,7 @@ import math
 import os
 import subprocess
 import sys
-import textwrap
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import pytest
 
 import metammo
 from metammo.constants import Kind, Move
-from metammo.game import games, packs
+from metammo.game import ENTRY_POINT_GROUP, games, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
 from metammo.state import playable_bounds
 from metammo.tasks import EMBED_DIM, embed
@@ -35,7 +35,8 @@ from minigames.packs import FULL_GENERALIST, MINI_GENERALIST
 REPO = Path(__file__).resolve().parent.parent
 #: Nothing kills anyone unless the test does: no NPCs, no hunger or thirst.
 PEACEFUL = dict(npcs=False, npc_count=0, food_depletion=0, water_depletion=0)
-MINIGAMES = sorted(name for name in games() if name != "sandbox")
+#: The built-in minigames (games other tests register in this process are left out).
+MINIGAMES = sorted(name for name, cls in games().items() if cls.__module__.startswith("minigames."))
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -123,7 +124,9 @@ def test_protect_the_king_last_leader_wins():
     assert summary["length"] == 2
     assert summary["winners"] == list(range(16, 24))
     assert not ent.alive[:16].any() and ent.alive[16:24].all()
-    assert terminals.all() and not truncations.any()
+    # the game is over: the live agents and team 0 (dying now) end; team 1 ended a step ago
+    np.testing.assert_array_equal(terminals, np.arange(24) // 8 != 1)
+    assert not truncations.any()
     # winners: +1 winning score on top of the tick's task progress (1/horizon per tick)
     np.testing.assert_allclose(rewards[16:24], 1.0 + 1.0 / horizon, atol=1e-5)
     scores = np.array(summary["scores"])
@@ -160,8 +163,9 @@ def test_king_of_the_hill_hold_for_n_ticks_wins():
     assert len(infos) == 1, "held the centre alone for N = 10 ticks: the episode ends"
     summary = infos[0]
     assert summary["length"] == 10
-    assert summary["winners"] == list(range(7))
-    assert terminals[:24].all()
+    assert summary["winners"] == list(range(8)), "the holder's team wins, its dead members too"
+    assert terminals[[0, 1, 2, 3, 4, 5, 6] + list(range(8, 24))].all() and not terminals[7]
+    assert rewards[7] == 0.0, "a member dead before the end gets no reward"
     # (speed bonus + fraction of the team alive) / 2, plus the last tick's task gain 0.4 / N
     expected = ((horizon - 10) / horizon + 7 / 8) / 2 + 0.4 / 10
     np.testing.assert_allclose(rewards[:7], expected, atol=1e-4)
@@ -193,6 +197,31 @@ def test_king_of_the_hill_contested_and_taken_over():
     assert infos[0]["winners"] == list(range(8, 16))
     scores = np.array(infos[0]["scores"])
     assert (scores[8:16] >= 16).all() and (scores[:8] < 16).all() and (scores[16:] < 16).all()
+
+
+@pytest.mark.parametrize("holder_dead", [False, True])
+def test_king_of_the_hill_holder_at_horizon(holder_dead):
+    horizon = 8
+    env = make_koth(horizon)
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c, c)
+    env.refresh_observations()
+    for _ in range(3):
+        assert not step(env)[3]
+    move_agent(env, 0, c, c - 1)  # the holder leaves; nobody else takes the centre
+    if holder_dead:
+        env.state.entities.health[:8] = 0
+    env.refresh_observations()
+    for _ in range(horizon - 4):
+        assert not step(env)[3]
+    rewards, terminals, truncations, infos = step(env)
+    assert len(infos) == 1 and infos[0]["length"] == horizon
+    if holder_dead:
+        assert infos[0]["winners"] == [], "a holder without a live member does not win"
+    else:
+        assert infos[0]["winners"] == list(range(8)), "the holder at the horizon wins"
+        assert truncations[:24].all() and not terminals.any()
+        assert (rewards[:8] > 0).all() and (rewards[8:] < 0).all()
 
 
 # --- Race to the Center --------------------------------------------------------------------------
@@ -285,7 +314,7 @@ def test_sandwich_no_win_before_tick_500():
     assert env.state.tick == 500
     assert len(infos) == 1, "tick 500 with one team left: it wins"
     alive = np.flatnonzero(ent.alive[:16])
-    assert infos[0]["winners"] == alive.tolist() and len(alive) > 0
+    assert infos[0]["winners"] == list(range(16)) and len(alive) > 0
     # (horizon - tick) / horizon plus this tick's TickGE(horizon) gain
     np.testing.assert_allclose(rewards[alive], (horizon - 500) / horizon + 1 / horizon, atol=1e-5)
     assert terminals[alive].all()
@@ -300,7 +329,7 @@ def test_sandwich_last_team_after_tick_500():
     ent.health[16:32] = 0
     _, _, _, infos = step(env)
     assert len(infos) == 1 and infos[0]["length"] == 601
-    assert set(infos[0]["winners"]) <= set(range(16)) and infos[0]["winners"]
+    assert infos[0]["winners"] == list(range(16))
 
 
 def test_sandwich_npcs_rally_and_refill():
@@ -887,7 +916,10 @@ def test_minigames_list():
     out = run_cli("-m", "minigames", "list")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    for name, game in games().items():
+    # every game found through entry points (games registered in this process are not the
+    # subprocess's)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        name, game = ep.name, ep.load()
         line = next((ln for ln in lines if ln.split() and ln.split()[0] == name), None)
         assert line is not None, f"{name} missing from:\n{out.stdout}"
         assert ",".join(game.configs) in line.split()

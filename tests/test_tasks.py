@@ -84,7 +84,7 @@ def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, he
     counts, tick, vision = w.state.events.counts, w.state.tick, w.cfg.shape.vision
     score_tasks(out, out.copy(), np.zeros(n, np.bool_), np.zeros(n, np.float32), np.zeros(n, np.bool_), agent_task,
                 program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
-                ent.gold, counts, inv.item, inv.level, inv.equipped, w.tiles.material, tick, lo, hi, vision,
+                ent.gold, counts, inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick, lo, hi, vision,
                 spawn_row, spawn_col, held, leader)
     return out
 
@@ -387,7 +387,7 @@ def test_kernel_pays_progress_increase_until_complete(pair):
         rewards = np.full(n, 0.25, np.float32)  # added to, not overwritten
         score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team, 2, ent.alive,
                     ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, w.state.events.counts,
-                    inv.item, inv.level, inv.equipped, w.tiles.material, tick, lo, hi, w.cfg.shape.vision,
+                    inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick, lo, hi, w.cfg.shape.vision,
                     ent.row[:n].copy(), ent.col[:n].copy(), np.zeros(2, np.int64), np.full(2, -1, np.int64))
         paid.append(rewards - 0.25)
         values.append(value.copy())
