@@ -177,8 +177,8 @@ class Env:
         end = over or state.tick >= cfg.tunables.horizon
         if end:
             self.game.finish(state, cfg, self.rewards, over)
-        np.greater(self.masks, alive, out=self._died)  # the game's rules may kill too
-        np.copyto(self.terminals, self._died)
+        np.logical_or(self._died, np.greater(self.masks, alive), out=self._died)  # rules may kill
+        np.copyto(self.terminals, self._died)  # ... or revive: a respawned agent still ended one life
         self.truncations[:] = False
         self._returns += self.rewards
         self.refresh_observations()

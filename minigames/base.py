@@ -14,8 +14,8 @@ is on and no preset is chosen), the difficulty knob, the chosen preset; config k
 away from the preset's defaults (``metammo.make(..., fog_onset=100)``) always win.
 
 Rewards (rules.md §2): each agent's task progress increase each tick, ``death_penalty`` on
-death, and at the game's end the winning score to winners and -1 to the other live agents (games
-without winners skip both). The reference's per-agent score is the maximum task progress + 16
+death, and at the game's end the winning score to winners (those alive or dying on the last
+tick) and -1 to the other agents still alive (games without winners skip both). The reference's per-agent score is the maximum task progress + 16
 for winners (:data:`WINNER_SCORE`).
 """
 
@@ -105,6 +105,7 @@ class Minigame(Game):
         for key in Tunables.__dataclass_fields__:
             if getattr(base.tunables, key) != getattr(defaults, key):  # set by the user
                 values[key] = getattr(base.tunables, key)
+                self.randomized.pop(key, None)
         if values["team_size"] != self.team_size:
             raise ValueError(f"game {self.name!r} plays in teams of {self.team_size}; "
                              f"do not override 'team_size' (got {values['team_size']})")
@@ -209,7 +210,7 @@ class Minigame(Game):
         self._winners = self.winners(state, cfg, over)
         score = self.winning_score(state, cfg)
         rewards[self._winners & self._acting] += score
-        rewards[~self._winners & self._acting] -= 1.0
+        rewards[~self._winners & state.entities.alive[: cfg.shape.num_agents]] -= 1.0
         self.controller.record(bool(self._winners.any()))
 
     def scores(self) -> np.ndarray:

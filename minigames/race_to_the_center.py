@@ -8,7 +8,8 @@ end         someone reaches the centre, or the horizon (no winner)
 score       the winner +(horizon - tick)/horizon, every other live agent -1
 config      mini without combat, NPCs or fog; one agent per tile; the centre is a
             5x5 grass square; dead agents respawn on the edge, frozen 10 ticks
-randomized  water threshold U[0.2, 0.35]; all-grass map with p = 0.1
+randomized  water threshold U[0.2, 0.35], foliage threshold U[0.8, 0.9] (never an all-grass
+            map: with no food or water racers would starve before the centre)
 difficulty  map size 40, 48, ..., 128; raised after each win
 eval        map size 128, held-out maps
 ==========  ===================================================================
@@ -24,7 +25,7 @@ from metammo.state import State, playable_bounds
 from metammo.systems.spawn import place_agents, ring, spawn_agents
 from metammo.tasks import Task
 from minigames.base import Minigame
-from minigames.randomization import Choice, Uniform
+from minigames.randomization import Uniform
 
 #: Ticks a respawned agent cannot move.
 RESPAWN_FREEZE = 10
@@ -37,7 +38,7 @@ class RaceToTheCenter(Minigame):
     description = "no fighting: the first agent to reach the centre tile wins"
     configs = ("mini",)
     rules_config = {"combat": False, "npcs": False, "fog": False, "exclusive_tiles": True}
-    randomization = {"water_threshold": Uniform(0.2, 0.35), "terrain": Choice((False, True), (0.1, 0.9))}
+    randomization = {"water_threshold": Uniform(0.2, 0.35), "foliage_threshold": Uniform(0.8, 0.9)}
     presets = {"eval": {"map_size": 128, "map_pool": "eval"}}
     difficulty_key = "map_size"
     difficulty_levels = tuple(range(40, 129, 8))

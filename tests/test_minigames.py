@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import metammo
-from metammo.constants import Kind, Move
+from metammo.constants import MOVE_DELTA, PASSABLE, Kind, Move
 from metammo.game import ENTRY_POINT_GROUP, games, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
 from metammo.state import playable_bounds
@@ -266,16 +266,15 @@ def test_race_to_the_center_dead_racer_respawns_frozen():
     ent, tiles = env.state.entities, env.state.tiles
     lo, hi = playable_bounds(env.config)
     ent.health[1] = 0
-    _, _, _, infos = step(env)
+    _, terminals, _, infos = step(env)
     assert not infos
     assert ent.alive[1], "a dead racer respawns in the same tick"
+    assert terminals[1] and terminals.sum() == 1, "its life ended: a terminal, though it is back"
     r, c = int(ent.row[1]), int(ent.col[1])
     assert r in (lo, hi - 1) or c in (lo, hi - 1), f"respawned at {(r, c)}, not on the edge [{lo}, {hi})"
     assert tiles.agents[r, c] == 1 and tiles.agents.sum() == 8
     assert ent.health[1] > 0
     # pick a move to a free passable tile inside the playable square
-    from metammo.constants import MOVE_DELTA, PASSABLE
-
     options = [m for m in (Move.NORTH, Move.SOUTH, Move.EAST, Move.WEST)
                if lo <= r + MOVE_DELTA[m, 0] < hi and lo <= c + MOVE_DELTA[m, 1] < hi
                and PASSABLE[tiles.material[r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]]]
@@ -288,6 +287,17 @@ def test_race_to_the_center_dead_racer_respawns_frozen():
         assert (int(ent.row[1]), int(ent.col[1])) == (r, c), f"moved while frozen, tick {t + 1} of 10"
     step(env, actions)
     assert (int(ent.row[1]), int(ent.col[1])) == (r + MOVE_DELTA[options[0], 0], c + MOVE_DELTA[options[0], 1])
+
+
+def test_race_to_the_center_never_draws_an_all_grass_map():
+    """An all-grass map has no water or food, and racers starve long before the centre of a
+    large map: Race's randomization keeps the terrain on."""
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=2)
+    env.reset()
+    for _ in range(40):
+        assert env.config.tunables.terrain
+        step(env, noop(env))
+    assert "terrain" not in env.game.spec
 
 
 # --- Sandwich ------------------------------------------------------------------------------------
@@ -761,10 +771,11 @@ def test_minigames_accept_smaller_shapes():
     failures = {}
     for name in MINI_GENERALIST:
         try:
-            env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=3, max_npcs=96, npc_count=0,
-                               max_map_size=96)
+            env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=3, max_npcs=96, npc_count=64,
+                               max_map_size=96, map_size=80)
             env.reset()
             env.step(noop(env))
+            assert env.config.shape.max_npcs == 96 and env.config.tunables.map_size == 80
         except ValueError as err:
             failures[name] = str(err)
     assert not failures, failures
