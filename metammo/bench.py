@@ -4,7 +4,9 @@
 
 Actions come from ``--policy`` (default ``random``: uniform over each action mask), every agent
 observed every tick, auto-reset on. ``env.step`` and the policy's ``act`` are timed apart:
-``agent_steps_per_s`` is the engine's figure, ``policy_agent_steps_per_s`` the policy's. Prints one JSON line (with
+``agent_steps_per_s`` is the engine's figure, ``policy_agent_steps_per_s`` the policy's;
+``game_hooks_share`` and ``reset_share`` are the fractions of the engine's time spent in the
+game's hooks (update, finish) and in starting episodes (map, spawns, setup). Prints one JSON line (with
 ``--json``) or a short table. Kernels compile (or load from numba's cache) before timing.
 """
 
@@ -42,12 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
+    spent = _time_phases(env)
     obs, _ = env.reset(args.seed)
     state = policy.initial_state(env.num_agents)
     for _ in range(50):  # compile / load kernels, warm caches
         actions, state = policy.act(obs, state)
         env.step(actions)
 
+    spent.update(hooks=0.0, resets=0.0)
     steps, episodes, timed, thinking = 0, 0, 0.0, 0.0
     deadline = time.perf_counter() + args.seconds
     while time.perf_counter() < deadline:
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         "policy": args.policy,
         "policy_agent_steps_per_s": round(steps * env.num_agents / thinking),
         "env_steps_per_s": round(steps / timed, 1),
+        "game_hooks_share": round(spent["hooks"] / timed, 3),
+        "reset_share": round(spent["resets"] / timed, 3),
         "obs_bytes_per_agent": int(env.single_observation_space.shape[0] * env.observations.itemsize),
         "config": args.config,
         "game": args.game,
@@ -78,6 +84,27 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in result.items():
             print(f"{key:>20}  {value}")
     return 0
+
+
+def _time_phases(env) -> dict[str, float]:
+    """Wrap the env's game hooks (update, finish) and episode starts with timers; returns the
+    dict of seconds spent in each, filled as the env runs."""
+    spent = {"hooks": 0.0, "resets": 0.0}
+
+    def timed(fn, key):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - start
+        return wrapper
+
+    for game in env.games:
+        game.update = timed(game.update, "hooks")
+        game.finish = timed(game.finish, "hooks")
+    env._begin_episode = timed(env._begin_episode, "resets")
+    return spent
 
 
 if __name__ == "__main__":

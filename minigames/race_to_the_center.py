@@ -71,7 +71,8 @@ class RaceToTheCenter(Minigame):
         return ent.alive[:n] & (ent.row[:n] == c) & (ent.col[:n] == c)
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        return bool(self._on_centre(state, cfg).any())
+        c = self.centre(cfg)
+        return bool(state.tiles.agents[c, c])
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         return self._on_centre(state, cfg)
