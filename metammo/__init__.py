@@ -1,7 +1,8 @@
 """metammo: a fast many-agent game engine (Neural MMO style) for the metammo benchmark.
 
 ``metammo.make(game, config, seed, **overrides)`` returns an env with PufferLib's ``PufferEnv``
-contract; ``metammo.make_parallel(...)`` a PettingZoo ``ParallelEnv`` view. Importing this
+contract (``game``: a registered game, a game pack such as ``"mini_generalist"``, or a list of
+games sampled per episode); ``metammo.make_parallel(...)`` a PettingZoo ``ParallelEnv`` view. Importing this
 package is cheap: the env, gymnasium and numba load on first use.
 """
 
@@ -19,18 +20,19 @@ __all__ = ["Config", "make", "make_config", "make_parallel"]
 __version__ = "0.1.0"
 
 
-def make(game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "Env":
+def make(game: str | list[str] = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "Env":
     """An :class:`~metammo.env.Env` playing ``game`` on ``config`` (see that class for kwargs).
 
     Raises:
-        ValueError: unknown game, preset or config key, or a value out of range.
+        ValueError: unknown game, pack, preset or config key, a value out of range, bad pack
+            weights or game options.
     """
     from metammo.env import Env
 
     return Env(game, config, seed, **kwargs)
 
 
-def make_parallel(game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "ParallelEnv":
+def make_parallel(game: str | list[str] = "sandbox", config: str | Config = "mini", seed: int | None = 0, **kwargs: Any) -> "ParallelEnv":
     """A PettingZoo ``ParallelEnv`` view of ``make(game, config, seed, **kwargs)``."""
     from metammo.parallel import ParallelEnv
 
