@@ -1,0 +1,207 @@
+"""Checkpoints: save and load a policy network, and play one through the policy interface.
+
+A checkpoint is one ``torch.save`` file holding only tensors and plain data, so it loads with
+``torch.load(weights_only=True)`` and no code inside it ever runs::
+
+    {"metadata": {...}, "state_dict": {...}, "optimizer": {...} | None, "trainer": {...} | None}
+
+``metadata`` names the format, the architecture (a key of :data:`ARCHITECTURES`) and its
+constructor kwargs, the observation layout version and size, the action head sizes, the game
+pack and config trained on, the agent steps, the git SHA and the time of writing. ``optimizer``
+and ``trainer`` (counters and the self-play pool) let a run resume.
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``): an
+interrupted write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from baselines.network import ARCHITECTURE, PolicyNetwork, sample
+from metammo.observation import Layout
+
+#: Value of ``metadata["format"]``.
+FORMAT = "metammo-checkpoint"
+#: Version of the file structure; bumped when the keys change.
+FORMAT_VERSION = 1
+#: Registered architectures: name -> network class taking the metadata's ``kwargs``.
+ARCHITECTURES: dict[str, type[torch.nn.Module]] = {ARCHITECTURE: PolicyNetwork}
+
+
+def git_sha() -> str:
+    """The repository's HEAD commit, or ``"unknown"`` outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps: int) -> dict[str, Any]:
+    """The ``metadata`` block for ``net`` trained on ``game`` (pack, game or list) and ``config``."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": ARCHITECTURE,
+        "kwargs": net.kwargs,
+        "layout_version": Layout.VERSION,
+        "layout_size": net.layout.size,
+        "head_sizes": list(net.head_sizes),
+        "game": game if isinstance(game, str) else list(game),
+        "config": config,
+        "agent_steps": int(agent_steps),
+        "git_sha": git_sha(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def save(path: str | Path, net: PolicyNetwork, meta: dict[str, Any], optimizer: dict | None = None,
+         trainer: dict | None = None) -> Path:
+    """Write a checkpoint atomically to ``path`` (parent folders are created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"metadata": meta, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+               "optimizer": optimizer, "trainer": trainer}
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path: str | Path) -> dict[str, Any]:
+    """Load and check a checkpoint file without building its network.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ValueError: not a torch file, truncated, holding code or objects beyond tensors and
+            plain data, or not a metammo checkpoint of a known format (the message says which).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} is not a file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+        raise ValueError(f"{path} is not a loadable torch checkpoint (truncated, not a torch file, or "
+                         f"holding objects beyond tensors and plain data): {err}") from None
+    if not isinstance(payload, dict) or not {"metadata", "state_dict"} <= payload.keys():
+        raise ValueError(f"{path} is not a metammo checkpoint: expected a dict with 'metadata' and "
+                         f"'state_dict', got {type(payload).__name__}"
+                         + (f" with keys {sorted(map(str, payload))}" if isinstance(payload, dict) else ""))
+    meta = payload["metadata"]
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a metammo checkpoint: metadata format is "
+                         f"{meta.get('format') if isinstance(meta, dict) else meta!r}, expected {FORMAT!r}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: checkpoint format version {meta.get('format_version')!r} is not supported; "
+                         f"this metammo reads version {FORMAT_VERSION}")
+    missing = {"architecture", "kwargs", "layout_version", "layout_size", "head_sizes"} - meta.keys()
+    if missing:
+        raise ValueError(f"{path}: checkpoint metadata lacks {sorted(missing)}")
+    return payload
+
+
+def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:
+    """The network of a checked ``payload`` (see :func:`read`), weights loaded, in eval mode.
+
+    Raises:
+        ValueError: an unknown architecture (lists the known ones), a layout other than this
+            engine's, bad kwargs, missing, unexpected or mis-shaped weights, NaN or inf weights.
+    """
+    meta = payload["metadata"]
+    name = meta["architecture"]
+    if name not in ARCHITECTURES:
+        raise ValueError(f"{source}: unknown architecture {name!r}; known: {sorted(ARCHITECTURES)}")
+    if meta["layout_version"] != Layout.VERSION:
+        raise ValueError(f"{source}: trained on observation layout version {meta['layout_version']}, "
+                         f"this engine writes version {Layout.VERSION}")
+    try:
+        net = ARCHITECTURES[name](**meta["kwargs"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source}: architecture {name!r} rejects kwargs {meta['kwargs']}: {err}") from None
+    if net.layout.size != meta["layout_size"] or list(net.head_sizes) != list(meta["head_sizes"]):
+        raise ValueError(f"{source}: layout size {meta['layout_size']} and heads {meta['head_sizes']} do not match "
+                         f"the architecture's {net.layout.size} and {net.head_sizes}")
+    state = payload["state_dict"]
+    expected = net.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        got = set(state) if isinstance(state, dict) else set()
+        raise ValueError(f"{source}: weights do not match {name!r}: missing {sorted(set(expected) - got)[:5]}, "
+                         f"unexpected {sorted(got - set(expected))[:5]}")
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor) or value.shape != expected[key].shape:
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{source}: weight {key!r} has shape {shape}, {name!r} expects "
+                             f"{tuple(expected[key].shape)}")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ValueError(f"{source}: weight {key!r} holds NaN or inf values")
+    net.load_state_dict(state)
+    return net.eval()
+
+
+class TorchPolicy:
+    """A network played through the policy interface (``initial_state``, ``act``).
+
+    Actions are sampled from the masked distributions with the policy's own seeded generator.
+    The LSTM state of a dead agent is zeroed by the network; a caller starting a new episode
+    calls :meth:`initial_state` again.
+
+    Args:
+        net: the network (its layout must be the env's).
+        seed: seed of the sampling generator.
+        device: torch device for the forward pass.
+        metadata: the checkpoint's metadata, kept for display.
+    """
+
+    def __init__(self, net: PolicyNetwork, seed: int = 0, device: str = "cpu", metadata: dict | None = None):
+        self.net = net.to(device).eval()
+        self.layout = net.layout
+        self.head_sizes = np.array(net.head_sizes, np.int64)
+        self.device = torch.device(device)
+        self.metadata = metadata or {}
+        self._generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def initial_state(self, num_agents: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net.initial_state(num_agents, self.device)
+
+    def act(self, observations: np.ndarray, state: tuple[torch.Tensor, torch.Tensor]
+            ) -> tuple[np.ndarray, tuple[torch.Tensor, torch.Tensor]]:
+        """``observations`` ``(B, layout.size)`` uint8 -> actions ``(B, heads)`` int32, new state.
+
+        Raises:
+            ValueError: observations of another width than the network's layout.
+        """
+        if observations.ndim != 2 or observations.shape[1] != self.layout.size:
+            raise ValueError(f"observations must be (agents, {self.layout.size}) for this policy's layout, "
+                             f"got {observations.shape}")
+        with torch.inference_mode():
+            obs = torch.from_numpy(observations).to(self.device)
+            logits, _, state = self.net.step(obs, state)
+            actions, _ = sample(logits, self._generator)
+        return actions.to(torch.int32).cpu().numpy(), state
+
+
+def load_policy(path: str | Path, seed: int = 0, device: str = "cpu") -> TorchPolicy:
+    """A ready :class:`TorchPolicy` from the checkpoint at ``path`` (see :func:`read` and
+    :func:`build` for what is checked and raised)."""
+    payload = read(path)
+    return TorchPolicy(build(payload, str(path)), seed=seed, device=device, metadata=payload["metadata"])

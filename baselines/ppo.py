@@ -1,0 +1,444 @@
+"""PPO with an LSTM (BPTT), GAE and historical self-play on metammo envs, CleanRL style.
+
+    python -m baselines.train experiment=smoke          # the Hydra entry point drives this module
+
+One process steps ``num_envs`` envs (each a game pack sampled per episode) and one policy
+network. Each update:
+
+1. **Opponents.** A fraction of the agents of every env (whole teams in team games) is handed to
+   the *background*: a past checkpoint from the self-play pool or the scripted bot, drawn anew
+   each rollout (rules.md §3: 16 of 128 agents play a past checkpoint). The rest are *focal*:
+   the learner plays them and learns from them.
+2. **Rollout.** ``rollout_ticks`` ticks of every env; per agent and tick it stores the
+   observation, actions, log-probability, value, reward and whether the LSTM state starts
+   afresh (a new episode, a death). Reward = ``reward.scale`` x the game's reward (task
+   progress, winning score at the end) + optional shaping from health, XP and gold changes.
+3. **Advantages.** GAE(gamma, lambda) per agent, cut where a life or episode ends.
+4. **Update.** ``epochs`` passes over the batch in minibatches of BPTT segments
+   (``bptt`` ticks, the LSTM state re-run from its value at the segment's start): clipped
+   policy loss, (clipped) value loss and entropy bonus over the focal live agent-steps only;
+   gradient clipping; the learning rate annealed linearly to 0.
+
+Counts: an *agent step* is one agent for one tick, dead or alive (``num_envs x num_agents`` per
+tick), as in the engine benchmark and PufferLib.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+import metammo
+from baselines import checkpoint
+from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
+from baselines.scripted import ScriptedPolicy
+
+
+@dataclass
+class RewardConfig:
+    """What the learner is rewarded for (rules.md §3: task reward + winning score + shaping)."""
+
+    scale: float = 1.0  # multiplies the game's reward (task progress deltas, winning score, death penalty)
+    health: float = 0.0  # per hit point gained (negative when lost), shaping
+    xp: float = 0.0  # per experience point gained over all skills, shaping
+    gold: float = 0.0  # per gold gained, shaping
+
+
+@dataclass
+class SelfPlayConfig:
+    """Background agents: past checkpoints and scripted bots beside the learner."""
+
+    past_fraction: float = 0.125  # share of agents (of teams in team games) played by a past checkpoint
+    scripted_fraction: float = 0.0  # share played by the scripted bot
+    snapshot_every: int = 10  # updates between snapshots of the learner into the pool
+    pool_size: int = 20  # snapshots kept (oldest dropped)
+
+
+@dataclass
+class PPOConfig:
+    """The trainer's settings; defaults are sized for 2 CPU cores and the small policy."""
+
+    game: Any = "mini_generalist"  # game pack, game or list of games
+    config: str = "mini"  # engine config: mini or full
+    env_overrides: dict = field(default_factory=dict)  # config keys for every env
+    randomize: bool = True  # domain randomization of the games
+    policy_size: str = "small"  # key of baselines.network.SIZES
+    total_agent_steps: int = 5_000_000  # stop after this many agent steps
+    num_envs: int = 2  # envs stepped in this process
+    rollout_ticks: int = 64  # ticks per env per rollout
+    bptt: int = 8  # BPTT segment length in ticks
+    epochs: int = 2  # passes over each batch
+    minibatch_segments: int = 256  # BPTT segments per minibatch
+    learning_rate: float = 1e-3
+    anneal_lr: bool = True  # linear decay to 0 over the run
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip: float = 0.1  # PPO ratio clip
+    clip_value: bool = True  # clip the value update to the same range
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01
+    max_grad_norm: float = 0.5
+    normalize_advantages: bool = True
+    device: str = "auto"  # auto (CUDA when available), cpu, cuda, cuda:N
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    seed: int = 0
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    checkpoint_every: int = 50  # updates between checkpoints (and one at the end)
+    log_every: float = 10.0  # seconds between metric records
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; any other name as given.
+
+    Raises:
+        ValueError: CUDA asked for but not available.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use device=auto or cpu")
+    return device
+
+
+class Envs:
+    """``num`` envs stepped in turn, their buffers gathered into one batch of ``num x agents`` rows."""
+
+    def __init__(self, cfg: PPOConfig):
+        self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, randomize=cfg.randomize,
+                                  **cfg.env_overrides) for i in range(cfg.num_envs)]
+        first = self.envs[0]
+        self.agents = first.num_agents
+        self.layout, self.head_sizes = first.layout, first.head_sizes
+        rows = cfg.num_envs * self.agents
+        self.obs = np.zeros((rows, first.layout.size), np.uint8)
+        self.rewards = np.zeros(rows, np.float32)
+        self.starts = np.ones(rows, bool)  # the LSTM state starts afresh at the next step
+        self.alive = np.zeros(rows, bool)  # the agent was alive for the last transition
+        self.shaping = np.zeros((rows, 3), np.float64)  # health, xp, gold of the last tick
+        self.weights = np.array([cfg.reward.health, cfg.reward.xp, cfg.reward.gold])
+        self.reward_scale = cfg.reward.scale
+        for i, env in enumerate(self.envs):
+            obs, _ = env.reset(cfg.seed * 1000 + i)
+            self.obs[self.rows(i)] = obs
+            self._read_shaping(i)
+
+    def rows(self, i: int) -> slice:
+        return slice(i * self.agents, (i + 1) * self.agents)
+
+    def _read_shaping(self, i: int) -> np.ndarray:
+        ent, n = self.envs[i].state.entities, self.agents
+        now = np.stack([ent.health[:n], ent.xp[:n].sum(1), ent.gold[:n]], 1).astype(np.float64)
+        gained = now - self.shaping[self.rows(i)]
+        self.shaping[self.rows(i)] = now
+        return gained
+
+    def step(self, actions: np.ndarray) -> list[dict]:
+        """Step every env with its rows of ``actions``; returns the episode summaries that ended."""
+        summaries = []
+        shaped = self.weights.any()
+        for i, env in enumerate(self.envs):
+            rows = self.rows(i)
+            obs, rewards, terminals, truncations, infos = env.step(actions[rows])
+            self.obs[rows] = obs
+            self.rewards[rows] = rewards * self.reward_scale
+            self.alive[rows] = env.masks
+            self.starts[rows] = terminals | truncations
+            if shaped:
+                self.rewards[rows] += (self._read_shaping(i) @ self.weights) * env.masks
+            if infos:
+                self.starts[rows] = True
+                if shaped:
+                    self._read_shaping(i)  # the new episode's first values
+                for summary in infos:
+                    summary["env"] = i
+                summaries += infos
+        return summaries
+
+
+class Opponents:
+    """The background population of one rollout: which rows it plays and with what."""
+
+    def __init__(self, cfg: PPOConfig, envs: Envs, net: PolicyNetwork, device: torch.device):
+        self.cfg, self.envs, self.device = cfg.selfplay, envs, device
+        self.past_net = PolicyNetwork(**net.kwargs).to(device).eval()
+        self.past_state = self.past_net.initial_state(0, device)
+        self.pool: list[dict[str, torch.Tensor]] = []
+        self.scripted = ScriptedPolicy(envs.layout, envs.head_sizes, seed=cfg.seed + 11)
+        self.fresh_scripted = self.scripted.initial_state(len(envs.obs))
+        self.scripted_state = self.fresh_scripted.copy()
+        self.past_rows = np.zeros(len(envs.obs), bool)
+        self.scripted_rows = np.zeros(len(envs.obs), bool)
+        self.focal = np.ones(len(envs.obs), bool)
+        self.rng = np.random.default_rng(cfg.seed + 7)
+
+    def snapshot(self, net: PolicyNetwork) -> None:
+        """Add the learner's current weights to the pool."""
+        self.pool.append({k: v.detach().clone() for k, v in net.state_dict().items()})
+        del self.pool[: -self.cfg.pool_size]
+
+    def draw(self) -> None:
+        """Choose this rollout's background rows (whole teams in team games) and past checkpoint."""
+        self.past_rows[:] = False
+        self.scripted_rows[:] = False
+        for i, env in enumerate(self.envs.envs):
+            team = env.config.tunables.team_size
+            units = env.num_agents // team
+            order = self.rng.permutation(units)
+            past = round(self.cfg.past_fraction * units) if self.pool else 0
+            scripted = round(self.cfg.scripted_fraction * units)
+            base = i * env.num_agents
+            for unit_set, flags in ((order[:past], self.past_rows), (order[past:past + scripted], self.scripted_rows)):
+                for u in unit_set:
+                    flags[base + u * team: base + (u + 1) * team] = True
+        np.logical_not(self.past_rows | self.scripted_rows, out=self.focal)
+        self.past_index = torch.from_numpy(np.flatnonzero(self.past_rows)).to(self.device)
+        if self.past_rows.any():
+            self.past_net.load_state_dict(self.pool[self.rng.integers(len(self.pool))])
+        self.past_state = self.past_net.initial_state(len(self.past_index), self.device)
+
+    @torch.inference_mode()
+    def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray) -> None:
+        """Overwrite the background rows of ``actions`` with the background's choices."""
+        if len(self.past_index):
+            idx = self.past_index
+            logits, _, self.past_state = self.past_net.step(obs[idx], self.past_state, starts[idx])
+            actions[self.past_rows] = sample(logits)[0].cpu().numpy()
+        if self.scripted_rows.any():
+            rows = self.scripted_rows
+            fresh = rows & self.envs.starts
+            self.scripted_state[fresh] = self.fresh_scripted[fresh]
+            chosen, self.scripted_state[rows] = self.scripted.act(self.envs.obs[rows], self.scripted_state[rows])
+            actions[rows] = chosen
+
+
+class EpisodeStats:
+    """Per-game means of finished episodes since the last :meth:`flush`."""
+
+    def __init__(self):
+        self.values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.episodes = 0
+
+    def add(self, summary: dict, focal: np.ndarray) -> None:
+        game = self.values[summary["game"]]
+        self.episodes += 1
+        game["episodes"].append(1)
+        game["return"].append(summary["mean_return"])
+        game["length"].append(summary["length"])
+        if "scores" in summary:
+            winners = np.zeros(len(focal), bool)
+            winners[summary["winners"]] = True
+            game["win_rate"].append(float(winners[focal].mean()) if focal.any() else 0.0)
+            game["score"].append(summary["mean_score"])
+            game["task_progress"].append(summary["task_progress"])
+            game["difficulty"].append(summary["difficulty"]["level"])
+
+    def flush(self) -> dict[str, float]:
+        out = {}
+        for game, values in self.values.items():
+            for key, vals in values.items():
+                out[f"{game}/{key}"] = float(np.sum(vals) if key == "episodes" else np.mean(vals))
+        self.values.clear()
+        return out
+
+
+class Trainer:
+    """PPO on ``cfg`` (see the module docstring). ``log(record)`` receives metric dicts;
+    checkpoints go to ``run_dir / "checkpoints"``."""
+
+    def __init__(self, cfg: PPOConfig, run_dir: str | Path, log: Callable[[dict], None] = lambda r: None,
+                 resume: str | Path | None = None):
+        if cfg.policy_size not in SIZES:
+            raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
+        if cfg.rollout_ticks % cfg.bptt:
+            raise ValueError(f"rollout_ticks ({cfg.rollout_ticks}) must be a multiple of bptt ({cfg.bptt})")
+        self.cfg, self.run_dir, self.log = cfg, Path(run_dir), log
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        self.device = resolve_device(cfg.device)
+        self.envs = Envs(cfg)
+        shape = dataclasses.asdict(self.envs.envs[0].base_config.shape)
+        self.net = PolicyNetwork(shape, **SIZES[cfg.policy_size]).to(self.device)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
+        self.opponents = Opponents(cfg, self.envs, self.net, self.device)
+        self.agent_steps = 0
+        self.updates = 0
+        if resume is not None:
+            self._resume(resume)
+        if not self.opponents.pool:
+            self.opponents.snapshot(self.net)
+        self.batch = cfg.num_envs * self.envs.agents * cfg.rollout_ticks
+        self.total_updates = max(1, -(-cfg.total_agent_steps // self.batch))
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def save(self, name: str = "latest.pt") -> Path:
+        """Write a resumable checkpoint to ``run_dir/checkpoints/name``."""
+        meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.agent_steps)
+        trainer = {"agent_steps": self.agent_steps, "updates": self.updates, "pool": self.opponents.pool}
+        return checkpoint.save(self.run_dir / "checkpoints" / name, self.net, meta,
+                               self.optimizer.state_dict(), trainer)
+
+    def _resume(self, path: str | Path) -> None:
+        payload = checkpoint.read(path)
+        net = checkpoint.build(payload, str(path))
+        if net.kwargs != self.net.kwargs:
+            raise ValueError(f"{path}: its network {net.kwargs} differs from this run's {self.net.kwargs}")
+        self.net.load_state_dict(net.state_dict())
+        if payload.get("optimizer"):
+            self.optimizer.load_state_dict(payload["optimizer"])
+        trainer = payload.get("trainer") or {}
+        self.agent_steps = int(trainer.get("agent_steps", 0))
+        self.updates = int(trainer.get("updates", 0))
+        self.opponents.pool = list(trainer.get("pool", []))
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def train(self, progress: Callable[[dict], None] = lambda r: None) -> Path:
+        """Run updates until ``total_agent_steps``; returns the final checkpoint's path."""
+        cfg, envs, net, device = self.cfg, self.envs, self.net, self.device
+        T, B = cfg.rollout_ticks, len(envs.obs)
+        heads = len(envs.head_sizes)
+        obs_buf = torch.zeros((T, B, envs.layout.size), dtype=torch.uint8)
+        act_buf = torch.zeros((T, B, heads), dtype=torch.int64)
+        logp_buf, value_buf, reward_buf = (torch.zeros((T, B)) for _ in range(3))
+        start_buf, valid_buf = (torch.zeros((T, B), dtype=torch.bool) for _ in range(2))
+        segments = T // cfg.bptt
+        h0_buf = torch.zeros((segments, B, net.hidden), device=device)
+        c0_buf = torch.zeros_like(h0_buf)
+        state = net.initial_state(B, device)
+        stats = EpisodeStats()
+        last_log = time.perf_counter()
+        last = None
+
+        while self.updates < self.total_updates:
+            update_start, env_time = time.perf_counter(), 0.0
+            if cfg.anneal_lr:
+                self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
+            self.opponents.draw()
+            focal = torch.from_numpy(self.opponents.focal.copy())
+
+            # 1-2. rollout
+            net.eval()
+            with torch.inference_mode():
+                for t in range(T):
+                    if t % cfg.bptt == 0:
+                        h0_buf[t // cfg.bptt], c0_buf[t // cfg.bptt] = state
+                    obs = torch.from_numpy(envs.obs)
+                    starts = torch.from_numpy(envs.starts.copy())
+                    obs_buf[t].copy_(obs)
+                    start_buf[t] = starts
+                    obs_d = obs.to(device, non_blocking=True)
+                    logits, value, state = net.step(obs_d, state, starts.to(device))
+                    actions, logp = sample(logits)
+                    actions_np = actions.cpu().numpy()
+                    self.opponents.act(obs_d, starts.to(device), actions_np)
+                    act_buf[t] = torch.from_numpy(actions_np)
+                    logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
+                    tick = time.perf_counter()
+                    summaries = envs.step(actions_np.astype(np.int32))
+                    env_time += time.perf_counter() - tick
+                    reward_buf[t] = torch.from_numpy(envs.rewards)
+                    valid_buf[t] = torch.from_numpy(envs.alive) & focal
+                    for summary in summaries:
+                        stats.add(summary, self.opponents.focal[envs.rows(summary["env"])])
+                _, next_value, _ = net.step(torch.from_numpy(envs.obs).to(device), state,
+                                            torch.from_numpy(envs.starts).to(device))
+                next_value, next_start = next_value.cpu(), torch.from_numpy(envs.starts.copy())
+            self.agent_steps += T * B
+
+            # 3. GAE: a transition whose next step starts afresh does not bootstrap
+            advantages = torch.zeros((T, B))
+            gae = torch.zeros(B)
+            for t in reversed(range(T)):
+                following_start = next_start if t == T - 1 else start_buf[t + 1]
+                following_value = next_value if t == T - 1 else value_buf[t + 1]
+                carry = (~following_start).float()
+                delta = reward_buf[t] + cfg.gamma * following_value * carry - value_buf[t]
+                gae = delta + cfg.gamma * cfg.gae_lambda * carry * gae
+                advantages[t] = gae
+            returns = advantages + value_buf
+
+            # 4. update over minibatches of BPTT segments (segment s of agent b: ticks s*bptt ..)
+            net.train()
+            seg = lambda x: x.view(segments, cfg.bptt, B, *x.shape[2:]).transpose(1, 2).reshape(
+                segments * B, cfg.bptt, *x.shape[2:])
+            seg_valid = seg(valid_buf)
+            keep = seg_valid.any(1).nonzero().squeeze(1)  # segments with something to learn from
+            data = {"obs": seg(obs_buf), "actions": seg(act_buf), "logp": seg(logp_buf), "value": seg(value_buf),
+                    "adv": seg(advantages), "ret": seg(returns), "starts": seg(start_buf), "valid": seg_valid}
+            h0, c0 = h0_buf.reshape(segments * B, -1), c0_buf.reshape(segments * B, -1)
+            info = defaultdict(list)
+            for _ in range(cfg.epochs):
+                order = keep[torch.randperm(len(keep))]
+                for lo in range(0, len(order), cfg.minibatch_segments):
+                    idx = order[lo: lo + cfg.minibatch_segments]
+                    mb = {k: v[idx].transpose(0, 1).to(device) for k, v in data.items()}  # (bptt, n, ...)
+                    logits, values = net.unroll(mb["obs"], (h0[idx], c0[idx]), mb["starts"])
+                    flat = lambda x: x.reshape(-1, *x.shape[2:])
+                    valid = flat(mb["valid"])
+                    logp, entropy = evaluate_actions(logits, flat(mb["actions"]))
+                    adv = flat(mb["adv"])[valid]
+                    if cfg.normalize_advantages and len(adv) > 1:
+                        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                    log_ratio = logp[valid] - flat(mb["logp"])[valid]
+                    ratio = log_ratio.exp()
+                    policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip, 1 + cfg.clip)).mean()
+                    ret, old_v, new_v = flat(mb["ret"])[valid], flat(mb["value"])[valid], values[valid]
+                    value_loss = (new_v - ret).pow(2)
+                    if cfg.clip_value:
+                        clipped = old_v + (new_v - old_v).clamp(-cfg.clip, cfg.clip)
+                        value_loss = torch.max(value_loss, (clipped - ret).pow(2))
+                    value_loss = 0.5 * value_loss.mean()
+                    entropy_loss = entropy[valid].mean()
+                    loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy_loss
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+                    self.optimizer.step()
+                    with torch.no_grad():
+                        info["policy_loss"].append(policy_loss.item())
+                        info["value_loss"].append(value_loss.item())
+                        info["entropy"].append(entropy_loss.item())
+                        info["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
+                        info["clip_fraction"].append(((ratio - 1).abs() > cfg.clip).float().mean().item())
+            self.updates += 1
+            if self.updates % cfg.selfplay.snapshot_every == 0:
+                self.opponents.snapshot(net)
+
+            # 5. records, progress, checkpoints
+            valid = valid_buf
+            variance = returns[valid].var()
+            explained = 1 - (returns[valid] - value_buf[valid]).var() / variance if variance > 0 else torch.tensor(0.0)
+            now = time.perf_counter()
+            record = {
+                "agent_steps": self.agent_steps, "updates": self.updates,
+                "learning_rate": self.optimizer.param_groups[0]["lr"],
+                "explained_variance": float(explained), "focal_live_share": float(valid.float().mean()),
+                **{k: float(np.mean(v)) for k, v in info.items()},
+            }
+            record["agent_steps_per_s"] = T * B / (now - update_start)
+            record["env_share"] = env_time / (now - update_start)
+            record["episodes"] = stats.episodes
+            done = self.updates >= self.total_updates
+            if now - last_log >= cfg.log_every or done:
+                record.update(stats.flush())
+                self.log(record)
+                last_log = now
+            progress(record)
+            if self.updates % cfg.checkpoint_every == 0 or done:
+                last = self.save()
+        return last
