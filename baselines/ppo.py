@@ -253,16 +253,27 @@ class EpisodeStats:
 
 
 class Trainer:
-    """PPO on ``cfg`` (see the module docstring). ``log(record)`` receives metric dicts;
-    checkpoints go to ``run_dir / "checkpoints"``."""
+    """PPO on ``cfg`` (see the module docstring); checkpoints go to ``run_dir/checkpoints``.
 
-    def __init__(self, cfg: PPOConfig, run_dir: str | Path, log: Callable[[dict], None] = lambda r: None,
-                 resume: str | Path | None = None):
+    Args:
+        cfg: the settings.
+        run_dir: the run directory.
+        tracker: receives ``log(record)`` (metric dicts) and ``checkpoint(path, metadata)``
+            (see :class:`baselines.tracking.RunLog`); None: numbers are dropped.
+        resume: a checkpoint of an earlier run of the same network to continue from (weights,
+            optimizer, counters, self-play pool).
+
+    Raises:
+        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, bad
+            env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
+    """
+
+    def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
         if cfg.policy_size not in SIZES:
             raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
         if cfg.rollout_ticks % cfg.bptt:
             raise ValueError(f"rollout_ticks ({cfg.rollout_ticks}) must be a multiple of bptt ({cfg.bptt})")
-        self.cfg, self.run_dir, self.log = cfg, Path(run_dir), log
+        self.cfg, self.run_dir, self.tracker = cfg, Path(run_dir), tracker
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         random.seed(cfg.seed)
@@ -276,6 +287,7 @@ class Trainer:
         self.opponents = Opponents(cfg, self.envs, self.net, self.device)
         self.agent_steps = 0
         self.updates = 0
+        self.episode_scores: list[tuple[int, str, float]] = []  # (agent steps, game, mean score)
         if resume is not None:
             self._resume(resume)
         if not self.opponents.pool:
@@ -289,8 +301,11 @@ class Trainer:
         """Write a resumable checkpoint to ``run_dir/checkpoints/name``."""
         meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.agent_steps)
         trainer = {"agent_steps": self.agent_steps, "updates": self.updates, "pool": self.opponents.pool}
-        return checkpoint.save(self.run_dir / "checkpoints" / name, self.net, meta,
+        path = checkpoint.save(self.run_dir / "checkpoints" / name, self.net, meta,
                                self.optimizer.state_dict(), trainer)
+        if self.tracker is not None:
+            self.tracker.checkpoint(path, meta)
+        return path
 
     def _resume(self, path: str | Path) -> None:
         payload = checkpoint.read(path)
@@ -355,6 +370,8 @@ class Trainer:
                     valid_buf[t] = torch.from_numpy(envs.alive) & focal
                     for summary in summaries:
                         stats.add(summary, self.opponents.focal[envs.rows(summary["env"])])
+                        if "mean_score" in summary:
+                            self.episode_scores.append((self.agent_steps, summary["game"], summary["mean_score"]))
                 _, next_value, _ = net.step(torch.from_numpy(envs.obs).to(device), state,
                                             torch.from_numpy(envs.starts).to(device))
                 next_value, next_start = next_value.cpu(), torch.from_numpy(envs.starts.copy())
@@ -436,9 +453,20 @@ class Trainer:
             done = self.updates >= self.total_updates
             if now - last_log >= cfg.log_every or done:
                 record.update(stats.flush())
-                self.log(record)
+                if self.tracker is not None:
+                    self.tracker.log(record)
                 last_log = now
             progress(record)
             if self.updates % cfg.checkpoint_every == 0 or done:
                 last = self.save()
         return last
+
+    def objective(self) -> float:
+        """Mean over games of the mean episode score in the run's second half (what a sweep
+        maximizes); 0.0 when no episode ended there."""
+        half = self.total_updates * self.batch // 2
+        by_game = defaultdict(list)
+        for steps, game, score in self.episode_scores:
+            if steps >= half:
+                by_game[game].append(score)
+        return float(np.mean([np.mean(v) for v in by_game.values()])) if by_game else 0.0

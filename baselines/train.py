@@ -1,0 +1,94 @@
+"""Train a baseline policy: the Hydra entry point.
+
+    python -m baselines.train                                  # conf/train.yaml defaults
+    python -m baselines.train experiment=generalist_mini       # the reference mini generalist
+    python -m baselines.train experiment=smoke logger=wandb    # seconds; wandb offline without a key
+    python -m baselines.train -m trainer.learning_rate=1e-4,3e-4,1e-3   # a sweep, one job each
+    python -m baselines.train -m hparams_search=optuna experiment=smoke # Optuna over lr, entropy
+
+The run directory (``runs/train/DATE/TIME``, or ``runs/sweep/DATE/TIME/N`` per job of a sweep)
+holds Hydra's resolved config (``.hydra/config.yaml``), the log (``train.log``), the metrics
+(``metrics.jsonl``) and ``checkpoints/latest.pt`` (written atomically; ``resume=PATH``
+continues from it). The job returns its objective (see :meth:`baselines.ppo.Trainer.objective`)
+for sweepers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from baselines.ppo import PPOConfig, Trainer
+from baselines.tracking import LiveView, RunLog
+
+log = logging.getLogger(__name__)
+
+#: conf/ at the repository root (DESIGN.md: "conf/ Hydra configs").
+CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def ppo_config(cfg: DictConfig) -> PPOConfig:
+    """The trainer's :class:`~baselines.ppo.PPOConfig` from a composed ``train.yaml``.
+
+    Raises:
+        omegaconf.errors.ValidationError: a value of the wrong type; unknown trainer keys
+            raise ``ConfigKeyError`` (both name the key).
+    """
+    trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
+    name = trainer.pop("name")
+    if name != "ppo":
+        raise ValueError(f"trainer {name!r} is not built; available: ppo")
+    game = cfg.game.name
+    merged = OmegaConf.merge(OmegaConf.structured(PPOConfig), trainer, {
+        "game": game if isinstance(game, str) else list(game),
+        "config": cfg.env.config,
+        "env_overrides": OmegaConf.to_container(cfg.env.overrides, resolve=True),
+        "randomize": cfg.game.randomize,
+        "policy_size": cfg.policy.size,
+        "seed": cfg.seed,
+    })
+    return OmegaConf.to_object(merged)
+
+
+def _wandb_settings(cfg: DictConfig) -> dict | None:
+    if cfg.logger.name == "none":
+        return None
+    if cfg.logger.name != "wandb":
+        raise ValueError(f"logger {cfg.logger.name!r} is not known; available: none, wandb")
+    settings = OmegaConf.to_container(cfg.logger, resolve=True)
+    hydra_cfg = HydraConfig.get()
+    if settings.get("group") is None and hydra_cfg.mode == RunMode.MULTIRUN:
+        settings["group"] = "sweep-" + Path(hydra_cfg.sweep.dir).name  # one group per sweep
+    return settings
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
+def main(cfg: DictConfig) -> float:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    ppo = ppo_config(cfg)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    tracker = RunLog(run_dir, resolved, _wandb_settings(cfg), name=f"{cfg.game.name}-{run_dir.name}")
+    trainer = Trainer(ppo, run_dir, tracker, resume=cfg.resume)
+    view = LiveView(cfg.progress, ppo.total_agent_steps)
+    log.info("training %s on %s (%s): %d agent steps in %d updates of %d; run directory %s", cfg.policy.size,
+             cfg.game.name, cfg.env.config, ppo.total_agent_steps, trainer.total_updates, trainer.batch, run_dir)
+    try:
+        last = trainer.train(progress=view.update)
+    finally:
+        view.close()
+        tracker.close()
+    objective = trainer.objective()
+    log.info("done: %d agent steps, checkpoint %s, objective %.4f", trainer.agent_steps, last, objective)
+    print(f"checkpoint: {last}")
+    return objective
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("WANDB_SILENT", "true")
+    main()
