@@ -6,8 +6,10 @@ Actions come from ``--policy`` (default ``random``: uniform over each action mas
 observed every tick, auto-reset on. ``env.step`` and the policy's ``act`` are timed apart:
 ``agent_steps_per_s`` is the engine's figure, ``policy_agent_steps_per_s`` the policy's;
 ``game_hooks_share`` and ``reset_share`` are the fractions of the engine's time spent in the
-game's hooks (update, finish) and in starting episodes (map, spawns, setup). Prints one JSON line (with
-``--json``) or a short table. Kernels compile (or load from numba's cache) before timing.
+game's hooks (update, finish) and in starting episodes (map, spawns, setup). With ``--record``
+every episode is recorded as a replay (:mod:`metammo.replay`), so the figure includes the
+recorder's cost; compare with a run without it. Prints one JSON line (with ``--json``) or a
+short table. Kernels compile (or load from numba's cache) before timing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides, e.g. --set fog=true fog_onset=0")
+    parser.add_argument("--record", action="store_true", help="record every episode as a replay")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         overrides = parse_overrides(args.set)
-        env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, **overrides)
+        env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
+                           **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "obs_bytes_per_agent": int(env.single_observation_space.shape[0] * env.observations.itemsize),
         "config": args.config,
         "game": args.game,
+        "record": args.record,
         "agents": env.num_agents,
         "env_steps": steps,
         "episodes": episodes,

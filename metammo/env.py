@@ -25,6 +25,7 @@ from metammo.config import Config, make_config
 from metammo.constants import Event
 from metammo.game import make_game, packs
 from metammo.observation import GAME_ID_BYTES, GAME_OWNED_START, GameFeature, Layout, game_id, observe, system_bits
+from metammo.replay import Recorder, Replay
 from metammo.state import allocate
 from metammo.systems.npc import npc_population
 from metammo.systems.params import params
@@ -47,6 +48,10 @@ class Env:
         randomize, preset, difficulty: game options (see :mod:`metammo.game`), given to every
             game of the pack; ``None`` keeps each game's default.
         game_options: further keyword options for the games' constructors (e.g. ``curriculum``).
+        record: record every episode (:mod:`metammo.replay`): ``recorder`` is then a
+            :class:`~metammo.replay.Recorder` (``None`` otherwise; assign one to start recording
+            from the next episode, ``None`` to stop) and ``last_replay`` the
+            :class:`~metammo.replay.Replay` of the last episode that ended.
         **overrides: config keys (see :mod:`metammo.config`).
 
     Raises:
@@ -58,7 +63,7 @@ class Env:
                  seed: int | None = 0, autoreset: bool = True, weights: Sequence[float] | None = None,
                  randomize: bool | None = None, preset: str | None = None,
                  difficulty: int | str | None = None, game_options: dict[str, Any] | None = None,
-                 **overrides: Any):
+                 record: bool = False, **overrides: Any):
         names = _game_names(game)
         self.base_config = make_config(config, **overrides)
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
@@ -97,6 +102,8 @@ class Env:
         self._game_view = self.layout.view(self.observations, "game")
         self._rng = np.random.default_rng(seed)
         self.map_seed = -1
+        self.recorder: Recorder | None = Recorder() if record else None
+        self.last_replay: Replay | None = None
         self._started = False
 
     # --- episode -----------------------------------------------------------------------------
@@ -140,6 +147,8 @@ class Env:
         self.refresh_observations()
         self._returns[:] = 0
         self._started = True
+        if self.recorder is not None:
+            self.recorder.begin(state, cfg, self.game.name, self.map_seed)
 
     def _write_game_vector(self) -> None:
         game, cfg, view = self.game, self.config, self._game_view
@@ -182,6 +191,8 @@ class Env:
         self.truncations[:] = False
         self._returns += self.rewards
         self.refresh_observations()
+        if self.recorder is not None:
+            self.recorder.record(state)
 
         infos: list[dict] = []
         if end:
@@ -190,6 +201,8 @@ class Env:
             else:
                 np.copyto(self.truncations, alive)
             infos.append(self.episode_summary())
+            if self.recorder is not None:
+                self.last_replay = self.recorder.finish(infos[0])
             if self.autoreset:
                 self._begin_episode()
         return self.observations, self.rewards, self.terminals, self.truncations, infos

@@ -5,12 +5,17 @@
 Each episode's summary (game, length, survivors, mean lifetime and return, event counts, and for
 minigames winners, per-agent scores, difficulty and randomized values) is printed as one JSON
 line with ``--json``, else as a short readable block.
+
+``--replay PATH`` records the first episode as a replay file (:mod:`metammo.replay`; view it with
+``python -m metammo.replay view PATH``); a PATH containing ``{episode}`` records every episode,
+``{episode}`` replaced by its number (1, 2, ...). The summary then names the file (``replay``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -30,10 +35,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="pin the difficulty level: an int or 'max' (default: adaptive)")
     parser.add_argument("--no-randomize", dest="randomize", action="store_false",
                         help="turn domain randomization off")
+    parser.add_argument("--replay", default=None, metavar="PATH",
+                        help="record the first episode to PATH (e.g. ep.replay.json.xz); with {episode} "
+                             "in PATH, every episode")
     parser.add_argument("--json", action="store_true", help="one JSON line per episode")
     args = parser.parse_args(argv)
     if args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    every_episode = args.replay is not None and "{episode}" in args.replay
+    if args.replay is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.replay))):
+        parser.error(f"--replay {args.replay!r}: its folder does not exist")
     import metammo
     from metammo.config import parse_overrides
     from metammo.policy import make_policy
@@ -42,10 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         game = args.game.split(",") if "," in args.game else args.game
         difficulty = int(args.difficulty) if args.difficulty and args.difficulty.isdigit() else args.difficulty
         env = metammo.make(game, args.config, seed=args.seed, randomize=args.randomize, preset=args.preset,
-                           difficulty=difficulty, **parse_overrides(args.set))
+                           difficulty=difficulty, record=args.replay is not None, **parse_overrides(args.set))
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
+    if env.recorder is not None:
+        env.recorder.policies = args.policy
     obs, _ = env.reset(args.seed)
     state = policy.initial_state(env.num_agents)
     done = 0
@@ -58,12 +71,18 @@ def main(argv: list[str] | None = None) -> int:
             summary["episode"] = done
             summary["policy"] = args.policy
             summary["seconds"] = round(time.perf_counter() - start, 3)
+            if env.last_replay is not None:
+                path = args.replay.replace("{episode}", str(done)) if every_episode else args.replay
+                summary["replay"] = str(env.last_replay.save(path))
+                env.last_replay = None
+                if not every_episode:
+                    env.recorder = None
             if args.json:
                 print(json.dumps(summary), flush=True)
             else:
                 print(f"episode {done}: {summary['game']} ({summary['config']}), policy {args.policy}")
                 for key in ("length", "survivors", "mean_lifetime", "mean_return", "map_seed",
-                            "mean_score", "difficulty", "randomized"):
+                            "mean_score", "difficulty", "randomized", "replay"):
                     if key in summary:
                         print(f"  {key:>14}  {summary[key]}")
                 if "winners" in summary:
