@@ -16,10 +16,8 @@ interrupted write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
-import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +27,7 @@ import numpy as np
 import torch
 
 from baselines.network import ARCHITECTURE, PolicyNetwork, sample
+from metammo.files import write_atomic
 from metammo.observation import Layout
 
 #: Value of ``metadata["format"]``.
@@ -74,17 +73,7 @@ def save(path: str | Path, net: PolicyNetwork, meta: dict[str, Any], optimizer: 
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"metadata": meta, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                "optimizer": optimizer, "trainer": trainer}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda f: torch.save(payload, f))
 
 
 def read(path: str | Path) -> dict[str, Any]:

@@ -46,7 +46,6 @@ import json
 import lzma
 import os
 import sys
-import uuid
 import zlib
 from dataclasses import dataclass
 from importlib import resources
@@ -57,6 +56,7 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config
+from metammo.files import write_atomic
 from metammo.constants import NUM_EVENTS, NUM_MATERIALS, NUM_STYLES, Event, Kind, Material, Skill, Style
 from metammo.state import State, playable_bounds
 
@@ -231,16 +231,7 @@ class Replay:
         document = {"format": FORMAT, "version": VERSION, "meta": self.meta,
                     "arrays": {name: _encode(self.arrays[name], delta) for name, (_, _, delta) in ARRAYS.items()}}
         data = lzma.compress(json.dumps(document, separators=(",", ":")).encode(), preset=6 | lzma.PRESET_EXTREME)
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with open(tmp, "xb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomic(path, data)
 
 
 def load(path: str | os.PathLike) -> Replay:

@@ -1,0 +1,226 @@
+"""Evaluate a policy against opponents on chosen games: the Hydra entry point.
+
+    python -m baselines.evaluate                                   # conf/evaluate.yaml
+    python -m baselines.evaluate focal=runs/train/.../checkpoints/latest.pt opponents=[scripted]
+    python -m baselines.evaluate focal=scripted opponents=[random] games=[team_battle] episodes=4
+
+A *match* is one episode of one game in which the policy plays the *focal* half of the agents
+(every other team in team games, every other agent otherwise; the halves swap each episode) and
+one opponent the *background* half. Games run with their evaluation settings: preset ``eval``
+(held-out maps), randomization off, difficulty at its maximum, episode seeds ``seed ..
+seed + episodes - 1``. The score of an agent is the reference's (max task progress + the
+winner bonus, :func:`minigames.base.Minigame.scores`); a match yields the mean score of each
+side. The printed table gives, per game and opponent, each side's mean score over matches with
+a 95% bootstrap confidence interval, and a verdict: ``better`` or ``worse`` when the intervals
+do not overlap, else ``tie``. ``results.json`` in the run directory holds the same numbers and
+every match.
+
+Policies are named by a registered policy (``random``, ``scripted``) or a checkpoint path.
+Matches run in ``workers`` processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import hydra
+import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from baselines.train import CONFIG_PATH
+from metammo.files import write_atomic
+
+log = logging.getLogger(__name__)
+
+#: Game options of every evaluation match.
+EVAL_OPTIONS = {"preset": "eval", "randomize": False, "difficulty": "max"}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One evaluation episode: ``focal`` plays the focal half of ``game`` against ``background``."""
+
+    game: str
+    config: str
+    focal: str  # policy: registered name or checkpoint path
+    background: str
+    seed: int
+    swap: bool  # the focal half is the odd teams (agents) instead of the even ones
+    overrides: dict = field(default_factory=dict)  # engine config keys (e.g. a shorter horizon)
+
+
+def make_policy(spec: str, env: Any, seed: int) -> Any:
+    """The policy ``spec`` (a registered name or a checkpoint path) for ``env``.
+
+    Raises:
+        ValueError: an unknown name that is not a file either, or a checkpoint whose layout is
+            not the env's (from :func:`baselines.checkpoint.load_policy`).
+    """
+    from metammo.policy import make_policy as registered, policies
+
+    if os.path.isfile(spec):
+        from baselines.checkpoint import load_policy
+
+        policy = load_policy(spec, seed=seed)
+        if policy.layout.size != env.layout.size or list(policy.head_sizes) != list(env.head_sizes):
+            raise ValueError(f"checkpoint {spec} was trained on observations of {policy.layout.size} bytes and heads "
+                             f"{list(policy.head_sizes)}; this env has {env.layout.size} and {list(env.head_sizes)}")
+        return policy
+    if spec not in policies():
+        raise ValueError(f"policy {spec!r} is neither a file nor a registered policy; registered: {policies()}")
+    return registered(spec, env.layout, env.head_sizes, seed=seed)
+
+
+def focal_mask(num_agents: int, team_size: int, swap: bool) -> np.ndarray:
+    """``(num_agents,)`` bool: the focal half, every other team (agent when ``team_size`` is 1)."""
+    teams = np.arange(num_agents) // team_size
+    return (teams % 2 == 1) if swap else (teams % 2 == 0)
+
+
+def play(match: Match) -> dict[str, Any]:
+    """Play ``match`` to its end; returns it with the mean score, win rate and agent count of
+    each side (``focal_*``, ``background_*``) and the episode length."""
+    import torch
+
+    import metammo
+
+    torch.set_num_threads(1)
+    env = metammo.make(match.game, match.config, seed=match.seed, autoreset=False, **EVAL_OPTIONS, **match.overrides)
+    focal = make_policy(match.focal, env, match.seed)
+    background = make_policy(match.background, env, match.seed + 1)
+    obs, _ = env.reset(match.seed)
+    mask = focal_mask(env.num_agents, env.config.tunables.team_size, match.swap)
+    focal_state, background_state = focal.initial_state(env.num_agents), background.initial_state(env.num_agents)
+    while True:
+        focal_actions, focal_state = focal.act(obs, focal_state)
+        background_actions, background_state = background.act(obs, background_state)
+        obs, _, _, _, infos = env.step(np.where(mask[:, None], focal_actions, background_actions))
+        if infos:
+            break
+    summary = infos[0]
+    scores = np.asarray(summary["scores"])
+    won = np.zeros(env.num_agents, bool)
+    won[summary["winners"]] = True
+    result = asdict(match)
+    for side, rows in (("focal", mask), ("background", ~mask)):
+        result[f"{side}_score"] = float(scores[rows].mean())
+        result[f"{side}_win_rate"] = float(won[rows].mean())
+    result["length"] = summary["length"]
+    return result
+
+
+def run_matches(matches: list[Match], workers: int = 1, on_result: Callable[[dict], None] = lambda r: None
+                ) -> list[dict[str, Any]]:
+    """Play ``matches`` in ``workers`` processes (1: in this one); results in ``matches`` order.
+    ``on_result`` is called as each finishes (for progress bars)."""
+    if workers <= 1:
+        results = []
+        for m in matches:
+            results.append(play(m))
+            on_result(results[-1])
+        return results
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(play, m) for m in matches]
+        for future in futures:
+            on_result(future.result())
+        return [f.result() for f in futures]
+
+
+def bootstrap_ci(values: Iterable[float], seed: int = 0, resamples: int = 2000, level: float = 0.95
+                 ) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean of ``values`` and its percentile-bootstrap confidence
+    interval at ``level`` (``resamples`` resamples from a Generator seeded with ``seed``).
+
+    Raises:
+        ValueError: no values.
+    """
+    x = np.asarray(list(values), np.float64)
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    means = x[np.random.default_rng(seed).integers(0, x.size, (resamples, x.size))].mean(1)
+    tail = (1 - level) / 2
+    return float(x.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (game, background) rows: matches, each side's mean score with its 95% interval, win
+    rates, and the verdict (``better``, ``worse``, ``tie``) of the focal side."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["game"], r["background"]), []).append(r)
+    rows = []
+    for (game, opponent), rs in groups.items():
+        row: dict[str, Any] = {"game": game, "opponent": opponent, "matches": len(rs)}
+        for side in ("focal", "background"):
+            mean, low, high = bootstrap_ci([r[f"{side}_score"] for r in rs])
+            row[side] = {"score": mean, "low": low, "high": high,
+                         "win_rate": float(np.mean([r[f"{side}_win_rate"] for r in rs]))}
+        f, b = row["focal"], row["background"]
+        row["verdict"] = "better" if f["low"] > b["high"] else "worse" if f["high"] < b["low"] else "tie"
+        rows.append(row)
+    return rows
+
+
+def matches_for(policy: str, opponents: list[str], games: list[str], config: str, episodes: int, seed: int,
+                overrides: dict | None = None) -> list[Match]:
+    """Every (game, opponent, episode) match; sides swap on odd episodes."""
+    return [Match(game, config, policy, opponent, seed + e, swap=bool(e % 2), overrides=dict(overrides or {}))
+            for game in games for opponent in opponents for e in range(episodes)]
+
+
+def print_table(rows: list[dict[str, Any]], policy: str) -> None:
+    """Print ``rows`` (from :func:`summarize`) as a table."""
+    table = Table(title=f"{policy}: mean score per agent (95% CI)")
+    for col in ("game", "opponent", "matches", "focal score", "opponent score", "verdict"):
+        table.add_column(col)
+    fmt = lambda s: f"{s['score']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
+    for row in rows:
+        table.add_row(row["game"], row["opponent"], str(row["matches"]), fmt(row["focal"]), fmt(row["background"]),
+                      row["verdict"])
+    Console(width=120).print(table)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    import metammo
+    from metammo.game import packs
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    games = list(cfg.games) if not isinstance(cfg.games, str) else packs().get(cfg.games, [cfg.games])
+    opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
+    if cfg.episodes < 1 or cfg.workers < 1:
+        raise ValueError(f"episodes and workers must be >= 1, got {cfg.episodes} and {cfg.workers}")
+    overrides = OmegaConf.to_container(cfg.overrides, resolve=True)
+    for game in games:  # fail before playing: unknown games, configs, config keys, policies
+        env = metammo.make(game, cfg.config, **EVAL_OPTIONS, **overrides)
+        for spec in [cfg.focal, *opponents]:
+            make_policy(spec, env, 0)
+    matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides)
+    log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
+             len(opponents), cfg.episodes, cfg.workers)
+    show = cfg.progress is True or (cfg.progress == "auto" and sys.stdout.isatty())
+    with Progress(disable=not show) as bar:
+        task = bar.add_task("matches", total=len(matches))
+        results = run_matches(matches, cfg.workers, lambda r: bar.advance(task))
+    rows = summarize(results)
+    out = {"focal": cfg.focal, "config": OmegaConf.to_container(cfg, resolve=True), "rows": rows,
+           "matches": results}
+    write_atomic(run_dir / "results.json", json.dumps(out, indent=1).encode())
+    print_table(rows, cfg.focal)
+    print(f"results: {run_dir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
