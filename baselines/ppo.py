@@ -38,6 +38,8 @@ import torch
 from torch import nn
 
 import metammo
+from metammo import render
+from metammo.replay import Recorder
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
 from baselines.scripted import ScriptedPolicy
@@ -95,6 +97,7 @@ class PPOConfig:
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     checkpoint_every: int = 50  # updates between checkpoints (and one at the end)
     log_every: float = 10.0  # seconds between metric records
+    video_every: int = 0  # updates between episodes recorded and sent as a video (0: never)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -336,7 +339,7 @@ class Trainer:
         c0_buf = torch.zeros_like(h0_buf)
         state = net.initial_state(B, device)
         stats = EpisodeStats()
-        last_log = time.perf_counter()
+        started = last_log = time.perf_counter()
         last = None
 
         while self.updates < self.total_updates:
@@ -345,6 +348,7 @@ class Trainer:
                 self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
             self.opponents.draw()
             focal = torch.from_numpy(self.opponents.focal.copy())
+            self._video()
 
             # 1-2. rollout
             net.eval()
@@ -442,7 +446,7 @@ class Trainer:
             explained = 1 - (returns[valid] - value_buf[valid]).var() / variance if variance > 0 else torch.tensor(0.0)
             now = time.perf_counter()
             record = {
-                "agent_steps": self.agent_steps, "updates": self.updates,
+                "agent_steps": self.agent_steps, "updates": self.updates, "seconds": now - started,
                 "learning_rate": self.optimizer.param_groups[0]["lr"],
                 "explained_variance": float(explained), "focal_live_share": float(valid.float().mean()),
                 **{k: float(np.mean(v)) for k, v in info.items()},
@@ -460,6 +464,17 @@ class Trainer:
             if self.updates % cfg.checkpoint_every == 0 or done:
                 last = self.save()
         return last
+
+    def _video(self) -> None:
+        """Every ``video_every`` updates record env 0's next episode; once it has ended, send
+        its frames to the tracker (``tracker.video(frames, agent_steps)``)."""
+        env = self.envs.envs[0]
+        if env.last_replay is not None:
+            if self.tracker is not None:
+                self.tracker.video(render.frames(env.last_replay, every=2), self.agent_steps)
+            env.last_replay, env.recorder = None, None
+        elif self.cfg.video_every and env.recorder is None and self.updates % self.cfg.video_every == 0:
+            env.recorder = Recorder()
 
     def objective(self) -> float:
         """Mean over games of the mean episode score in the run's second half (what a sweep
