@@ -16,9 +16,7 @@ interrupted write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import pickle
 import subprocess
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -89,7 +87,7 @@ def read(path: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"checkpoint {str(path)!r} is not a file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+    except Exception as err:  # torch's loaders raise many types (KeyError, IndexError ...) on foreign bytes
         raise ValueError(f"{path} is not a loadable torch checkpoint (truncated, not a torch file, or "
                          f"holding objects beyond tensors and plain data): {err}") from None
     if not isinstance(payload, dict) or not {"metadata", "state_dict"} <= payload.keys():
@@ -125,7 +123,7 @@ def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:
                          f"this engine writes version {Layout.VERSION}")
     try:
         net = ARCHITECTURES[name](**meta["kwargs"])
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, RuntimeError) as err:
         raise ValueError(f"{source}: architecture {name!r} rejects kwargs {meta['kwargs']}: {err}") from None
     if net.layout.size != meta["layout_size"] or list(net.head_sizes) != list(meta["head_sizes"]):
         raise ValueError(f"{source}: layout size {meta['layout_size']} and heads {meta['head_sizes']} do not match "

@@ -70,6 +70,7 @@ class PPOConfig:
     """The trainer's settings; defaults are sized for 2 CPU cores and the small policy."""
 
     game: Any = "mini_generalist"  # game pack, game or list of games
+    weights: Any = None  # sampling weight per game of the pack (None: uniform)
     config: str = "mini"  # engine config: mini or full
     env_overrides: dict = field(default_factory=dict)  # config keys for every env
     randomize: bool = True  # domain randomization of the games
@@ -80,7 +81,7 @@ class PPOConfig:
     bptt: int = 8  # BPTT segment length in ticks
     epochs: int = 2  # passes over each batch
     minibatch_segments: int = 256  # BPTT segments per minibatch
-    learning_rate: float = 1e-3
+    learning_rate: float = 5e-4
     anneal_lr: bool = True  # linear decay to 0 over the run
     gamma: float = 0.99
     gae_lambda: float = 0.95
@@ -108,7 +109,10 @@ def resolve_device(name: str) -> torch.device:
     """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N ({err})") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but CUDA is not available; use device=auto or cpu")
     return device
@@ -118,8 +122,8 @@ class Envs:
     """``num`` envs stepped in turn, their buffers gathered into one batch of ``num x agents`` rows."""
 
     def __init__(self, cfg: PPOConfig):
-        self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, randomize=cfg.randomize,
-                                  **cfg.env_overrides) for i in range(cfg.num_envs)]
+        self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, weights=cfg.weights,
+                                  randomize=cfg.randomize, **cfg.env_overrides) for i in range(cfg.num_envs)]
         first = self.envs[0]
         self.agents = first.num_agents
         self.layout, self.head_sizes = first.layout, first.head_sizes
@@ -339,8 +343,10 @@ class Trainer:
         c0_buf = torch.zeros_like(h0_buf)
         state = net.initial_state(B, device)
         stats = EpisodeStats()
+        last = self.run_dir / "checkpoints" / "latest.pt"
+        if self.updates >= self.total_updates:  # a finished run resumed: nothing left to do
+            return last if last.is_file() else self.save()
         started = last_log = time.perf_counter()
-        last = None
 
         while self.updates < self.total_updates:
             update_start, env_time = time.perf_counter(), 0.0

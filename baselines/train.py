@@ -45,8 +45,10 @@ def ppo_config(cfg: DictConfig) -> PPOConfig:
     if name != "ppo":
         raise ValueError(f"trainer {name!r} is not built; available: ppo")
     game = cfg.game.name
+    weights = cfg.game.weights
     merged = OmegaConf.merge(OmegaConf.structured(PPOConfig), trainer, {
         "game": game if isinstance(game, str) else list(game),
+        "weights": None if weights is None else list(weights),
         "config": cfg.env.config,
         "env_overrides": OmegaConf.to_container(cfg.env.overrides, resolve=True),
         "randomize": cfg.game.randomize,

@@ -16,6 +16,9 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:
             if isinstance(write, bytes):
                 f.write(write)

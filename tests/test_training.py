@@ -1,0 +1,381 @@
+"""The PPO trainer (baselines/ppo.py), run tracking (baselines/tracking.py) and the Hydra entry
+point (baselines/train.py, conf/): background rows, determinism, resume, checkpoints, metrics,
+wandb offline runs, every experiment preset, sweeps, and the command line end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+
+from baselines import checkpoint
+from baselines.checkpoint import load_policy
+from baselines.network import PolicyNetwork
+from baselines.ppo import Envs, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Trainer, resolve_device
+from baselines.tracking import LiveView, RunLog, wandb_mode
+from baselines.train import CONFIG_PATH, ppo_config
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_PATH) / "experiment").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The test machine has 2 cores shared with other work: torch's thread pool would spin."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny(**changes) -> PPOConfig:
+    """One update of 16 ticks x 128 agents on Team Battle, whose 12-tick episodes end mid-rollout."""
+    cfg = PPOConfig(game="team_battle", env_overrides={"horizon": 12}, num_envs=1, rollout_ticks=16, bptt=8,
+                    epochs=1, minibatch_segments=64, total_agent_steps=2048, device="cpu", threads=1,
+                    checkpoint_every=1, log_every=0.0, seed=3,
+                    selfplay=SelfPlayConfig(past_fraction=0.25, scripted_fraction=0.25, snapshot_every=1))
+    return dataclasses.replace(cfg, **changes)
+
+
+class Tracker:
+    """Records what the trainer sends to a tracker."""
+
+    def __init__(self):
+        self.records, self.checkpoints = [], []
+
+    def log(self, record):
+        self.records.append(record)
+
+    def checkpoint(self, path, metadata):
+        self.checkpoints.append((Path(path), metadata))
+
+    def video(self, frames, step, fps=8):
+        pass
+
+
+def weights(net) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A Trainer after one update, its initial weights, its tracker and its final checkpoint."""
+    tracker = Tracker()
+    trainer = Trainer(tiny(), tmp_path_factory.mktemp("run"), tracker)
+    initial = weights(trainer.net)
+    path = trainer.train()
+    return trainer, initial, tracker, path
+
+
+# --- trainer ------------------------------------------------------------------------------------
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").type == "cuda"
+    else:
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+def test_trainer_rejects_bad_settings(tmp_path):
+    with pytest.raises(ValueError, match="unknown policy size 'huge'.*large.*small"):
+        Trainer(tiny(policy_size="huge"), tmp_path)
+    with pytest.raises(ValueError, match=r"rollout_ticks \(12\) must be a multiple of bptt \(8\)"):
+        Trainer(tiny(rollout_ticks=12), tmp_path)
+
+
+def test_one_update_trains_logs_and_checkpoints(trained):
+    trainer, initial, tracker, path = trained
+    assert trainer.updates == 1 and trainer.agent_steps == 16 * 128 == trainer.batch
+    assert path == trainer.run_dir / "checkpoints" / "latest.pt" and path.is_file()
+    changed = [k for k, v in weights(trainer.net).items() if not torch.equal(v, initial[k])]
+    assert changed, "the update left every weight unchanged"
+    (record,) = tracker.records
+    assert record["agent_steps"] == 2048 and record["updates"] == 1
+    for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance"):
+        assert math.isfinite(record[key]), key
+    assert record["team_battle/episodes"] >= 1  # 12-tick episodes ended inside the rollout
+    assert 0 < record["focal_live_share"] <= 0.5  # half the rows are background
+    ((logged, meta),) = tracker.checkpoints
+    assert logged == path and meta["agent_steps"] == 2048 and meta["game"] == "team_battle"
+    policy = load_policy(path)
+    for key, value in weights(trainer.net).items():
+        assert torch.equal(policy.net.state_dict()[key], value)
+
+
+def test_same_seed_gives_identical_weights(trained, tmp_path):
+    first, initial, _, _ = trained
+    second = Trainer(tiny(), tmp_path)
+    for key, value in weights(second.net).items():
+        assert torch.equal(value, initial[key])
+    second.train()
+    for key, value in weights(second.net).items():
+        assert torch.equal(value, first.net.state_dict()[key]), key
+
+
+def test_resume_continues_from_the_checkpoint(trained, tmp_path):
+    first, _, _, path = trained
+    resumed = Trainer(tiny(total_agent_steps=4096), tmp_path, resume=path)
+    assert resumed.agent_steps == 2048 and resumed.updates == 1
+    for key, value in weights(resumed.net).items():
+        assert torch.equal(value, first.net.state_dict()[key]), key
+    assert len(resumed.opponents.pool) == len(first.opponents.pool)
+    saved_opt, loaded_opt = first.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
+    assert saved_opt.keys() == loaded_opt.keys()
+    for key in saved_opt:
+        assert torch.equal(saved_opt[key]["exp_avg"], loaded_opt[key]["exp_avg"])
+    last = resumed.train()
+    assert resumed.agent_steps == 4096 and resumed.updates == 2
+    assert checkpoint.read(last)["metadata"]["agent_steps"] == 4096
+
+
+def test_resuming_a_finished_run_returns_its_checkpoint(trained, tmp_path):
+    """``Trainer.train`` "returns the final checkpoint's path", also when no update is left."""
+    _, _, _, path = trained
+    last = Trainer(tiny(), tmp_path, resume=path).train()
+    assert last is not None and Path(last).is_file()
+
+
+def test_resume_with_another_policy_size_fails(trained, tmp_path):
+    _, _, _, path = trained
+    with pytest.raises(ValueError, match="differs from this run's"):
+        Trainer(tiny(policy_size="large"), tmp_path, resume=path)
+
+
+def test_objective_is_the_mean_game_score_of_the_second_half(trained):
+    trainer = trained[0]
+    half = trainer.total_updates * trainer.batch // 2
+    saved = trainer.episode_scores
+    try:
+        trainer.episode_scores = []
+        assert trainer.objective() == 0.0
+        trainer.episode_scores = [(0, "a", 100.0), (half, "a", 1.0), (half, "a", 3.0), (half + 1, "b", 6.0)]
+        assert trainer.objective() == pytest.approx(4.0)  # mean of a's 2 and b's 6
+    finally:
+        trainer.episode_scores = saved
+
+
+def test_background_rows_are_whole_teams():
+    cfg = tiny(num_envs=2)
+    envs = Envs(cfg)
+    net = PolicyNetwork(dataclasses.asdict(envs.envs[0].base_config.shape), hidden=16, tile_channels=4, entity_dim=8)
+    opponents = Opponents(cfg, envs, net, torch.device("cpu"))
+    opponents.draw()
+    assert not opponents.past_rows.any()  # an empty pool: no past checkpoint to play
+    opponents.snapshot(net)
+    draws = set()
+    for _ in range(4):
+        opponents.draw()
+        past = opponents.past_rows.reshape(2, 16, 8)  # envs x teams x agents
+        scripted = opponents.scripted_rows.reshape(2, 16, 8)
+        for rows in (past, scripted):
+            assert (rows.all(2) | ~rows.any(2)).all(), "a team split between background and focal"
+            assert (rows.all(2).sum(1) == 4).all()  # 25% of the 16 teams of each env
+        assert not (opponents.past_rows & opponents.scripted_rows).any()
+        np.testing.assert_array_equal(opponents.focal, ~(opponents.past_rows | opponents.scripted_rows))
+        draws.add(opponents.past_rows.tobytes())
+    assert len(draws) > 1  # drawn anew each rollout
+    # act() overwrites exactly the background rows, with valid choices
+    actions = np.full((len(envs.obs), len(envs.head_sizes)), -1, np.int64)
+    opponents.act(torch.from_numpy(envs.obs), torch.from_numpy(envs.starts.copy()), actions)
+    background = ~opponents.focal
+    assert (actions[opponents.focal] == -1).all()
+    assert ((actions[background] >= 0) & (actions[background] < envs.head_sizes)).all()
+
+
+def test_envs_apply_reward_scale_and_mark_starts():
+    envs = Envs(tiny(env_overrides={"horizon": 3}, reward=RewardConfig(scale=2.0)))
+    assert envs.starts.all()  # the first step starts afresh
+    rows = len(envs.obs)
+    actions = np.zeros((rows, len(envs.head_sizes)), np.int32)
+    envs.step(actions)
+    assert not envs.starts.any()
+    raw = envs.envs[0].rewards.copy()
+    assert raw.any()
+    np.testing.assert_allclose(envs.rewards, 2.0 * raw)
+    envs.step(actions)
+    summaries = envs.step(actions)  # the horizon ends the episode
+    assert len(summaries) == 1 and summaries[0]["env"] == 0
+    assert envs.starts.all()
+
+
+# --- tracking -----------------------------------------------------------------------------------
+
+
+def test_run_log_appends_json_lines(tmp_path):
+    log = RunLog(tmp_path, {"seed": 0})
+    log.log({"agent_steps": 1, "loss": 0.5})
+    log.log({"agent_steps": 2, "loss": 0.25})
+    log.checkpoint(tmp_path / "x.pt", {"agent_steps": 2})  # no wandb: nothing to do
+    log.close()
+    again = RunLog(tmp_path, {"seed": 0})
+    again.log({"agent_steps": 3, "loss": 0.125})
+    again.close()
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["agent_steps"] for line in lines] == [1, 2, 3]
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_run_log_creates_an_offline_wandb_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    log = RunLog(tmp_path, {"seed": 0}, {"mode": "offline", "project": "metammo-tests", "log_checkpoints": False},
+                 name="test")
+    log.log({"agent_steps": 10, "loss": 0.5})
+    log.close()
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+    assert json.loads((tmp_path / "metrics.jsonl").read_text()) == {"agent_steps": 10, "loss": 0.5}
+
+
+def test_wandb_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    assert wandb_mode(None) == "offline"
+    assert wandb_mode("disabled") == "disabled"
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
+    assert wandb_mode(None) == "online"
+    assert wandb_mode("offline") == "offline"  # an explicit mode wins
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    assert wandb_mode(None) == "offline"  # WANDB_MODE wins over the key
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.delenv("WANDB_API_KEY")
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine api.wandb.ai\n  login user\n  password " + "1" * 40 + "\n")
+    netrc.chmod(0o600)
+    assert wandb_mode(None) == "online"  # a `wandb login` entry
+    with pytest.raises(ValueError, match="online, offline or disabled, got 'sometimes'"):
+        wandb_mode("sometimes")
+    monkeypatch.setenv("WANDB_MODE", "bogus")
+    with pytest.raises(ValueError, match="'bogus'"):
+        wandb_mode(None)
+
+
+def test_live_view_is_quiet_without_a_terminal(capsys):
+    view = LiveView("auto", 1000)
+    assert view.live is None
+    view.update({"agent_steps": 10, "agent_steps_per_s": 5.0, "team_battle/win_rate": 0.5})
+    view.close()
+    assert capsys.readouterr().out == ""
+
+
+# --- Hydra configs ------------------------------------------------------------------------------
+
+
+def composed(*overrides, hydra_config=False):
+    with initialize_config_dir(config_dir=CONFIG_PATH, version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=hydra_config)
+
+
+def test_experiment_presets_exist():
+    assert {"smoke", "generalist_mini", "generalist_full"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_preset_composes_into_a_ppo_config(name):
+    lines = (Path(CONFIG_PATH) / "experiment" / f"{name}.yaml").read_text().splitlines()
+    assert lines[0] == "# @package _global_"
+    assert lines[1] == f"# to execute: python -m baselines.train experiment={name}"
+    cfg = composed(f"experiment={name}")
+    ppo = ppo_config(cfg)
+    assert isinstance(ppo, PPOConfig)
+    assert ppo.game == cfg.game.name and ppo.config == cfg.env.config and ppo.policy_size == cfg.policy.size
+    assert ppo.total_agent_steps == cfg.trainer.total_agent_steps
+    assert ppo.rollout_ticks % ppo.bptt == 0
+    if name.startswith("specialist_"):
+        assert ppo.game == name.removeprefix("specialist_")
+
+
+def test_ppo_config_rejects_unknown_trainer_keys_and_trainers():
+    from omegaconf.errors import ConfigKeyError
+
+    with pytest.raises(ConfigKeyError, match="nonexistent"):
+        ppo_config(composed("experiment=smoke", "+trainer.nonexistent=1"))
+    with pytest.raises(ValueError, match="'sac' is not built"):
+        ppo_config(composed("experiment=smoke", "trainer.name=sac"))
+
+
+def test_env_overrides_take_engine_keys_with_a_plus():
+    """conf/env/*.yaml: ``overrides`` holds engine config keys, added with Hydra's ``+``."""
+    cfg = composed("experiment=smoke", "+env.overrides.horizon=32")
+    assert ppo_config(cfg).env_overrides == {"horizon": 32}
+
+
+def test_evaluate_overrides_take_engine_keys_with_a_plus():
+    """conf/evaluate.yaml: ``overrides`` holds engine config keys, added with Hydra's ``+``."""
+    with initialize_config_dir(config_dir=CONFIG_PATH, version_base="1.3"):
+        cfg = compose("evaluate", overrides=["+overrides.horizon=48"])
+    assert cfg.overrides.horizon == 48
+
+
+def test_game_weights_reach_the_envs():
+    """conf/game/mini_generalist.yaml: ``weights``, one sampling weight per game of the pack."""
+    cfg = composed("experiment=smoke", "game.weights=[1,0,0,0,0]")
+    envs = Envs(ppo_config(cfg))
+    np.testing.assert_allclose(envs.envs[0].weights, [1, 0, 0, 0, 0])
+
+
+def test_optuna_search_and_joblib_launcher_compose():
+    cfg = composed("hparams_search=optuna", "experiment=smoke", hydra_config=True)
+    sweeper = cfg.hydra.sweeper
+    assert "OptunaSweeper" in sweeper._target_ and sweeper.direction == "maximize"
+    assert {"trainer.learning_rate", "trainer.entropy_coef"} <= set(sweeper.params)
+    assert isinstance(ppo_config(cfg), PPOConfig)
+    cfg = composed("hydra/launcher=joblib", "experiment=smoke", hydra_config=True)
+    assert "JoblibLauncher" in cfg.hydra.launcher._target_
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def train_cli(*args, timeout=180):
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    return subprocess.run([sys.executable, "-m", "baselines.train", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_train_cli_smoke_end_to_end(tmp_path):
+    run_dir = tmp_path / "smoke"
+    out = train_cli("experiment=smoke", "trainer.threads=1", f"hydra.run.dir={run_dir}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "total_agent_steps: 16384" in (run_dir / ".hydra" / "config.yaml").read_text()
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["agent_steps"] for r in records] == [4096, 8192, 12288, 16384]  # log_every 0: every update
+    path = run_dir / "checkpoints" / "latest.pt"
+    policy = load_policy(path)
+    assert policy.metadata["agent_steps"] == 16384 and policy.metadata["game"] == "mini_generalist"
+    actions, _ = policy.act(np.zeros((2, policy.layout.size), np.uint8), policy.initial_state(2))
+    assert actions.shape == (2, len(policy.head_sizes))
+    assert f"checkpoint: {path}" in out.stdout
+
+
+def test_train_cli_rejects_an_unknown_override(tmp_path):
+    out = train_cli("trainer.nonexistent=1", f"hydra.run.dir={tmp_path / 'bad'}", timeout=60)
+    assert out.returncode != 0
+    assert "Could not override 'trainer.nonexistent'" in out.stderr
+    assert not (tmp_path / "bad" / "metrics.jsonl").exists()
+
+
+def test_train_cli_multirun_gives_one_job_dir_each(tmp_path):
+    sweep = tmp_path / "sweep"
+    out = train_cli("-m", "trainer.learning_rate=0.001,0.002", "experiment=smoke", "trainer.threads=1",
+                    "trainer.total_agent_steps=4096", f"hydra.sweep.dir={sweep}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    for job, lr in (("0", "0.001"), ("1", "0.002")):
+        assert f"trainer.learning_rate={lr}" in (sweep / job / ".hydra" / "overrides.yaml").read_text()
+        assert (sweep / job / "checkpoints" / "latest.pt").is_file()
+        records = [json.loads(line) for line in (sweep / job / "metrics.jsonl").read_text().splitlines()]
+        assert records[-1]["agent_steps"] == 4096 and records[0]["learning_rate"] == float(lr)
