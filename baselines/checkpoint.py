@@ -16,6 +16,7 @@ interrupted write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,8 +37,9 @@ FORMAT_VERSION = 1
 ARCHITECTURES: dict[str, type[torch.nn.Module]] = {ARCHITECTURE: PolicyNetwork}
 
 
+@functools.cache
 def git_sha() -> str:
-    """The repository's HEAD commit, or ``"unknown"`` outside a git checkout."""
+    """The repository's HEAD commit (read once per process), or ``"unknown"`` outside a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
                              text=True, timeout=10)

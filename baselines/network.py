@@ -46,6 +46,7 @@ from metammo.config import Shape
 from metammo.constants import NUM_MATERIALS, NUM_STYLES, Kind
 from metammo.observation import (
     GAME_ID_BYTES,
+    ITEM_MASKS,
     EntityFeature,
     GameFeature,
     Layout,
@@ -136,9 +137,7 @@ class PolicyNetwork(nn.Module):
             nn.Linear(hidden, 1 + entity_dim) if h in self.pointer else nn.Linear(hidden, size)
             for h, size in enumerate(self.head_sizes)
         )
-        self.masks = ["mask_move", "mask_style", "mask_target", "mask_comm"] + (
-            ["mask_use", "mask_destroy", "mask_give_item", "mask_give_gold", "mask_give_target",
-             "mask_sell_item", "mask_sell_price", "mask_buy"] if inventory else [])
+        self.masks = ["mask_move", "mask_style", "mask_target", "mask_comm"] + (list(ITEM_MASKS) if inventory else [])
         with torch.no_grad():  # small initial logits and values: a near-uniform start
             for head in self.heads:
                 head.weight.mul_(0.01)

@@ -364,13 +364,14 @@ class Trainer:
                         h0_buf[t // cfg.bptt], c0_buf[t // cfg.bptt] = state
                     obs = torch.from_numpy(envs.obs)
                     starts = torch.from_numpy(envs.starts.copy())
+                    starts_d = starts.to(device)
                     obs_buf[t].copy_(obs)
                     start_buf[t] = starts
                     obs_d = obs.to(device, non_blocking=True)
-                    logits, value, state = net.step(obs_d, state, starts.to(device))
+                    logits, value, state = net.step(obs_d, state, starts_d)
                     actions, logp = sample(logits)
                     actions_np = actions.cpu().numpy()
-                    self.opponents.act(obs_d, starts.to(device), actions_np)
+                    self.opponents.act(obs_d, starts_d, actions_np)
                     act_buf[t] = torch.from_numpy(actions_np)
                     logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
                     tick = time.perf_counter()
