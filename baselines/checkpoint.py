@@ -8,7 +8,9 @@ A checkpoint is one ``torch.save`` file holding only tensors and plain data, so 
 ``metadata`` names the format, the architecture (a key of :data:`ARCHITECTURES`) and its
 constructor kwargs, the observation layout version and size, the action head sizes, the game
 pack and config trained on, the agent steps, the git SHA and the time of writing. ``optimizer``
-and ``trainer`` (counters and the self-play pool) let a run resume.
+and ``trainer`` (counters and the self-play pool) let a run resume;
+``python -m baselines.checkpoint export SOURCE TARGET`` drops them (the shipped and submitted
+form).
 
 Files are written atomically (a temporary file in the same folder, then ``os.replace``): an
 interrupted write leaves the previous checkpoint intact.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -194,3 +197,33 @@ def load_policy(path: str | Path, seed: int = 0, device: str = "cpu") -> TorchPo
     :func:`build` for what is checked and raised)."""
     payload = read(path)
     return TorchPolicy(build(payload, str(path)), seed=seed, device=device, metadata=payload["metadata"])
+
+
+def export(source: str | Path, target: str | Path) -> Path:
+    """Write ``source``'s network and metadata, without the optimizer and trainer state, to
+    ``target`` (the form checkpoints ship and get submitted in: a tenth of the size). The
+    network is built and checked first (:func:`read`, :func:`build`); returns ``target``."""
+    payload = read(source)
+    return save(target, build(payload, str(source)), payload["metadata"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m baselines.checkpoint export SOURCE TARGET``: see :func:`export`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m baselines.checkpoint", description="checkpoint tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("export", help="weights and metadata only (no optimizer or trainer state)")
+    p.add_argument("source", type=Path)
+    p.add_argument("target", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        print(export(args.source, args.target))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

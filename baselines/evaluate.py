@@ -6,7 +6,8 @@
 
 A *match* is one episode of one game in which the policy plays the *focal* half of the agents
 (every other team in team games, every other agent otherwise; the halves swap each episode) and
-one opponent the *background* half. Games run with their evaluation settings: preset ``eval``
+one opponent the *background* half (:class:`Match`, whose general form, several policies
+sharing an episode team by team, the leaderboard uses too). Games run with their evaluation settings: preset ``eval``
 (held-out maps), randomization off, difficulty at its maximum, episode seeds ``seed ..
 seed + episodes - 1``. The score of an agent is the reference's (max task progress + the
 winner bonus, :func:`minigames.base.Minigame.scores`); a match yields the mean score of each
@@ -50,15 +51,23 @@ EVAL_OPTIONS = {"preset": "eval", "randomize": False, "difficulty": "max"}
 
 @dataclass(frozen=True)
 class Match:
-    """One evaluation episode: ``focal`` plays the focal half of ``game`` against ``background``."""
+    """One episode of ``game`` shared by ``policies`` (registered names or checkpoint paths).
+
+    Team ``t`` (agent ``t`` in games without teams) is played by
+    ``policies[(t + rotate) % len(policies)]``: with two policies, the first plays the even
+    teams and the second the odd ones, swapped when ``rotate`` is 1. With ``record`` the
+    episode's replay comes back too, naming each team's policy by ``labels`` (default:
+    ``policies``).
+    """
 
     game: str
     config: str
-    focal: str  # policy: registered name or checkpoint path
-    background: str
+    policies: tuple[str, ...]
     seed: int
-    swap: bool  # the focal half is the odd teams (agents) instead of the even ones
+    rotate: int = 0
     overrides: dict = field(default_factory=dict)  # engine config keys (e.g. a shorter horizon)
+    record: bool = False
+    labels: tuple[str, ...] = ()
 
 
 def make_policy(spec: str, env: Any, seed: int) -> Any:
@@ -83,30 +92,43 @@ def make_policy(spec: str, env: Any, seed: int) -> Any:
     return registered(spec, env.layout, env.head_sizes, seed=seed)
 
 
-def focal_mask(num_agents: int, team_size: int, swap: bool) -> np.ndarray:
-    """``(num_agents,)`` bool: the focal half, every other team (agent when ``team_size`` is 1)."""
-    teams = np.arange(num_agents) // team_size
-    return (teams % 2 == 1) if swap else (teams % 2 == 0)
+def slots(num_agents: int, team_size: int, num_policies: int, rotate: int = 0) -> np.ndarray:
+    """``(num_agents,)`` int64: the index of the policy playing each agent, whole teams
+    round-robin (see :class:`Match`)."""
+    return (np.arange(num_agents) // team_size + rotate) % num_policies
 
 
 def play(match: Match) -> dict[str, Any]:
-    """Play ``match`` to its end; returns it with the mean score, win rate and agent count of
-    each side (``focal_*``, ``background_*``) and the episode length."""
+    """Play ``match`` to its end.
+
+    Returns the match's fields plus, per policy (lists in ``policies`` order): ``agents`` it
+    played, their mean ``scores`` (the reference score, max task progress + winner bonus) and
+    ``win_rates``; the episode ``length``; in games that report task categories (Multi-task),
+    ``completion``, per policy the fraction of its agents that completed their task, by
+    category; with ``record``, ``replay``, the replay file's bytes.
+    """
     import torch
 
     import metammo
 
     torch.set_num_threads(1)
-    env = metammo.make(match.game, match.config, seed=match.seed, autoreset=False, **EVAL_OPTIONS, **match.overrides)
-    focal = make_policy(match.focal, env, match.seed)
-    background = make_policy(match.background, env, match.seed + 1)
+    env = metammo.make(match.game, match.config, seed=match.seed, autoreset=False, record=match.record,
+                       **EVAL_OPTIONS, **match.overrides)
+    specs = list(match.policies)
+    players = [make_policy(spec, env, match.seed + i) for i, spec in enumerate(specs)]
+    slot = slots(env.num_agents, env.config.tunables.team_size, len(specs), match.rotate)
+    rows = [slot == i for i in range(len(specs))]
+    if match.record:
+        team_size = env.config.tunables.team_size
+        labels = list(match.labels or specs)
+        env.recorder.policies = {t: labels[int(slot[t * team_size])] for t in range(env.num_agents // team_size)}
     obs, _ = env.reset(match.seed)
-    mask = focal_mask(env.num_agents, env.config.tunables.team_size, match.swap)
-    focal_state, background_state = focal.initial_state(env.num_agents), background.initial_state(env.num_agents)
+    states = [p.initial_state(int(r.sum())) for p, r in zip(players, rows)]
+    actions = np.zeros((env.num_agents, len(env.head_sizes)), np.int32)
     while True:
-        focal_actions, focal_state = focal.act(obs, focal_state)
-        background_actions, background_state = background.act(obs, background_state)
-        obs, _, _, _, infos = env.step(np.where(mask[:, None], focal_actions, background_actions))
+        for i, p in enumerate(players):  # each policy sees only its own agents' rows
+            actions[rows[i]], states[i] = p.act(obs[rows[i]], states[i])
+        obs, _, _, _, infos = env.step(actions)
         if infos:
             break
     summary = infos[0]
@@ -114,10 +136,17 @@ def play(match: Match) -> dict[str, Any]:
     won = np.zeros(env.num_agents, bool)
     won[summary["winners"]] = True
     result = asdict(match)
-    for side, rows in (("focal", mask), ("background", ~mask)):
-        result[f"{side}_score"] = float(scores[rows].mean())
-        result[f"{side}_win_rate"] = float(won[rows].mean())
+    result["policies"], result["labels"] = specs, list(match.labels)
+    result["agents"] = [int(r.sum()) for r in rows]
+    result["scores"] = [float(scores[r].mean()) if r.any() else float("nan") for r in rows]
+    result["win_rates"] = [float(won[r].mean()) if r.any() else float("nan") for r in rows]
     result["length"] = summary["length"]
+    if "categories" in summary:
+        category, done = np.asarray(summary["categories"]), np.asarray(summary["completed"], bool)
+        result["completion"] = [{c: float(done[r & (category == c)].mean()) for c in sorted(set(category[r]))}
+                                for r in rows]
+    if match.record:
+        result["replay"] = env.last_replay.to_bytes()
     return result
 
 
@@ -155,18 +184,19 @@ def bootstrap_ci(values: Iterable[float], seed: int = 0, resamples: int = 2000, 
 
 
 def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (game, background) rows: matches, each side's mean score with its 95% interval, win
-    rates, and the verdict (``better``, ``worse``, ``tie``) of the focal side."""
+    """Per (game, opponent) rows of two-policy results (the focal policy first): matches, each
+    side's mean score with its 95% interval, win rates, and the verdict (``better``, ``worse``,
+    ``tie``) of the focal side."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        groups.setdefault((r["game"], r["background"]), []).append(r)
+        groups.setdefault((r["game"], r["policies"][1]), []).append(r)
     rows = []
     for (game, opponent), rs in groups.items():
         row: dict[str, Any] = {"game": game, "opponent": opponent, "matches": len(rs)}
-        for side in ("focal", "background"):
-            mean, low, high = bootstrap_ci([r[f"{side}_score"] for r in rs])
+        for i, side in enumerate(("focal", "background")):
+            mean, low, high = bootstrap_ci([r["scores"][i] for r in rs])
             row[side] = {"score": mean, "low": low, "high": high,
-                         "win_rate": float(np.mean([r[f"{side}_win_rate"] for r in rs]))}
+                         "win_rate": float(np.mean([r["win_rates"][i] for r in rs]))}
         f, b = row["focal"], row["background"]
         row["verdict"] = "better" if f["low"] > b["high"] else "worse" if f["high"] < b["low"] else "tie"
         rows.append(row)
@@ -175,8 +205,9 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def matches_for(policy: str, opponents: list[str], games: list[str], config: str, episodes: int, seed: int,
                 overrides: dict | None = None) -> list[Match]:
-    """Every (game, opponent, episode) match; sides swap on odd episodes."""
-    return [Match(game, config, policy, opponent, seed + e, swap=bool(e % 2), overrides=dict(overrides or {}))
+    """Every (game, opponent, episode) match of ``policy`` (focal, first) against ``opponent``;
+    sides swap on odd episodes."""
+    return [Match(game, config, (policy, opponent), seed + e, rotate=e % 2, overrides=dict(overrides or {}))
             for game in games for opponent in opponents for e in range(episodes)]
 
 

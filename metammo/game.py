@@ -57,11 +57,12 @@ class Game:
         if preset is not None and preset not in self.presets:
             raise ValueError(f"game {self.name!r} has no preset {preset!r}; presets: {sorted(self.presets)}")
         levels = len(self.difficulty_levels)
-        if difficulty == "max" and levels:
-            difficulty = levels - 1
+        if difficulty == "max":  # the hardest level; a game without levels has just the one
+            difficulty = levels - 1 if levels else None
         if difficulty is not None and (isinstance(difficulty, bool) or not isinstance(difficulty, int)
                                        or not 0 <= difficulty < levels):
-            allowed = f"an int in [0, {levels - 1}] or 'max'" if levels else "None (this game has no difficulty levels)"
+            allowed = (f"an int in [0, {levels - 1}] or 'max'" if levels
+                       else "None or 'max' (this game has no difficulty levels)")
             raise ValueError(f"game {self.name!r}: difficulty must be {allowed}, got {difficulty!r}")
         self.randomize = randomize
         self.preset = preset

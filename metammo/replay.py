@@ -225,13 +225,16 @@ class Replay:
         if not np.isfinite(a["fog"]).all():
             raise ValueError("replay array 'fog' must be finite")
 
+    def to_bytes(self) -> bytes:
+        """The replay file's bytes (what :meth:`save` writes and :func:`loads` reads)."""
+        document = {"format": FORMAT, "version": VERSION, "meta": self.meta,
+                    "arrays": {name: _encode(self.arrays[name], delta) for name, (_, _, delta) in ARRAYS.items()}}
+        return lzma.compress(json.dumps(document, separators=(",", ":")).encode(), preset=6 | lzma.PRESET_EXTREME)
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the replay to ``path`` (conventionally ending in :data:`SUFFIX`) atomically:
         a temporary file in the same folder, then renamed over ``path``. Returns the path."""
-        document = {"format": FORMAT, "version": VERSION, "meta": self.meta,
-                    "arrays": {name: _encode(self.arrays[name], delta) for name, (_, _, delta) in ARRAYS.items()}}
-        data = lzma.compress(json.dumps(document, separators=(",", ":")).encode(), preset=6 | lzma.PRESET_EXTREME)
-        return write_atomic(path, data)
+        return write_atomic(path, self.to_bytes())
 
 
 def load(path: str | os.PathLike) -> Replay:
@@ -243,19 +246,23 @@ def load(path: str | os.PathLike) -> Replay:
             names the file and the problem.
         OSError: the file cannot be read.
     """
-    raw = Path(path).read_bytes()
+    return loads(Path(path).read_bytes(), str(path))
+
+
+def loads(raw: bytes, source: str = "replay") -> Replay:
+    """The replay in ``raw``, a replay file's bytes; errors as :func:`load`'s, naming ``source``."""
     try:
         text = lzma.decompress(raw, format=lzma.FORMAT_XZ)
     except lzma.LZMAError as err:
-        raise ValueError(f"{path}: not a metammo replay: not a complete xz-compressed file ({err})") from None
+        raise ValueError(f"{source}: not a metammo replay: not a complete xz-compressed file ({err})") from None
     try:
         document = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path}: not a metammo replay: the decompressed data is not JSON ({err})") from None
+        raise ValueError(f"{source}: not a metammo replay: the decompressed data is not JSON ({err})") from None
     try:
         return from_document(document)
     except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise ValueError(f"{source}: {err}") from None
 
 
 def from_document(document: Any) -> Replay:

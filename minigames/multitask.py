@@ -13,7 +13,9 @@ randomized  NPC count U[64, 192]; fog onset U[256, 1024]
 
 The curriculum is a YAML or JSON file (default ``minigames/curricula/multitask.yaml``; the game
 option ``curriculum`` names another). Task names are ``category/name``; the summary's
-``completion`` gives the fraction of agents that completed their task, per category.
+``completion`` gives the fraction of agents that completed their task, per category, and
+``categories`` and ``completed`` give each agent's task category and whether it completed it (so
+a caller can split completion by who played the agents).
 """
 
 from __future__ import annotations
@@ -53,4 +55,5 @@ class Multitask(Minigame):
         done = self.best >= 1.0
         category = np.array([t.name.split("/")[0] for t in self.tasks])[self.agent_task]
         completion = {c: float(done[category == c].mean()) for c in sorted(set(category))}
-        return {**super().summary(state, cfg), "completion": completion}
+        return {**super().summary(state, cfg), "completion": completion, "categories": category.tolist(),
+                "completed": done.tolist()}

@@ -22,10 +22,11 @@ import torch
 import metammo
 from baselines import checkpoint
 from baselines.checkpoint import TorchPolicy, load_policy
-from baselines.evaluate import Match, bootstrap_ci, focal_mask, make_policy, play, summarize
+from baselines.evaluate import Match, bootstrap_ci, make_policy, play, slots, summarize
 from baselines.network import ARCHITECTURE, SIZES, PolicyNetwork, evaluate_actions, sample
 from metammo.observation import Layout, SelfFeature
 from metammo.policy import RandomPolicy
+from metammo.replay import loads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -391,14 +392,15 @@ def test_bad_checkpoints_raise_value_errors_naming_the_problem(tmp_path, saved, 
 # --- evaluation ---------------------------------------------------------------------------------
 
 
-def test_focal_mask_takes_every_other_team():
-    mask = focal_mask(128, 8, swap=False)
+def test_slots_take_whole_teams_round_robin():
+    mask = slots(128, 8, 2) == 0
     assert mask.sum() == 64
     teams = mask.reshape(16, 8)
     assert (teams.all(1) | ~teams.any(1)).all()  # whole teams
     assert teams[0].all() and not teams[1].any()
-    np.testing.assert_array_equal(focal_mask(128, 8, swap=True), ~mask)
-    np.testing.assert_array_equal(focal_mask(6, 1, swap=False), [True, False, True, False, True, False])
+    np.testing.assert_array_equal(slots(128, 8, 2, rotate=1) == 0, ~mask)
+    np.testing.assert_array_equal(slots(6, 1, 2), [0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(slots(8, 2, 3, rotate=1), [1, 1, 2, 2, 0, 0, 1, 1])
 
 
 def test_bootstrap_ci():
@@ -417,8 +419,8 @@ def test_bootstrap_ci():
 
 
 def _result(game, background, focal, other):
-    return {"game": game, "background": background, "focal_score": focal, "background_score": other,
-            "focal_win_rate": float(focal > other), "background_win_rate": float(other > focal)}
+    return {"game": game, "policies": ["focal", background], "scores": [focal, other],
+            "win_rates": [float(focal > other), float(other > focal)]}
 
 
 def test_summarize_gives_verdicts_per_game_and_opponent():
@@ -438,19 +440,29 @@ def test_summarize_gives_verdicts_per_game_and_opponent():
 
 
 def test_play_scripted_against_random():
-    match = Match("team_battle", "mini", "scripted", "random", seed=0, swap=False, overrides={"horizon": 48})
+    match = Match("team_battle", "mini", ("scripted", "random"), seed=0, overrides={"horizon": 48})
     result = play(match)
     assert result["game"] == "team_battle" and result["overrides"] == {"horizon": 48}
     assert 0 < result["length"] <= 48
-    for side in ("focal", "background"):
-        assert 0.0 <= result[f"{side}_score"] <= 17.0
-        assert 0.0 <= result[f"{side}_win_rate"] <= 1.0
+    assert result["agents"] == [64, 64] and "replay" not in result and "completion" not in result
+    for i in range(2):
+        assert 0.0 <= result["scores"][i] <= 17.0
+        assert 0.0 <= result["win_rates"][i] <= 1.0
     assert json.loads(json.dumps(result)) == result  # JSON-ready
 
 
+def test_play_three_policies_with_a_replay():
+    result = play(Match("race_to_the_center", "mini", ("scripted", "random", "scripted"), seed=2, rotate=1,
+                        overrides={"horizon": 24}, record=True))
+    assert sum(result["agents"]) == 128 and len(result["scores"]) == 3
+    replay = loads(result["replay"])
+    assert replay.length == result["length"] and replay.meta["game"] == "race_to_the_center"
+    assert set(replay.meta["policies"].values()) == {"scripted", "random"}
+
+
 def test_play_a_checkpoint(saved):
-    result = play(Match("team_battle", "mini", str(saved), "scripted", seed=1, swap=True, overrides={"horizon": 16}))
-    assert 0 < result["length"] <= 16 and math.isfinite(result["focal_score"])
+    result = play(Match("team_battle", "mini", (str(saved), "scripted"), seed=1, rotate=1, overrides={"horizon": 16}))
+    assert 0 < result["length"] <= 16 and math.isfinite(result["scores"][0])
 
 
 def test_make_policy_errors(tmp_path, mini_env, full_env):
@@ -473,7 +485,7 @@ def test_evaluate_cli_writes_results(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     results = json.loads((run_dir / "results.json").read_text())
     assert len(results["matches"]) == 2 and results["focal"] == "scripted"
-    assert [m["swap"] for m in results["matches"]] == [False, True]
+    assert [m["rotate"] for m in results["matches"]] == [0, 1]
     assert all(m["length"] <= 48 for m in results["matches"])
     (row,) = results["rows"]
     assert row["game"] == "team_battle" and row["opponent"] == "random" and row["matches"] == 2
