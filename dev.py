@@ -2,7 +2,7 @@
 """Bootstrap for metammo: sets up ./.venv and runs the project's commands in it.
 
     python3 dev.py setup            create .venv, install torch (CPU wheel) and the project
-    python3 dev.py main [args]      setup, then run MAIN_COMMAND (args replace MAIN_DEFAULT_ARGS)
+    python3 dev.py main [overrides] setup, then the main job (overrides go to the training run)
     python3 dev.py test [args]      setup, then pytest -n auto (args are passed to pytest)
     python3 dev.py bench [args]     setup, then python -m metammo.bench with args
 
@@ -15,13 +15,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
-# What `python3 dev.py main` runs. Arguments given on the command line replace MAIN_DEFAULT_ARGS.
-MAIN_COMMAND = ["-m", "metammo.rollout"]
-MAIN_DEFAULT_ARGS = ["--game", "sandbox", "--config", "full", "--policy", "scripted",
-                     "--episodes", "1", "--seed", "0"]
+# The main job (`python3 dev.py main`): a short generalist training run on the mini config, its
+# submission to the local leaderboard (runs/leaderboard.sqlite; the first submission also scores
+# the reference entries), the table, and the rendered page. Each run trains with a new seed, so
+# every run adds an entry. Hydra overrides on the command line go to the training run.
+MAIN_TRAIN = ["experiment=generalist_mini", "trainer.total_agent_steps=400000"]
+MAIN_DB = "runs/leaderboard.sqlite"
+MAIN_SITE = "runs/leaderboard-site"
 
 # Pinned so pip takes the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_REQUIREMENT = "torch==2.13.0"
@@ -85,9 +89,20 @@ def cmd_setup(args):
 
 def cmd_main(args):
     setup()
-    command = MAIN_COMMAND + (args or MAIN_DEFAULT_ARGS)
-    step("running python " + " ".join(command))
-    run(*command)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = f"runs/main/{stamp}"
+    seed = int(time.time()) % 100_000
+    commands = [
+        ["-m", "baselines.train", *MAIN_TRAIN, f"seed={seed}", f"hydra.run.dir={run_dir}", *args],
+        ["-m", "baselines.checkpoint", "export", f"{run_dir}/checkpoints/latest.pt", f"{run_dir}/policy.pt"],
+        ["-m", "leaderboard", "submit", f"{run_dir}/policy.pt", "--name", f"mini-{stamp}", "--suite", "quick",
+         "--db", MAIN_DB],
+        ["-m", "leaderboard", "render", MAIN_SITE, "--suite", "quick", "--db", MAIN_DB],
+    ]
+    for command in commands:
+        step("running python " + " ".join(command))
+        run(*command)
+    step(f"leaderboard page: {ROOT / MAIN_SITE / 'index.html'}")
 
 
 def cmd_test(args):
@@ -107,7 +122,7 @@ def cmd_bench(args):
 
 COMMANDS = {
     "setup": (cmd_setup, "create .venv and install torch and the project (idempotent)"),
-    "main": (cmd_main, "set up, then roll out one episode and print its summary"),
+    "main": (cmd_main, "set up, then train a short generalist, submit it to runs/leaderboard.sqlite, render the page"),
     "test": (cmd_test, "set up, then run the test suite (extra args go to pytest)"),
     "bench": (cmd_bench, "set up, then run the engine benchmark (extra args go to it)"),
 }

@@ -116,13 +116,13 @@ def play(match: Match) -> dict[str, Any]:
                        **EVAL_OPTIONS, **match.overrides)
     specs = list(match.policies)
     players = [make_policy(spec, env, match.seed + i) for i, spec in enumerate(specs)]
-    slot = slots(env.num_agents, env.config.tunables.team_size, len(specs), match.rotate)
+    obs, _ = env.reset(match.seed)
+    team_size = env.config.tunables.team_size  # the episode's config: known after the reset
+    slot = slots(env.num_agents, team_size, len(specs), match.rotate)
     rows = [slot == i for i in range(len(specs))]
     if match.record:
-        team_size = env.config.tunables.team_size
         labels = list(match.labels or specs)
         env.recorder.policies = {t: labels[int(slot[t * team_size])] for t in range(env.num_agents // team_size)}
-    obs, _ = env.reset(match.seed)
     states = [p.initial_state(int(r.sum())) for p, r in zip(players, rows)]
     actions = np.zeros((env.num_agents, len(env.head_sizes)), np.int32)
     while True:

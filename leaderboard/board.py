@@ -10,10 +10,10 @@ Scores (:func:`standings`). An entry's score on a scenario is the mean, over its
 its agents' mean reference score (max task progress + winner bonus, rules.md §2), normalized
 between the suite's ``zero`` entry (random: 0) and ``one`` entry (the reference generalist: 1)
 on the same scenario: ``(s - zero) / (one - zero)``. A column (game/config) averages its
-scenarios; the overall score averages the columns the entry played (leaving out a column whose
-normalization is degenerate: zero and one entries scored the same). Intervals are 95%
-percentile bootstraps over episodes (2,000 resamples, seeded, so they are reproducible), the
-reference means held fixed. Multi-task adds its focal agents' completion per task category.
+scenarios; the overall score averages the columns the entry played, leaving out a column whose
+normalization is degenerate (zero and one entries within :data:`MIN_SPAN` of each other).
+Intervals are 95% percentile bootstraps over episodes (2,000 resamples, seeded, so they are
+reproducible), the reference means held fixed. Multi-task adds its focal agents' completion per task category.
 
 Ratings (:func:`rating_round`). After scoring, the entry meets, in the suite's PvP games, the
 current top :data:`TOP_K` other entries by ordinal that play the game's config and the anchor
@@ -45,6 +45,9 @@ TOP_K = 2
 #: Offset of PvP episode seeds from the suite's seed.
 PVP_SEED_OFFSET = 500_000
 BOOTSTRAP_RESAMPLES = 2000
+#: Smallest ``one - zero`` gap (score units: task progress) a scenario is normalized with; below
+#: it the reference entries do not tell the game apart and the score is reported as n/a.
+MIN_SPAN = 0.01
 NAME_MAX = 64
 
 
@@ -334,9 +337,9 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
     overall first, each with the entry's name, reference flag, config, metadata, ``overall``
     and per-column ``scores`` (``{"score", "low", "high"}``, normalized; ``None`` where not
     played), ``raw`` per-scenario mean scores, ``completion`` (Multi-task), ``rating`` (mu,
-    sigma, ordinal) and ``replays`` (scenario, episode, episode id). A score whose normalization
-    is degenerate (zero and one entries equal on every scenario of it) has None values. Entries count once their
-    evaluation on this suite version is complete."""
+    sigma, ordinal) and ``replays`` (scenario, episode, episode id). A score whose
+    normalization is degenerate (zero and one entries within :data:`MIN_SPAN`) has None
+    values. Entries count once their evaluation on this suite version is complete."""
     columns = list(dict.fromkeys(sc.column for sc in suite.scenarios))
     ratings = current_ratings(conn)
     scored = [e for e in entries(conn) if evaluated(conn, e, suite)]
@@ -364,7 +367,7 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
             raw[sc.name] = float(x.mean())
             zero, one = (reference_mean(n, sc.name) for n in suite.normalize[sc.config])
             span = one - zero
-            norm = (x - zero) / span if abs(span) > 1e-9 else np.full_like(x, np.nan)
+            norm = (x - zero) / span if abs(span) >= MIN_SPAN else np.full_like(x, np.nan)
             resampled = norm[rng.integers(0, x.size, (BOOTSTRAP_RESAMPLES, x.size))].mean(1)
             draws.setdefault(sc.column, []).append(resampled)
             points.setdefault(sc.column, []).append(float(norm.mean()))

@@ -445,6 +445,7 @@ def test_play_scripted_against_random():
     assert result["game"] == "team_battle" and result["overrides"] == {"horizon": 48}
     assert 0 < result["length"] <= 48
     assert result["agents"] == [64, 64] and "replay" not in result and "completion" not in result
+    assert result["scores"][0] > result["scores"][1]  # whole teams per side: the scripted half outlives random
     for i in range(2):
         assert 0.0 <= result["scores"][i] <= 17.0
         assert 0.0 <= result["win_rates"][i] <= 1.0

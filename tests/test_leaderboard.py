@@ -331,7 +331,7 @@ def test_scores_are_normalized_between_random_and_the_generalist(tmp_path):
 
 
 def test_a_degenerate_normalization_is_reported_not_divided(tmp_path):
-    path, suite = _board_with(tmp_path, {"random": [0.5, 0.5], "generalist": [0.5, 0.5], "x": [0.7]})
+    path, suite = _board_with(tmp_path, {"random": [0.5, 0.5], "generalist": [0.5, 0.5 + board.MIN_SPAN], "x": [0.7]})
     rows = {r["name"]: r for r in board.standings(db.connect(path), suite)["rows"]}
     assert rows["x"]["scores"]["team_battle/mini"] == {"score": None, "low": None, "high": None}
     assert rows["x"]["raw"] == {"team_battle/mini/scripted": 0.7}
