@@ -434,6 +434,9 @@ def test_bad_names_are_refused(tmp_path, policy_file, board_file, capsys):
            board_file, capsys)
     _fails([*base, "fine", "--suite", "nope"], "unknown suite 'nope'", board_file, capsys)
     _fails([*base, "fine", "--workers", "0"], "--workers must be >= 1", board_file, capsys)
+    full = save_policy(tmp_path / "full.pt", seed=3, config="full")  # quick has mini scenarios only
+    _fails(["submit", str(full), "--db", str(board_file), "--name", "fine"], "no scenarios for the full config",
+           board_file, capsys)
 
 
 def test_unusable_databases_are_refused(tmp_path, policy_file, board_file, capsys, monkeypatch):
