@@ -5,6 +5,7 @@
     python -m baselines.train experiment=smoke logger=wandb    # seconds; wandb offline without a key
     python -m baselines.train -m trainer.learning_rate=1e-4,3e-4,1e-3   # a sweep, one job each
     python -m baselines.train -m hparams_search=optuna experiment=smoke # Optuna over lr, entropy
+    python -m baselines.train trainer=puffer                   # PufferLib's PuffeRL (baselines/puffer.py)
 
 The run directory (``runs/train/DATE/TIME``, or ``runs/sweep/DATE/TIME/N`` per job of a sweep)
 holds Hydra's resolved config (``.hydra/config.yaml``), the log (``train.log``), the metrics
@@ -43,7 +44,7 @@ def ppo_config(cfg: DictConfig) -> PPOConfig:
     trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
     name = trainer.pop("name")
     if name != "ppo":
-        raise ValueError(f"trainer {name!r} is not built; available: ppo")
+        raise ValueError(f"trainer {name!r} is not built; available: ppo, puffer")
     game = cfg.game.name
     weights = cfg.game.weights
     merged = OmegaConf.merge(OmegaConf.structured(PPOConfig), trainer, {
@@ -73,6 +74,10 @@ def _wandb_settings(cfg: DictConfig) -> dict | None:
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def main(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    if cfg.trainer.name == "puffer":
+        from baselines import puffer  # ImportError naming how to install pufferlib when it is missing
+
+        return puffer.main(cfg, run_dir, _wandb_settings(cfg))
     ppo = ppo_config(cfg)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     tracker = RunLog(run_dir, resolved, _wandb_settings(cfg), name=f"{cfg.game.name}-{run_dir.name}")
