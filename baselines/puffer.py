@@ -52,6 +52,7 @@ from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork
 from baselines.ppo import resolve_device
 from baselines.tracking import RunLog
+from baselines.train import run_fields
 
 INSTALL_HINT = ("trainer=puffer needs PufferLib 3: `pip install metammo[puffer]`, or where its build cannot "
                 "reach GitHub, `bash tools/install-pufferlib.sh VENV` and run in that virtualenv")
@@ -128,17 +129,7 @@ def puffer_config(cfg: DictConfig) -> PufferConfig:
     if unknown:
         raise ValueError(f"trainer=puffer has no keys {unknown} (experiment presets set trainer=ppo's keys); "
                          f"its keys are in conf/trainer/puffer.yaml")
-    game, weights = cfg.game.name, cfg.game.weights
-    merged = OmegaConf.merge(OmegaConf.structured(PufferConfig), trainer, {
-        "game": game if isinstance(game, str) else list(game),
-        "weights": None if weights is None else list(weights),
-        "config": cfg.env.config,
-        "env_overrides": OmegaConf.to_container(cfg.env.overrides, resolve=True),
-        "randomize": cfg.game.randomize,
-        "policy_size": cfg.policy.size,
-        "seed": cfg.seed,
-    })
-    return OmegaConf.to_object(merged)
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PufferConfig), trainer, run_fields(cfg)))
 
 
 class MetammoPufferEnv(pufferlib.PufferEnv):

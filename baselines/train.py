@@ -45,9 +45,14 @@ def ppo_config(cfg: DictConfig) -> PPOConfig:
     name = trainer.pop("name")
     if name != "ppo":
         raise ValueError(f"trainer {name!r} is not built; available: ppo, puffer")
-    game = cfg.game.name
-    weights = cfg.game.weights
-    merged = OmegaConf.merge(OmegaConf.structured(PPOConfig), trainer, {
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PPOConfig), trainer, run_fields(cfg)))
+
+
+def run_fields(cfg: DictConfig) -> dict:
+    """The trainer config fields every trainer takes from ``train.yaml``'s other groups: game
+    (pack, game or list), weights, engine config and overrides, randomize, policy size, seed."""
+    game, weights = cfg.game.name, cfg.game.weights
+    return {
         "game": game if isinstance(game, str) else list(game),
         "weights": None if weights is None else list(weights),
         "config": cfg.env.config,
@@ -55,8 +60,7 @@ def ppo_config(cfg: DictConfig) -> PPOConfig:
         "randomize": cfg.game.randomize,
         "policy_size": cfg.policy.size,
         "seed": cfg.seed,
-    })
-    return OmegaConf.to_object(merged)
+    }
 
 
 def _wandb_settings(cfg: DictConfig) -> dict | None:
