@@ -66,8 +66,8 @@ class SelfPlayConfig:
 
 
 @dataclass
-class PPOConfig:
-    """The trainer's settings; defaults are sized for 2 CPU cores and the small policy."""
+class RunConfig:
+    """What every trainer takes from ``train.yaml``'s other groups (env, game, policy, seed)."""
 
     game: Any = "mini_generalist"  # game pack, game or list of games
     weights: Any = None  # sampling weight per game of the pack (None: uniform)
@@ -75,6 +75,13 @@ class PPOConfig:
     env_overrides: dict = field(default_factory=dict)  # config keys for every env
     randomize: bool = True  # domain randomization of the games
     policy_size: str = "small"  # key of baselines.network.SIZES
+    seed: int = 0
+
+
+@dataclass
+class PPOConfig(RunConfig):
+    """The trainer's settings; defaults are sized for 2 CPU cores and the small policy."""
+
     total_agent_steps: int = 5_000_000  # stop after this many agent steps
     num_envs: int = 2  # envs stepped in this process
     rollout_ticks: int = 64  # ticks per env per rollout
@@ -93,7 +100,6 @@ class PPOConfig:
     normalize_advantages: bool = True
     device: str = "auto"  # auto (CUDA when available), cpu, cuda, cuda:N
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
-    seed: int = 0
     reward: RewardConfig = field(default_factory=RewardConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     checkpoint_every: int = 50  # updates between checkpoints (and one at the end)

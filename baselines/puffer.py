@@ -38,7 +38,7 @@ import tempfile
 import time
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from torch import nn
 import metammo
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork
-from baselines.ppo import resolve_device
+from baselines.ppo import RunConfig, resolve_device
 from baselines.tracking import RunLog
 from baselines.train import run_fields
 
@@ -77,17 +77,11 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class PufferConfig:
+class PufferConfig(RunConfig):
     """The settings of a ``trainer=puffer`` run (``conf/trainer/puffer.yaml`` plus the env, game,
-    policy and seed of ``train.yaml``); PuffeRL's name of a key is in brackets."""
+    policy and seed of ``train.yaml``, :class:`~baselines.ppo.RunConfig`); PuffeRL's name of a
+    key is in brackets. ``seed`` also seeds torch, numpy and random."""
 
-    game: Any = "mini_generalist"  # game pack, game or list of games
-    weights: Any = None  # sampling weight per game of the pack (None: uniform)
-    config: str = "mini"  # engine config: mini or full
-    env_overrides: dict = field(default_factory=dict)  # config keys for every env
-    randomize: bool = True  # domain randomization of the games
-    policy_size: str = "small"  # key of baselines.network.SIZES
-    seed: int = 0  # [seed] env resets; torch, numpy and random are seeded with it too
     total_agent_steps: int = 5_000_000  # [total_timesteps] stop after this many agent steps
     num_envs: int = 2  # envs stepped in this process (Serial backend)
     bptt_horizon: int = 32  # [bptt_horizon] ticks per BPTT segment

@@ -49,8 +49,8 @@ def ppo_config(cfg: DictConfig) -> PPOConfig:
 
 
 def run_fields(cfg: DictConfig) -> dict:
-    """The trainer config fields every trainer takes from ``train.yaml``'s other groups: game
-    (pack, game or list), weights, engine config and overrides, randomize, policy size, seed."""
+    """The :class:`~baselines.ppo.RunConfig` fields (every trainer's) from ``train.yaml``'s
+    env, game and policy groups and its seed."""
     game, weights = cfg.game.name, cfg.game.weights
     return {
         "game": game if isinstance(game, str) else list(game),

@@ -280,9 +280,10 @@ def rating_round(conn: sqlite3.Connection, e: Entry, suite: Suite, specs: Specs,
     ratings = current_ratings(conn)
     scored = {r[0] for r in conn.execute("SELECT DISTINCT submission_id FROM evaluations")}
     anchor = entry(conn, ANCHOR)
+    rivals = [o for o in entries(conn) if o.id not in (e.id, anchor.id) and o.id in scored]
     plan = []
     for game in suite.pvp_for(e.config):
-        others = [o for o in entries(conn) if o.id not in (e.id, anchor.id) and o.id in scored and o.plays(game.config)]
+        others = [o for o in rivals if o.plays(game.config)]
         others.sort(key=lambda o: -ordinal(*ratings.get(o.id, (model.mu, model.sigma))))
         players = [e] + others[:TOP_K] + ([anchor] if anchor.id != e.id else [])
         if len(players) < 2:
@@ -342,13 +343,14 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
     values. Entries count once their evaluation on this suite version is complete."""
     columns = list(dict.fromkeys(sc.column for sc in suite.scenarios))
     ratings = current_ratings(conn)
-    scored = [e for e in entries(conn) if evaluated(conn, e, suite)]
+    everyone = entries(conn)
+    scored = [e for e in everyone if evaluated(conn, e, suite)]
     focal: dict[tuple[int, str], np.ndarray] = {}
     for r in conn.execute("SELECT ep.focal_id, ep.scenario, res.score FROM episodes ep JOIN results res "
                           "ON res.episode_id = ep.id AND res.role = 'focal' WHERE ep.suite = ? AND ep.suite_version = ? "
                           "ORDER BY ep.focal_id, ep.scenario, ep.episode", (suite.name, suite.version)):
         focal.setdefault((r[0], r[1]), []).append(r[2])
-    by_name = {e.name: e for e in entries(conn)}
+    by_name = {e.name: e for e in everyone}
 
     def reference_mean(name: str, scenario: str) -> float:
         values = focal.get((by_name[name].id, scenario))
