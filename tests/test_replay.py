@@ -1,9 +1,11 @@
 """Replays (metammo/replay.py) and numpy frames (metammo/render.py): the recorder checked tick by
-tick against the env's state, save/load round trips, determinism, the loader's errors, the
-size target, the command lines (``replay view/info``, ``rollout --replay``) and the renderer."""
+tick against the env's state, save/load round trips, determinism, reading version-1 files, the
+loader's errors, the size target, the command lines (``replay view/info``, ``rollout --replay``)
+and the renderer."""
 
 from __future__ import annotations
 
+import base64
 import json
 import lzma
 import os
@@ -148,8 +150,11 @@ def test_save_load_round_trip_and_atomic_write(small_replay, tmp_path):
     for name in rp.ARRAYS:
         assert loaded[name].dtype == small_replay[name].dtype
         np.testing.assert_array_equal(loaded[name], small_replay[name], err_msg=name)
-    document = json.loads(lzma.decompress(path.read_bytes()))
-    assert document["format"] == rp.FORMAT and document["version"] == rp.VERSION
+    header, newline, data = lzma.decompress(path.read_bytes()).partition(b"\n")
+    document = json.loads(header)
+    assert document["format"] == rp.FORMAT and document["version"] == rp.VERSION == 2 and newline
+    assert set(document["arrays"]) == set(rp.ARRAYS) and sum(map(len, rp.BLOCKS)) == len(rp.ARRAYS)
+    assert len(data) == sum(loaded[name].nbytes for name in rp.ARRAYS)
     small_replay.save(path)  # overwrites in place
     assert os.listdir(tmp_path) == ["ep" + rp.SUFFIX]
 
@@ -163,39 +168,96 @@ def test_same_seed_and_actions_give_the_same_file(tmp_path):
     assert files[0] == files[1]
 
 
-def write_document(path, document) -> None:
-    path.write_bytes(lzma.compress(json.dumps(document).encode()))
+def write_document(path, document, data: bytes = b"") -> None:
+    path.write_bytes(lzma.compress(json.dumps(document).encode() + (b"\n" + data if data else b"")))
 
 
-def good_document(replay: rp.Replay, tmp_path) -> dict:
-    return json.loads(lzma.decompress(replay.save(tmp_path / "good.replay.json.xz").read_bytes()))
+def good_document(replay: rp.Replay, tmp_path) -> tuple[dict, bytes]:
+    """A saved replay's header and the arrays' bytes after it."""
+    header, _, data = lzma.decompress(replay.save(tmp_path / "good.replay.json.xz").read_bytes()).partition(b"\n")
+    return json.loads(header), data
+
+
+def v1_document(replay: rp.Replay) -> dict:
+    """``replay`` as version 1 wrote it: one JSON document, each array's little-endian bytes in
+    column-major order, delta-coded along axis 0 where ARRAYS says so, in base64."""
+    arrays = {}
+    for name, (dtype, _, delta) in rp.ARRAYS.items():
+        values = replay[name].astype(np.dtype(dtype).newbyteorder("<"))
+        if delta:
+            values[1:] -= replay[name][:-1]
+        arrays[name] = {"dtype": dtype, "shape": list(values.shape), "delta": delta,
+                        "data": base64.b64encode(values.tobytes(order="F")).decode()}
+    return {"format": rp.FORMAT, "version": 1, "meta": replay.meta, "arrays": arrays}
+
+
+def test_version_1_files_still_load(small_replay, tmp_path):
+    path = tmp_path / "v1.replay.json.xz"
+    path.write_bytes(lzma.compress(json.dumps(v1_document(small_replay), separators=(",", ":")).encode(),
+                                   preset=6 | lzma.PRESET_EXTREME))
+    loaded = rp.load(path)
+    assert loaded.meta == small_replay.meta
+    for name in rp.ARRAYS:
+        assert loaded[name].dtype == small_replay[name].dtype
+        np.testing.assert_array_equal(loaded[name], small_replay[name], err_msg=name)
+    assert small_replay.save(tmp_path / "v2.replay.json.xz").stat().st_size < path.stat().st_size
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d.update(version=2), "replay version 2 is not supported; this metammo reads version 1"),
+    (lambda d: d.update(version=3), "replay version 3 is not supported; this metammo reads versions 1 and 2"),
     (lambda d: d.pop("version"), "replay version None is not supported"),
     (lambda d: d.update(format="something-else"), "'format' must be 'metammo-replay'"),
     (lambda d: d.update(extra=1), "unexpected keys \\['extra'\\]"),
     (lambda d: d["arrays"].pop("health"), "missing \\['health'\\]"),
-    (lambda d: d["arrays"].update(bogus=d["arrays"]["row"]), "unexpected array 'bogus'"),
+    (lambda d: d["arrays"].update(bogus=d["arrays"]["row"]), "unexpected \\['bogus'\\]"),
     (lambda d: d["arrays"]["row"].update(dtype="int32"), "'row' must have dtype 'int16'"),
-    (lambda d: d["arrays"]["row"].update(shape=[3, 4]), "'row' holds .* bytes; shape \\[3, 4\\]"),
-    (lambda d: d["arrays"]["row"].update(data="%%%"), "'row': 'data' is not base64"),
-    (lambda d: d["arrays"]["fog"].update(shape=[5], data="AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-     "dimension T must be 5 like the other arrays"),
+    (lambda d: d["arrays"]["row"].update(data="AAAA"), "'row' must be an object with keys delta, dtype, shape"),
+    (lambda d: d["arrays"]["row"].update(shape=[3, 4]), "arrays row, col are stored together and must have one shape"),
+    (lambda d: d["arrays"]["health"].update(shape=[3, 4]),
+     "holds .* bytes of arrays after its header; the shapes in the header need"),
     (lambda d: d["meta"].pop("game"), "replay meta lacks key 'game'"),
     (lambda d: d["meta"].update(num_agents="8"), "replay meta 'num_agents' must be a int"),
     (lambda d: d["meta"].update(bounds=[20, 10]), "'bounds' must satisfy 0 <= lo < hi"),
     (lambda d: d.update(meta=[]), "replay key 'meta' must be a JSON object"),
 ])
 def test_load_rejects_bad_structure(small_replay, tmp_path, edit, message):
-    document = good_document(small_replay, tmp_path)
+    document, data = good_document(small_replay, tmp_path)
+    edit(document)
+    path = tmp_path / "bad.replay.json.xz"
+    write_document(path, document, data)
+    with pytest.raises(ValueError, match=message) as err:
+        rp.load(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["arrays"]["row"].update(data="%%%"), "'row': 'data' is not base64"),
+    (lambda d: d["arrays"]["row"].update(shape=[3, 4]), "'row' holds .* bytes; shape \\[3, 4\\] of int16 needs 24"),
+    (lambda d: d["arrays"]["row"].pop("data"), "'row' must be an object with keys data, delta, dtype, shape"),
+    (lambda d: d["arrays"]["fog"].update(shape=[5], data="AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+     "dimension T must be 5 like the other arrays"),
+])
+def test_load_rejects_bad_version_1_arrays(small_replay, tmp_path, edit, message):
+    document = v1_document(small_replay)
     edit(document)
     path = tmp_path / "bad.replay.json.xz"
     write_document(path, document)
     with pytest.raises(ValueError, match=message) as err:
         rp.load(path)
     assert str(path) in str(err.value)
+
+
+def test_load_rejects_arrays_bytes_that_do_not_match_the_header(small_replay, tmp_path):
+    document, data = good_document(small_replay, tmp_path)
+    path = tmp_path / "bad.replay.json.xz"
+    for cut in (data[:-1], data + b"\0", b""):
+        write_document(path, document, cut)
+        with pytest.raises(ValueError, match=f"holds {len(cut)} bytes of arrays after its header; the shapes in "
+                                             f"the header need {len(data)}"):
+            rp.load(path)
+    write_document(path, v1_document(small_replay), b"\0\0")
+    with pytest.raises(ValueError, match="replay version 1 is one JSON document, got 2 bytes after it"):
+        rp.load(path)
 
 
 def test_load_rejects_out_of_range_values(small_replay, tmp_path):
@@ -219,7 +281,7 @@ def test_load_rejects_files_that_are_not_replays(small_replay, tmp_path):
         rp.load(plain)
     garbage = tmp_path / "garbage.replay.json.xz"
     garbage.write_bytes(lzma.compress(b"\x00\x01 not json"))
-    with pytest.raises(ValueError, match="decompressed data is not JSON"):
+    with pytest.raises(ValueError, match="decompressed data does not start with a line of JSON"):
         rp.load(garbage)
     listing = tmp_path / "list.replay.json.xz"
     write_document(listing, [1, 2])
@@ -229,8 +291,12 @@ def test_load_rejects_files_that_are_not_replays(small_replay, tmp_path):
         rp.load(tmp_path / "missing.replay.json.xz")
 
 
-def test_a_1024_tick_128_agent_episode_is_under_200_kb(tmp_path):
-    env = metammo.make("sandbox", "mini", seed=0, record=True)
+@pytest.mark.parametrize("config, overrides", [
+    ("mini", {}),
+    ("full", dict(food_depletion=0, water_depletion=0)),  # market events, most agents live 1024 ticks
+])
+def test_a_1024_tick_128_agent_episode_is_under_200_kb(tmp_path, config, overrides):
+    env = metammo.make("sandbox", config, seed=0, record=True, **overrides)
     policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
     obs, _ = env.reset(0)
     state = policy.initial_state(env.num_agents)
@@ -256,7 +322,7 @@ def test_view_and_info_command_lines(small_replay, tmp_path, capsys):
     capsys.readouterr()
     assert rp.main(["info", str(path)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["game"] == "sandbox" and info["length"] == small_replay.length and info["version"] == 1
+    assert info["game"] == "sandbox" and info["length"] == small_replay.length and info["version"] == rp.VERSION
     (tmp_path / "bad.replay.json.xz").write_text("nope")
     with pytest.raises(SystemExit) as err:
         rp.main(["view", str(tmp_path / "bad.replay.json.xz")])
@@ -268,7 +334,7 @@ def test_page_embeds_the_replay(small_replay):
     page = rp.page(small_replay)
     start = page.index('id="replay-data">') + len('id="replay-data">')
     data = json.loads(page[start: page.index("</script>", start)])
-    assert data["version"] == rp.VERSION and data["meta"] == small_replay.meta
+    assert data["version"] == 1 and data["meta"] == small_replay.meta  # the layout the viewer reads
     assert set(data["arrays"]) == set(rp.ARRAYS)
     assert data["colors"]["material"] == MATERIAL_COLORS.tolist()
     assert data["names"]["event"][Event.SCORE_HIT] == "score_hit"
