@@ -84,6 +84,7 @@ class PPOConfig(RunConfig):
 
     total_agent_steps: int = 5_000_000  # stop after this many agent steps
     num_envs: int = 2  # envs stepped in this process
+    max_difficulty_envs: int = 0  # of those, how many pin every game at its top difficulty (the evaluation's)
     rollout_ticks: int = 64  # ticks per env per rollout
     bptt: int = 8  # BPTT segment length in ticks
     epochs: int = 2  # passes over each batch
@@ -128,8 +129,11 @@ class Envs:
     """``num`` envs stepped in turn, their buffers gathered into one batch of ``num x agents`` rows."""
 
     def __init__(self, cfg: PPOConfig):
+        if not 0 <= cfg.max_difficulty_envs <= cfg.num_envs:
+            raise ValueError(f"max_difficulty_envs must be in [0, num_envs={cfg.num_envs}], got {cfg.max_difficulty_envs}")
         self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, weights=cfg.weights,
-                                  randomize=cfg.randomize, **cfg.env_overrides) for i in range(cfg.num_envs)]
+                                  randomize=cfg.randomize, difficulty="max" if i < cfg.max_difficulty_envs else None,
+                                  **cfg.env_overrides) for i in range(cfg.num_envs)]
         first = self.envs[0]
         self.agents = first.num_agents
         self.layout, self.head_sizes = first.layout, first.head_sizes
@@ -455,7 +459,7 @@ class Trainer:
 
             # 5. records, progress, checkpoints
             valid = valid_buf
-            variance = returns[valid].var()
+            variance = returns[valid].var() if valid.sum() > 1 else torch.tensor(0.0)  # (no focal agent lived)
             explained = 1 - (returns[valid] - value_buf[valid]).var() / variance if variance > 0 else torch.tensor(0.0)
             now = time.perf_counter()
             record = {

@@ -189,6 +189,15 @@ def test_background_rows_are_whole_teams():
     assert ((actions[background] >= 0) & (actions[background] < envs.head_sizes)).all()
 
 
+def test_max_difficulty_envs_pin_the_top_level_and_the_others_adapt():
+    envs = Envs(tiny(game="race_to_the_center", num_envs=2, max_difficulty_envs=1))
+    pinned, adaptive = (env.game for env in envs.envs)
+    assert pinned.difficulty == len(pinned.difficulty_levels) - 1 > 0
+    assert adaptive.difficulty == 0  # adaptive difficulty starts at the bottom level
+    with pytest.raises(ValueError, match=r"max_difficulty_envs must be in \[0, num_envs=2\], got 3"):
+        Envs(tiny(num_envs=2, max_difficulty_envs=3))
+
+
 def test_envs_apply_reward_scale_and_mark_starts():
     envs = Envs(tiny(env_overrides={"horizon": 3}, reward=RewardConfig(scale=2.0)))
     assert envs.starts.all()  # the first step starts afresh
