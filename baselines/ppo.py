@@ -39,6 +39,7 @@ from torch import nn
 
 import metammo
 from metammo import render
+from metammo.observation import SelfFeature
 from metammo.replay import Recorder
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
@@ -85,6 +86,7 @@ class PPOConfig(RunConfig):
     total_agent_steps: int = 5_000_000  # stop after this many agent steps
     num_envs: int = 2  # envs stepped in this process
     max_difficulty_envs: int = 0  # of those, how many pin every game at its top difficulty (the evaluation's)
+    game_sampling: str = "episodes"  # a pack's games share episodes (rules.md §3) or "steps" (see Envs)
     rollout_ticks: int = 64  # ticks per env per rollout
     bptt: int = 8  # BPTT segment length in ticks
     epochs: int = 2  # passes over each batch
@@ -125,12 +127,28 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+#: ``game_sampling`` choices: a pack's games drawn per episode by ``weights`` alone, or by
+#: ``weights`` / the game's mean episode length so that they share agent steps instead.
+GAME_SAMPLING = ("episodes", "steps")
+#: Weight of the newest episode in a game's running mean length (``game_sampling=steps``).
+LENGTH_EMA = 0.1
+
+
 class Envs:
-    """``num`` envs stepped in turn, their buffers gathered into one batch of ``num x agents`` rows."""
+    """``num`` envs stepped in turn, their buffers gathered into one batch of ``num x agents`` rows.
+
+    With ``game_sampling="steps"`` each env draws its next game with probability proportional to
+    the configured weight over that game's running mean episode length in this env (games not
+    seen yet: the mean of those seen), so a pack's games get about equal agent steps. With
+    episode sampling, mini games whose episodes end in ~30 ticks (Team Battle, Protect the King)
+    got ~3% of the steps each and Race to the Center ~60% (rules.md §3 notes the same skew).
+    """
 
     def __init__(self, cfg: PPOConfig):
         if not 0 <= cfg.max_difficulty_envs <= cfg.num_envs:
             raise ValueError(f"max_difficulty_envs must be in [0, num_envs={cfg.num_envs}], got {cfg.max_difficulty_envs}")
+        if cfg.game_sampling not in GAME_SAMPLING:
+            raise ValueError(f"game_sampling must be one of {list(GAME_SAMPLING)}, got {cfg.game_sampling!r}")
         self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, weights=cfg.weights,
                                   randomize=cfg.randomize, difficulty="max" if i < cfg.max_difficulty_envs else None,
                                   **cfg.env_overrides) for i in range(cfg.num_envs)]
@@ -144,6 +162,10 @@ class Envs:
         self.alive = np.zeros(rows, bool)  # the agent was alive for the last transition
         self.shaping = np.zeros((rows, 3), np.float64)  # health, xp, gold of the last tick
         self.weights = np.array([cfg.reward.health, cfg.reward.xp, cfg.reward.gold])
+        self.balance_steps = cfg.game_sampling == "steps"
+        self.game_weights = [env.weights.copy() for env in self.envs]  # the configured ones, normalized
+        self.game_index = {game.name: g for g, game in enumerate(first.games)}
+        self.mean_length = np.full((cfg.num_envs, len(first.games)), np.nan)  # ticks, per env and game
         self.reward_scale = cfg.reward.scale
         for i, env in enumerate(self.envs):
             obs, _ = env.reset(cfg.seed * 1000 + i)
@@ -152,6 +174,10 @@ class Envs:
 
     def rows(self, i: int) -> slice:
         return slice(i * self.agents, (i + 1) * self.agents)
+
+    def alive_now(self) -> np.ndarray:
+        """``(rows,)`` bool: the agents alive in the current observations (they act next)."""
+        return self.layout.view(self.obs, "self")[:, SelfFeature.ALIVE] > 0
 
     def _read_shaping(self, i: int) -> np.ndarray:
         ent, n = self.envs[i].state.entities, self.agents
@@ -179,8 +205,17 @@ class Envs:
                     self._read_shaping(i)  # the new episode's first values
                 for summary in infos:
                     summary["env"] = i
+                    if self.balance_steps:
+                        self._observe_length(i, summary["game"], summary["length"])
                 summaries += infos
         return summaries
+
+    def _observe_length(self, i: int, game: str, length: int) -> None:
+        """Fold a finished episode's length into env ``i``'s means and re-weight its next draw."""
+        means, g = self.mean_length[i], self.game_index[game]
+        means[g] = length if np.isnan(means[g]) else (1 - LENGTH_EMA) * means[g] + LENGTH_EMA * length
+        filled = np.where(np.isnan(means), np.nanmean(means), np.maximum(means, 1.0))
+        self.envs[i].set_weights(self.game_weights[i] / filled)
 
 
 class Opponents:
@@ -364,6 +399,8 @@ class Trainer:
                 self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
             self.opponents.draw()
             focal = torch.from_numpy(self.opponents.focal.copy())
+            background = torch.from_numpy(~self.opponents.focal).to(device)
+            state[0][background], state[1][background] = 0.0, 0.0  # a row turning focal starts afresh
             self._video()
 
             # 1-2. rollout
@@ -378,12 +415,20 @@ class Trainer:
                     obs_buf[t].copy_(obs)
                     start_buf[t] = starts
                     obs_d = obs.to(device, non_blocking=True)
-                    logits, value, state = net.step(obs_d, state, starts_d)
+                    # The learner runs only on the focal agents alive now: its outputs elsewhere
+                    # would be overwritten (background) or never learned from (the dead).
+                    live = torch.from_numpy(np.flatnonzero(self.opponents.focal & envs.alive_now()))
+                    rows = live.to(device)
+                    logits, value, (h, c) = net.step(obs_d[rows], (state[0][rows], state[1][rows]), starts_d[rows])
+                    state[0][rows], state[1][rows] = h, c
                     actions, logp = sample(logits)
-                    actions_np = actions.cpu().numpy()
-                    self.opponents.act(obs_d, starts_d, actions_np)
-                    act_buf[t] = torch.from_numpy(actions_np)
-                    logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
+                    act_buf[t].zero_()
+                    act_buf[t][live] = actions.cpu()
+                    actions_np = act_buf[t].numpy()
+                    self.opponents.act(obs_d, starts_d, actions_np)  # writes the background rows
+                    logp_buf[t].zero_()
+                    value_buf[t].zero_()
+                    logp_buf[t][live], value_buf[t][live] = logp.cpu(), value.cpu()
                     tick = time.perf_counter()
                     summaries = envs.step(actions_np.astype(np.int32))
                     env_time += time.perf_counter() - tick

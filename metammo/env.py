@@ -122,6 +122,18 @@ class Env:
         self.truncations[:] = False
         return self.observations, []
 
+    def set_weights(self, weights: Sequence[float] | None) -> None:
+        """Change the pack's game sampling weights from the next episode on.
+
+        Args:
+            weights: one finite, non-negative number per game of the pack, not all zero
+                (normalized here); None: uniform.
+
+        Raises:
+            ValueError: the wrong count of weights, or a negative, non-finite or all-zero set.
+        """
+        self.weights = _pack_weights(weights, [g.name for g in self.games])
+
     def _begin_episode(self) -> None:
         rng = self._rng
         if len(self.games) > 1:

@@ -109,6 +109,18 @@ def test_one_update_trains_logs_and_checkpoints(trained):
         assert torch.equal(policy.net.state_dict()[key], value)
 
 
+def test_the_update_recomputes_the_rollouts_log_probabilities(tmp_path):
+    """With a zero learning rate the update's re-run (BPTT segments from their stored states)
+    must give back the rollout's log-probabilities on every learned-from step: deaths, episode
+    ends, background rows and rows turning focal included."""
+    records = []
+    trainer = Trainer(tiny(learning_rate=0.0, total_agent_steps=3 * 2048), tmp_path)
+    trainer.train(progress=records.append)
+    assert len(records) == 3 and len(trainer.opponents.pool) >= 1  # past checkpoints played too
+    for record in records:
+        assert record["approx_kl"] < 1e-9 and record["clip_fraction"] == 0.0
+
+
 def test_same_seed_gives_identical_weights(trained, tmp_path):
     first, initial, _, _ = trained
     second = Trainer(tiny(), tmp_path)
@@ -196,6 +208,24 @@ def test_max_difficulty_envs_pin_the_top_level_and_the_others_adapt():
     assert adaptive.difficulty == 0  # adaptive difficulty starts at the bottom level
     with pytest.raises(ValueError, match=r"max_difficulty_envs must be in \[0, num_envs=2\], got 3"):
         Envs(tiny(num_envs=2, max_difficulty_envs=3))
+
+
+def test_step_game_sampling_weights_games_by_inverse_mean_episode_length():
+    envs = Envs(tiny(game=["team_battle", "race_to_the_center", "king_of_the_hill"], game_sampling="steps"))
+    env = envs.envs[0]
+    np.testing.assert_allclose(env.weights, 1 / 3)  # nothing seen yet: the configured weights
+    envs._observe_length(0, "team_battle", 30)
+    envs._observe_length(0, "race_to_the_center", 1020)  # king_of_the_hill unseen: the mean, 525
+    expected = np.array([1 / 30, 1 / 1020, 1 / 525])
+    np.testing.assert_allclose(env.weights, expected / expected.sum())
+    envs._observe_length(0, "race_to_the_center", 20)  # a running mean: 0.9 x 1020 + 0.1 x 20
+    assert envs.mean_length[0, 1] == pytest.approx(920)
+    draws = [env.reset()[0] is not None and env.game.name for _ in range(200)]
+    assert draws.count("team_battle") > 150  # ~91% of episodes: the short game gets its share of steps
+    with pytest.raises(ValueError, match="weights must be finite, non-negative and not all zero"):
+        env.set_weights([1.0, -1.0, 0.0])
+    with pytest.raises(ValueError, match=r"game_sampling must be one of \['episodes', 'steps'\], got 'ticks'"):
+        Envs(tiny(game_sampling="ticks"))
 
 
 def test_envs_apply_reward_scale_and_mark_starts():
