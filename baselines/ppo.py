@@ -39,7 +39,6 @@ from torch import nn
 
 import metammo
 from metammo import render
-from metammo.observation import SelfFeature
 from metammo.replay import Recorder
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
@@ -141,7 +140,8 @@ class Envs:
     the configured weight over that game's running mean episode length in this env (games not
     seen yet: the mean of those seen), so a pack's games get about equal agent steps. With
     episode sampling, mini games whose episodes end in ~30 ticks (Team Battle, Protect the King)
-    got ~3% of the steps each and Race to the Center ~60% (rules.md §3 notes the same skew).
+    got ~3% of the steps each and Race to the Center ~60% (the reference reports uneven shares
+    too, rules.md §3).
     """
 
     def __init__(self, cfg: PPOConfig):
@@ -174,10 +174,6 @@ class Envs:
 
     def rows(self, i: int) -> slice:
         return slice(i * self.agents, (i + 1) * self.agents)
-
-    def alive_now(self) -> np.ndarray:
-        """``(rows,)`` bool: the agents alive in the current observations (they act next)."""
-        return self.layout.view(self.obs, "self")[:, SelfFeature.ALIVE] > 0
 
     def _read_shaping(self, i: int) -> np.ndarray:
         ent, n = self.envs[i].state.entities, self.agents
@@ -399,8 +395,6 @@ class Trainer:
                 self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
             self.opponents.draw()
             focal = torch.from_numpy(self.opponents.focal.copy())
-            background = torch.from_numpy(~self.opponents.focal).to(device)
-            state[0][background], state[1][background] = 0.0, 0.0  # a row turning focal starts afresh
             self._video()
 
             # 1-2. rollout
@@ -415,20 +409,12 @@ class Trainer:
                     obs_buf[t].copy_(obs)
                     start_buf[t] = starts
                     obs_d = obs.to(device, non_blocking=True)
-                    # The learner runs only on the focal agents alive now: its outputs elsewhere
-                    # would be overwritten (background) or never learned from (the dead).
-                    live = torch.from_numpy(np.flatnonzero(self.opponents.focal & envs.alive_now()))
-                    rows = live.to(device)
-                    logits, value, (h, c) = net.step(obs_d[rows], (state[0][rows], state[1][rows]), starts_d[rows])
-                    state[0][rows], state[1][rows] = h, c
+                    logits, value, state = net.step(obs_d, state, starts_d)
                     actions, logp = sample(logits)
-                    act_buf[t].zero_()
-                    act_buf[t][live] = actions.cpu()
-                    actions_np = act_buf[t].numpy()
-                    self.opponents.act(obs_d, starts_d, actions_np)  # writes the background rows
-                    logp_buf[t].zero_()
-                    value_buf[t].zero_()
-                    logp_buf[t][live], value_buf[t][live] = logp.cpu(), value.cpu()
+                    actions_np = actions.cpu().numpy()
+                    self.opponents.act(obs_d, starts_d, actions_np)
+                    act_buf[t] = torch.from_numpy(actions_np)
+                    logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
                     tick = time.perf_counter()
                     summaries = envs.step(actions_np.astype(np.int32))
                     env_time += time.perf_counter() - tick
