@@ -163,7 +163,7 @@ class Envs:
         self.shaping = np.zeros((rows, 3), np.float64)  # health, xp, gold of the last tick
         self.weights = np.array([cfg.reward.health, cfg.reward.xp, cfg.reward.gold])
         self.balance_steps = cfg.game_sampling == "steps"
-        self.game_weights = [env.weights.copy() for env in self.envs]  # the configured ones, normalized
+        self.game_weights = first.weights.copy()  # the configured ones (every env's), normalized
         self.game_index = {game.name: g for g, game in enumerate(first.games)}
         self.mean_length = np.full((cfg.num_envs, len(first.games)), np.nan)  # ticks, per env and game
         self.reward_scale = cfg.reward.scale
@@ -210,8 +210,7 @@ class Envs:
         """Fold a finished episode's length into env ``i``'s means and re-weight its next draw."""
         means, g = self.mean_length[i], self.game_index[game]
         means[g] = length if np.isnan(means[g]) else (1 - LENGTH_EMA) * means[g] + LENGTH_EMA * length
-        filled = np.where(np.isnan(means), np.nanmean(means), np.maximum(means, 1.0))
-        self.envs[i].set_weights(self.game_weights[i] / filled)
+        self.envs[i].set_weights(self.game_weights / np.where(np.isnan(means), np.nanmean(means), means))
 
 
 class Opponents:
