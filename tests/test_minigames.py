@@ -342,7 +342,7 @@ def test_sandwich_last_team_after_tick_500():
     assert infos[0]["winners"] == list(range(16))
 
 
-def test_sandwich_npcs_rally_and_refill():
+def test_sandwich_npcs_rally_and_reinforce():
     env = make_sandwich()
     ent, n, cfg = env.state.entities, 32, env.config
     c = env.game.centre(cfg)
@@ -368,17 +368,19 @@ def test_sandwich_npcs_rally_and_refill():
     assert on_edge.all()
     assert (ent.goal_row[edge] == c).all() and (ent.goal_col[edge] == c).all()
 
-    # dead NPCs come back at once, near home, with the same goal
-    i_in, i_edge = int(inner[0]), int(edge[0])
-    goal_in = (int(ent.goal_row[i_in]), int(ent.goal_col[i_in]))
-    ent.health[[i_in, i_edge]] = 0
+    assert (ent.level[npcs] == 1).all(), "Sandwich NPCs are at the agents' level"
+
+    # dead NPCs stay dead while at least min(live agents, inner) // 2 = 1 game NPC lives
+    ent.health[inner] = 0
     step(env)
-    assert ent.alive[i_in] and ent.alive[i_edge]
-    assert ent.alive[n:].sum() == len(npcs)
-    assert max(abs(int(ent.row[i_in]) - c), abs(int(ent.col[i_in]) - c)) <= 3
-    assert int(ent.row[i_edge]) in (lo, hi - 1) or int(ent.col[i_edge]) in (lo, hi - 1)
-    assert (int(ent.goal_row[i_in]), int(ent.goal_col[i_in])) == goal_in
-    assert (int(ent.goal_row[i_edge]), int(ent.goal_col[i_edge])) == (c, c)
+    assert not ent.alive[inner].any() and ent.alive[n:].sum() == len(edge)
+    # below that floor the shortfall spawns near the centre and walks to it
+    ent.health[n:] = 0
+    step(env)
+    back = n + np.flatnonzero(ent.alive[n:])
+    assert len(back) == 1
+    assert max(abs(int(ent.row[back[0]]) - c), abs(int(ent.col[back[0]]) - c)) <= 80 // 6
+    assert (int(ent.goal_row[back[0]]), int(ent.goal_col[back[0]])) == (c, c)
 
 
 # --- Survival and Team Battle --------------------------------------------------------------------
