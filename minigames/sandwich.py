@@ -107,12 +107,12 @@ class Sandwich(Minigame):
         alive = ent.alive[:n]
         ent.health[:n][alive] = np.minimum(ent.health[:n][alive] + 1, HEALTH_MAX)
         # reinforcements: top the game's NPCs up to min(live agents, inner per team) // 2
-        free = self._npc_slots[~ent.alive[self._npc_slots]]
-        short = min(int(alive.sum()), self.knob) // 2 - (len(self._npc_slots) - len(free))
+        npc_alive = ent.alive[self._npc_slots]
+        short = min(int(alive.sum()), self.knob) // 2 - int(npc_alive.sum())
         if short > 0:
             c, half = self.centre(cfg), cfg.tunables.map_size // REINFORCE_SPREAD
             tiles = self._rng.integers(c - half, c + half + 1, size=(short, 2))
-            self._place(state, free[:short], tiles, np.full((short, 2), c))
+            self._place(state, self._npc_slots[~npc_alive][:short], tiles, np.full((short, 2), c))
 
     def is_over(self, state: State, cfg: Config) -> bool:
         teams = self.teams_alive(state, cfg).sum()
