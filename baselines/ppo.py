@@ -509,11 +509,12 @@ class Trainer:
                         info["kickstart_loss"].append(kick_loss.item())
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
-                    nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+                    grad_norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)  # before clipping
                     self.optimizer.step()
                     with torch.no_grad():
                         info["policy_loss"].append(policy_loss.item())
                         info["value_loss"].append(value_loss.item())
+                        info["grad_norm"].append(grad_norm.item())
                         info["entropy"].append(entropy_loss.item())
                         info["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
                         info["clip_fraction"].append(((ratio - 1).abs() > cfg.clip).float().mean().item())

@@ -102,7 +102,7 @@ def test_one_update_trains_logs_and_checkpoints(trained):
     assert changed, "the update left every weight unchanged"
     (record,) = tracker.records
     assert record["agent_steps"] == 2048 and record["updates"] == 1
-    for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance"):
+    for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance", "grad_norm"):
         assert math.isfinite(record[key]), key
     assert record["team_battle/episodes"] >= 1  # 12-tick episodes ended inside the rollout
     assert 0 < record["focal_live_share"] <= 0.5  # half the rows are background
