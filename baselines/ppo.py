@@ -17,10 +17,7 @@ network. Each update:
 4. **Update.** ``epochs`` passes over the batch in minibatches of BPTT segments
    (``bptt`` ticks, the LSTM state re-run from its value at the segment's start): clipped
    policy loss, (clipped) value loss and entropy bonus over the focal live agent-steps only;
-   gradient clipping; the learning rate annealed linearly to 0. With ``kickstart.coef`` > 0
-   the scripted bot also decides for every focal agent-step during the rollout and a
-   cross-entropy toward its actions joins the loss, its weight decaying to 0 over the first
-   ``kickstart.fraction`` of the run (kickstarting, Schmitt et al. 2018).
+   gradient clipping; the learning rate annealed linearly to 0.
 
 Counts: an *agent step* is one agent for one tick, dead or alive (``num_envs x num_agents`` per
 tick), as in the engine benchmark and PufferLib.
@@ -69,17 +66,6 @@ class SelfPlayConfig:
 
 
 @dataclass
-class KickstartConfig:
-    """Kickstarting (Schmitt et al. 2018) from the scripted bot: an auxiliary cross-entropy
-    between the learner's heads and the bot's actions on the same focal agent-steps, weighted
-    ``coef`` at the start and decayed linearly to 0 over the first ``fraction`` of the updates,
-    after which PPO alone drives the learner."""
-
-    coef: float = 0.0  # weight of the teacher's cross-entropy (summed over heads) at update 0; 0: off
-    fraction: float = 0.25  # share of the run's updates over which the weight decays to 0
-
-
-@dataclass
 class RunConfig:
     """What every trainer takes from ``train.yaml``'s other groups (env, game, policy, seed)."""
 
@@ -118,7 +104,6 @@ class PPOConfig(RunConfig):
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     reward: RewardConfig = field(default_factory=RewardConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
-    kickstart: KickstartConfig = field(default_factory=KickstartConfig)
     checkpoint_every: int = 50  # updates between checkpoints (and one at the end)
     log_every: float = 10.0  # seconds between metric records
     video_every: int = 0  # updates between episodes recorded and sent as a video (0: never)
@@ -270,23 +255,18 @@ class Opponents:
         self.past_state = self.past_net.initial_state(len(self.past_index), self.device)
 
     @torch.inference_mode()
-    def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray, teach: bool = False
-            ) -> np.ndarray | None:
-        """Overwrite the background rows of ``actions`` with the background's choices. With
-        ``teach``, the scripted bot decides for every row and its ``(rows, heads)`` int32 actions
-        come back too (the kickstarting teacher's)."""
+    def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray) -> None:
+        """Overwrite the background rows of ``actions`` with the background's choices."""
         if len(self.past_index):
             idx = self.past_index
             logits, _, self.past_state = self.past_net.step(obs[idx], self.past_state, starts[idx])
             actions[self.past_rows] = sample(logits)[0].cpu().numpy()
-        rows = np.ones_like(self.scripted_rows) if teach else self.scripted_rows
-        if not rows.any():
-            return None
-        fresh = rows & self.envs.starts
-        self.scripted_state[fresh] = self.fresh_scripted[fresh]
-        chosen, self.scripted_state[rows] = self.scripted.act(self.envs.obs[rows], self.scripted_state[rows])
-        actions[self.scripted_rows] = chosen[self.scripted_rows[rows]]
-        return chosen if teach else None
+        if self.scripted_rows.any():
+            rows = self.scripted_rows
+            fresh = rows & self.envs.starts
+            self.scripted_state[fresh] = self.fresh_scripted[fresh]
+            chosen, self.scripted_state[rows] = self.scripted.act(self.envs.obs[rows], self.scripted_state[rows])
+            actions[rows] = chosen
 
 
 class EpisodeStats:
@@ -331,8 +311,7 @@ class Trainer:
             optimizer, counters, self-play pool).
 
     Raises:
-        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, a
-            kickstart weight below 0 or fraction outside (0, 1], bad
+        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, bad
             env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
@@ -341,9 +320,6 @@ class Trainer:
             raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
         if cfg.rollout_ticks % cfg.bptt:
             raise ValueError(f"rollout_ticks ({cfg.rollout_ticks}) must be a multiple of bptt ({cfg.bptt})")
-        if cfg.kickstart.coef < 0 or not 0 < cfg.kickstart.fraction <= 1:
-            raise ValueError(f"kickstart needs coef >= 0 and fraction in (0, 1]; got coef={cfg.kickstart.coef}, "
-                             f"fraction={cfg.kickstart.fraction}")
         self.cfg, self.run_dir, self.tracker = cfg, Path(run_dir), tracker
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -400,7 +376,6 @@ class Trainer:
         heads = len(envs.head_sizes)
         obs_buf = torch.zeros((T, B, envs.layout.size), dtype=torch.uint8)
         act_buf = torch.zeros((T, B, heads), dtype=torch.int64)
-        teacher_buf = torch.zeros((T, B, heads), dtype=torch.int64)  # the scripted bot's (kickstarting)
         logp_buf, value_buf, reward_buf = (torch.zeros((T, B)) for _ in range(3))
         start_buf, valid_buf = (torch.zeros((T, B), dtype=torch.bool) for _ in range(2))
         segments = T // cfg.bptt
@@ -417,7 +392,6 @@ class Trainer:
             update_start, env_time = time.perf_counter(), 0.0
             if cfg.anneal_lr:
                 self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
-            kick = cfg.kickstart.coef * max(0.0, 1 - self.updates / (cfg.kickstart.fraction * self.total_updates))
             self.opponents.draw()
             focal = torch.from_numpy(self.opponents.focal.copy())
             self._video()
@@ -437,9 +411,7 @@ class Trainer:
                     logits, value, state = net.step(obs_d, state, starts_d)
                     actions, logp = sample(logits)
                     actions_np = actions.cpu().numpy()
-                    teacher = self.opponents.act(obs_d, starts_d, actions_np, teach=kick > 0)
-                    if teacher is not None:
-                        teacher_buf[t] = torch.from_numpy(teacher)
+                    self.opponents.act(obs_d, starts_d, actions_np)
                     act_buf[t] = torch.from_numpy(actions_np)
                     logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
                     tick = time.perf_counter()
@@ -476,8 +448,6 @@ class Trainer:
             keep = seg_valid.any(1).nonzero().squeeze(1)  # segments with something to learn from
             data = {"obs": seg(obs_buf), "actions": seg(act_buf), "logp": seg(logp_buf), "value": seg(value_buf),
                     "adv": seg(advantages), "ret": seg(returns), "starts": seg(start_buf), "valid": seg_valid}
-            if kick > 0:
-                data["teacher"] = seg(teacher_buf)
             h0, c0 = h0_buf.reshape(segments * B, -1), c0_buf.reshape(segments * B, -1)
             info = defaultdict(list)
             for _ in range(cfg.epochs):
@@ -503,10 +473,6 @@ class Trainer:
                     value_loss = 0.5 * value_loss.mean()
                     entropy_loss = entropy[valid].mean()
                     loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy_loss
-                    if kick > 0:  # cross-entropy toward the teacher's actions
-                        kick_loss = -evaluate_actions(logits, flat(mb["teacher"]))[0][valid].mean()
-                        loss = loss + kick * kick_loss
-                        info["kickstart_loss"].append(kick_loss.item())
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     grad_norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)  # before clipping
@@ -529,7 +495,7 @@ class Trainer:
             now = time.perf_counter()
             record = {
                 "agent_steps": self.agent_steps, "updates": self.updates, "seconds": now - started,
-                "learning_rate": self.optimizer.param_groups[0]["lr"], "kickstart_coef": kick,
+                "learning_rate": self.optimizer.param_groups[0]["lr"],
                 "explained_variance": float(explained), "focal_live_share": float(valid.float().mean()),
                 **{k: float(np.mean(v)) for k, v in info.items()},
             }

@@ -20,8 +20,7 @@ from hydra import compose, initialize_config_dir
 from baselines import checkpoint
 from baselines.checkpoint import load_policy
 from baselines.network import PolicyNetwork
-from baselines.ppo import Envs, KickstartConfig, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Trainer, resolve_device
-from baselines.scripted import ScriptedPolicy
+from baselines.ppo import Envs, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Trainer, resolve_device
 from baselines.tracking import LiveView, RunLog, wandb_mode
 from baselines.train import CONFIG_PATH, ppo_config
 
@@ -89,9 +88,6 @@ def test_trainer_rejects_bad_settings(tmp_path):
         Trainer(tiny(policy_size="huge"), tmp_path)
     with pytest.raises(ValueError, match=r"rollout_ticks \(12\) must be a multiple of bptt \(8\)"):
         Trainer(tiny(rollout_ticks=12), tmp_path)
-    for kick in (KickstartConfig(coef=-1.0), KickstartConfig(coef=1.0, fraction=0.0)):
-        with pytest.raises(ValueError, match=r"kickstart needs coef >= 0 and fraction in \(0, 1\]"):
-            Trainer(tiny(kickstart=kick), tmp_path)
 
 
 def test_one_update_trains_logs_and_checkpoints(trained):
@@ -203,36 +199,6 @@ def test_background_rows_are_whole_teams():
     background = ~opponents.focal
     assert (actions[opponents.focal] == -1).all()
     assert ((actions[background] >= 0) & (actions[background] < envs.head_sizes)).all()
-
-
-def test_the_kickstart_teacher_is_the_scripted_bot_on_every_row():
-    cfg = tiny(num_envs=2)
-    envs = Envs(cfg)
-    net = PolicyNetwork(dataclasses.asdict(envs.envs[0].base_config.shape), hidden=16, tile_channels=4, entity_dim=8)
-    opponents = Opponents(cfg, envs, net, torch.device("cpu"))
-    opponents.draw()
-    actions = np.full((len(envs.obs), len(envs.head_sizes)), -1, np.int64)
-    teacher = opponents.act(torch.from_numpy(envs.obs), torch.from_numpy(envs.starts.copy()), actions, teach=True)
-    bot = ScriptedPolicy(envs.layout, envs.head_sizes, seed=cfg.seed + 11)  # the same stream as the trainer's
-    expected, _ = bot.act(envs.obs, bot.initial_state(len(envs.obs)))
-    np.testing.assert_array_equal(teacher, expected)
-    scripted = opponents.scripted_rows
-    assert scripted.any() and (actions[scripted] == teacher[scripted]).all()  # background bots: the teacher's choice
-    assert (actions[opponents.focal] == -1).all()  # the learner's rows are left to the learner
-
-
-def test_kickstarting_pulls_the_learner_toward_the_scripted_bot(tmp_path):
-    """The teacher's weight decays linearly from coef to 0 over ``fraction`` of the updates, and
-    the learner's cross-entropy to the bot's actions falls while it is on."""
-    records = []
-    updates = 6
-    cfg = tiny(total_agent_steps=updates * 2048, learning_rate=3e-3, epochs=2,
-               kickstart=KickstartConfig(coef=2.0, fraction=0.5))
-    Trainer(cfg, tmp_path).train(progress=records.append)
-    assert [r["kickstart_coef"] for r in records] == pytest.approx([2.0, 4 / 3, 2 / 3, 0.0, 0.0, 0.0])
-    losses = [r["kickstart_loss"] for r in records[:3]]
-    assert losses[-1] < 0.8 * losses[0], losses
-    assert all("kickstart_loss" not in r for r in records[3:])
 
 
 def test_max_difficulty_envs_pin_the_top_level_and_the_others_adapt():
