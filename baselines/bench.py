@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed updates first (default 3)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0, help="the trainer's seed (envs, network, sampling)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
     if args.updates < 1 or args.warmup < 0:
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from baselines.ppo import PPOConfig, Trainer
 
     cfg = PPOConfig(game=args.game, config=args.config, policy_size=args.size, threads=args.threads,
-                    device=args.device, checkpoint_every=10**9)
+                    device=args.device, seed=args.seed, checkpoint_every=10**9)
     records = []
     with tempfile.TemporaryDirectory() as run_dir:
         try:

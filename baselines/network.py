@@ -197,23 +197,26 @@ class PolicyNetwork(nn.Module):
             out.append(y.masked_fill(~mask, _MASKED))
         return out
 
-    def _keep(self, obs: torch.Tensor, starts: torch.Tensor | None) -> torch.Tensor:
+    def _alive(self, obs: torch.Tensor) -> torch.Tensor:
+        """``(..., 1)`` float: 1 where the observing agent is alive."""
+        return (self.layout.view(obs, "self")[..., SelfFeature.ALIVE] > 0).float().unsqueeze(-1)
+
+    def _keep(self, alive: torch.Tensor, starts: torch.Tensor | None) -> torch.Tensor:
         """``(..., 1)`` float: 0 where the LSTM state is zeroed before this step (the agent is
         dead, or ``starts`` says an episode or a life begins here)."""
-        keep = self.layout.view(obs, "self")[..., SelfFeature.ALIVE] > 0
-        if starts is not None:
-            keep = keep & ~starts
-        return keep.float().unsqueeze(-1)
+        return alive if starts is None else alive * (~starts).float().unsqueeze(-1)
 
     def step(self, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], starts: torch.Tensor | None = None
              ) -> tuple[list[torch.Tensor], torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """One tick: ``obs`` ``(B, size)`` uint8, ``state`` ``(h, c)`` ``(B, hidden)``, ``starts``
         ``(B,)`` bool (optional, see :meth:`unroll`) -> (logits per head, value ``(B,)``, new
-        state). A dead agent's state is zeroed, so a respawned agent starts afresh."""
-        keep = self._keep(obs, starts)
+        state). A dead agent carries no state (it goes in and comes out zero), so a revived
+        agent starts afresh, and a trainer may skip dead rows, giving them a zero state."""
+        alive = self._alive(obs)
+        keep = self._keep(alive, starts)
         x, entities = self.encode(obs)
         h, c = self.lstm(x, (state[0] * keep, state[1] * keep))
-        return self.logits(h, entities, obs), self.value(h).squeeze(-1), (h, c)
+        return self.logits(h, entities, obs), self.value(h).squeeze(-1), (h * alive, c * alive)
 
     def unroll(self, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], starts: torch.Tensor
                ) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -226,11 +229,13 @@ class PolicyNetwork(nn.Module):
         x, entities = self.encode(flat)
         x = x.view(steps, batch, -1)
         h, c = state
-        keep = self._keep(obs, starts)
+        alive = self._alive(obs)
+        keep = self._keep(alive, starts)
         outs = []
         for t in range(steps):
             h, c = self.lstm(x[t], (h * keep[t], c * keep[t]))
             outs.append(h)
+            h, c = h * alive[t], c * alive[t]
         core = torch.cat(outs)
         return self.logits(core, entities, flat), self.value(core).squeeze(-1)
 

@@ -9,7 +9,9 @@ network. Each update:
    the *background*: a past checkpoint from the self-play pool or the scripted bot, drawn anew
    each rollout (rules.md §3: 16 of 128 agents play a past checkpoint). The rest are *focal*:
    the learner plays them and learns from them.
-2. **Rollout.** ``rollout_ticks`` ticks of every env; per agent and tick it stores the
+2. **Rollout.** ``rollout_ticks`` ticks of every env. The networks run on the live rows they
+   play only (a dead agent's action is ignored and its LSTM state is zero, as
+   :meth:`~baselines.network.PolicyNetwork.step` gives it); per agent and tick it stores the
    observation, actions, log-probability, value, reward and whether the LSTM state starts
    afresh (a new episode, a death). Reward = ``reward.scale`` x the game's reward (task
    progress, winning score at the end) + optional shaping from health, XP and gold changes.
@@ -39,6 +41,7 @@ from torch import nn
 
 import metammo
 from metammo import render
+from metammo.observation import SelfFeature
 from metammo.replay import Recorder
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
@@ -175,6 +178,10 @@ class Envs:
     def rows(self, i: int) -> slice:
         return slice(i * self.agents, (i + 1) * self.agents)
 
+    def live(self) -> np.ndarray:
+        """``(rows,)`` bool: the agents alive in the current observations."""
+        return self.layout.view(self.obs, "self")[:, SelfFeature.ALIVE] > 0
+
     def _read_shaping(self, i: int) -> np.ndarray:
         ent, n = self.envs[i].state.entities, self.agents
         now = np.stack([ent.health[:n], ent.xp[:n].sum(1), ent.gold[:n]], 1).astype(np.float64)
@@ -211,6 +218,16 @@ class Envs:
         means, g = self.mean_length[i], self.game_index[game]
         means[g] = length if np.isnan(means[g]) else (1 - LENGTH_EMA) * means[g] + LENGTH_EMA * length
         self.envs[i].set_weights(self.game_weights / np.where(np.isnan(means), np.nanmean(means), means))
+
+
+def step_rows(net: PolicyNetwork, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], starts: torch.Tensor,
+              rows: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """:meth:`PolicyNetwork.step` on the batch rows ``rows`` (int64 indices) only: the logits and
+    values of those rows, and the whole batch's new state, zero on every other row (what the
+    network itself gives a dead agent, so skipping dead rows changes nothing the update re-runs)."""
+    logits, value, (h, c) = net.step(obs[rows], (state[0][rows], state[1][rows]), starts[rows])
+    return logits, value, (torch.zeros_like(state[0]).index_copy_(0, rows, h),
+                           torch.zeros_like(state[1]).index_copy_(0, rows, c))
 
 
 class Opponents:
@@ -257,10 +274,11 @@ class Opponents:
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray) -> None:
         """Overwrite the background rows of ``actions`` with the background's choices."""
-        if len(self.past_index):
-            idx = self.past_index
-            logits, _, self.past_state = self.past_net.step(obs[idx], self.past_state, starts[idx])
-            actions[self.past_rows] = sample(logits)[0].cpu().numpy()
+        live = np.flatnonzero(self.envs.live()[self.past_rows])  # the past checkpoint's live rows, among its own
+        idx = self.past_index
+        logits, _, self.past_state = step_rows(self.past_net, obs[idx], self.past_state, starts[idx],
+                                               torch.from_numpy(live).to(self.device))
+        actions[np.flatnonzero(self.past_rows)[live]] = sample(logits)[0].cpu().numpy()
         if self.scripted_rows.any():
             rows = self.scripted_rows
             fresh = rows & self.envs.starts
@@ -408,12 +426,15 @@ class Trainer:
                     obs_buf[t].copy_(obs)
                     start_buf[t] = starts
                     obs_d = obs.to(device, non_blocking=True)
-                    logits, value, state = net.step(obs_d, state, starts_d)
-                    actions, logp = sample(logits)
-                    actions_np = actions.cpu().numpy()
+                    learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & envs.live()))  # the learner's live rows
+                    logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
+                    chosen, logp = sample(logits)
+                    actions_np = np.zeros((B, heads), np.int64)  # dead rows: any action, the env ignores it
+                    actions_np[learn.numpy()] = chosen.cpu().numpy()
                     self.opponents.act(obs_d, starts_d, actions_np)
                     act_buf[t] = torch.from_numpy(actions_np)
-                    logp_buf[t], value_buf[t] = logp.cpu(), value.cpu()
+                    logp_buf[t].zero_().index_copy_(0, learn, logp.cpu())
+                    value_buf[t].zero_().index_copy_(0, learn, value.cpu())
                     tick = time.perf_counter()
                     summaries = envs.step(actions_np.astype(np.int32))
                     env_time += time.perf_counter() - tick

@@ -130,7 +130,7 @@ def test_unroll_equals_repeated_steps_with_starts_and_a_dead_row(mini_env, mini_
     obs = torch.from_numpy(trajectory(mini_env, steps))
     batch = obs.shape[1]
     self_offset = mini_env.layout.parts["self"][0]
-    obs[2:, 10, self_offset + alive] = 0  # agent 10 is dead from tick 2 on
+    obs[2:4, 10, self_offset + alive] = 0  # agent 10 is dead at ticks 2 and 3, revived at 4 (no start)
     starts = torch.zeros(steps, batch, dtype=torch.bool)
     starts[0, 7] = True
     starts[3, :5] = True  # a new life starts in the middle of the segment
@@ -145,6 +145,8 @@ def test_unroll_equals_repeated_steps_with_starts_and_a_dead_row(mini_env, mini_
             ref_values.append(vt)
         no_starts, _ = mini_net.unroll(obs, state, torch.zeros_like(starts))
         fresh, _, _ = mini_net.step(obs[2, 10:11], mini_net.initial_state(1))
+        revived, _, _ = mini_net.step(obs[4, 10:11], mini_net.initial_state(1))
+        _, _, (h_dead, c_dead) = mini_net.step(obs[2, 10:11], (state[0][10:11], state[1][10:11]))
     for h in range(len(logits)):
         ref = torch.cat([ref_logits[t][h] for t in range(steps)])
         assert logits[h].shape == ref.shape == (steps * batch, mini_env.head_sizes[h])
@@ -154,6 +156,9 @@ def test_unroll_equals_repeated_steps_with_starts_and_a_dead_row(mini_env, mini_
     row = 3 * batch + 0
     assert not torch.allclose(no_starts[0][row], logits[0][row])
     torch.testing.assert_close(logits[0][2 * batch + 10], fresh[0][0], rtol=1e-5, atol=1e-5)
+    # a dead agent carries no state, so the revived one starts afresh
+    assert not h_dead.any() and not c_dead.any()
+    torch.testing.assert_close(logits[0][4 * batch + 10], revived[0][0], rtol=1e-5, atol=1e-5)
 
 
 def test_sample_never_picks_a_masked_action_even_when_its_logit_is_largest(mini_env):

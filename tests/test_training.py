@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 from baselines import checkpoint
 from baselines.checkpoint import load_policy
 from baselines.network import PolicyNetwork
-from baselines.ppo import Envs, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Trainer, resolve_device
+from baselines.ppo import Envs, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Trainer, resolve_device, step_rows
 from baselines.tracking import LiveView, RunLog, wandb_mode
 from baselines.train import CONFIG_PATH, ppo_config
 
@@ -119,6 +119,27 @@ def test_the_update_recomputes_the_rollouts_log_probabilities(tmp_path):
     assert len(records) == 3 and len(trainer.opponents.pool) >= 1  # past checkpoints played too
     for record in records:
         assert record["approx_kl"] < 1e-9 and record["clip_fraction"] == 0.0
+
+
+def test_step_rows_steps_only_the_given_rows_and_zeroes_the_others_state():
+    envs = Envs(tiny())
+    net = PolicyNetwork(dataclasses.asdict(envs.envs[0].base_config.shape), hidden=16, tile_channels=4, entity_dim=8)
+    obs, batch = torch.from_numpy(envs.obs), len(envs.obs)
+    gen = torch.Generator().manual_seed(0)
+    state = (torch.randn(batch, 16, generator=gen), torch.randn(batch, 16, generator=gen))
+    starts = torch.zeros(batch, dtype=torch.bool)
+    rows = torch.tensor([3, 40, 41, 100])
+    with torch.no_grad():
+        logits, value, (h, c) = step_rows(net, obs, state, starts, rows)
+        all_logits, all_value, (all_h, all_c) = net.step(obs, state, starts)
+    for y, ref in zip(logits, all_logits):
+        torch.testing.assert_close(y, ref[rows])
+    torch.testing.assert_close(value, all_value[rows])
+    torch.testing.assert_close(h[rows], all_h[rows])
+    torch.testing.assert_close(c[rows], all_c[rows])
+    others = torch.ones(batch, dtype=torch.bool)
+    others[rows] = False
+    assert not h[others].any() and not c[others].any()
 
 
 def test_same_seed_gives_identical_weights(trained, tmp_path):
