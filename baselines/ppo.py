@@ -275,10 +275,13 @@ class Opponents:
     def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray) -> None:
         """Overwrite the background rows of ``actions`` with the background's choices."""
         live = np.flatnonzero(self.envs.live()[self.past_rows])  # the past checkpoint's live rows, among its own
-        idx = self.past_index
-        logits, _, self.past_state = step_rows(self.past_net, obs[idx], self.past_state, starts[idx],
-                                               torch.from_numpy(live).to(self.device))
-        actions[np.flatnonzero(self.past_rows)[live]] = sample(logits)[0].cpu().numpy()
+        if len(live):
+            idx = self.past_index
+            logits, _, self.past_state = step_rows(self.past_net, obs[idx], self.past_state, starts[idx],
+                                                   torch.from_numpy(live).to(self.device))
+            actions[np.flatnonzero(self.past_rows)[live]] = sample(logits)[0].cpu().numpy()
+        else:  # none to play (or none alive): skip the call and its fixed cost
+            self.past_state = self.past_net.initial_state(len(self.past_index), self.device)
         if self.scripted_rows.any():
             rows = self.scripted_rows
             fresh = rows & self.envs.starts
