@@ -272,16 +272,18 @@ class Opponents:
         self.past_state = self.past_net.initial_state(len(self.past_index), self.device)
 
     @torch.inference_mode()
-    def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray) -> None:
-        """Overwrite the background rows of ``actions`` with the background's choices."""
-        live = np.flatnonzero(self.envs.live()[self.past_rows])  # the past checkpoint's live rows, among its own
+    def act(self, obs: torch.Tensor, starts: torch.Tensor, actions: np.ndarray, live: np.ndarray) -> None:
+        """Overwrite the background rows of ``actions`` with the background's choices (``live``:
+        :meth:`Envs.live`)."""
+        live = np.flatnonzero(live[self.past_rows])  # the past checkpoint's live rows, among its own
         if len(live):
             idx = self.past_index
             logits, _, self.past_state = step_rows(self.past_net, obs[idx], self.past_state, starts[idx],
                                                    torch.from_numpy(live).to(self.device))
             actions[np.flatnonzero(self.past_rows)[live]] = sample(logits)[0].cpu().numpy()
         else:  # none to play (or none alive): skip the call and its fixed cost
-            self.past_state = self.past_net.initial_state(len(self.past_index), self.device)
+            for part in self.past_state:
+                part.zero_()
         if self.scripted_rows.any():
             rows = self.scripted_rows
             fresh = rows & self.envs.starts
@@ -429,12 +431,13 @@ class Trainer:
                     obs_buf[t].copy_(obs)
                     start_buf[t] = starts
                     obs_d = obs.to(device, non_blocking=True)
-                    learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & envs.live()))  # the learner's live rows
+                    live = envs.live()
+                    learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & live))  # the learner's live rows
                     logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
                     chosen, logp = sample(logits)
                     actions_np = np.zeros((B, heads), np.int64)  # dead rows: any action, the env ignores it
                     actions_np[learn.numpy()] = chosen.cpu().numpy()
-                    self.opponents.act(obs_d, starts_d, actions_np)
+                    self.opponents.act(obs_d, starts_d, actions_np, live)
                     act_buf[t] = torch.from_numpy(actions_np)
                     logp_buf[t].zero_().index_copy_(0, learn, logp.cpu())
                     value_buf[t].zero_().index_copy_(0, learn, value.cpu())

@@ -216,7 +216,7 @@ def test_background_rows_are_whole_teams():
     assert len(draws) > 1  # drawn anew each rollout
     # act() overwrites exactly the background rows, with valid choices
     actions = np.full((len(envs.obs), len(envs.head_sizes)), -1, np.int64)
-    opponents.act(torch.from_numpy(envs.obs), torch.from_numpy(envs.starts.copy()), actions)
+    opponents.act(torch.from_numpy(envs.obs), torch.from_numpy(envs.starts.copy()), actions, envs.live())
     background = ~opponents.focal
     assert (actions[opponents.focal] == -1).all()
     assert ((actions[background] >= 0) & (actions[background] < envs.head_sizes)).all()
