@@ -165,12 +165,15 @@ class PolicyNetwork(nn.Module):
         x = self.tile_out(self.tile_conv(_tile_planes(tiles)))
 
         ents = v["entities"]
-        kind = F.one_hot(ents[..., EntityFeature.KIND].long().clamp_max(_NUM_KINDS - 1), _NUM_KINDS)
-        style = F.one_hot(ents[..., EntityFeature.STYLE].long().clamp_max(NUM_STYLES - 1), NUM_STYLES)
-        e = self.entity_mlp(torch.cat([_scale(ents), kind.float(), style.float()], -1))
-        present = ents[..., EntityFeature.PRESENT:EntityFeature.PRESENT + 1].float()
-        e = e * present
-        count = present.sum(1).clamp_min(1.0)
+        rows, slots = ents.shape[:2]
+        present = ents[..., EntityFeature.PRESENT] > 0
+        index = present.view(-1).nonzero().squeeze(1)  # the MLP runs on present rows only (about half)
+        some = ents.reshape(rows * slots, -1)[index]
+        kind = F.one_hot(some[:, EntityFeature.KIND].long().clamp_max(_NUM_KINDS - 1), _NUM_KINDS)
+        style = F.one_hot(some[:, EntityFeature.STYLE].long().clamp_max(NUM_STYLES - 1), NUM_STYLES)
+        e = self.entity_mlp(torch.cat([_scale(some), kind.float(), style.float()], -1))
+        e = e.new_zeros(rows * slots, e.shape[-1]).index_copy(0, index, e).view(rows, slots, -1)  # absent: 0
+        count = present.sum(1, keepdim=True).clamp_min(1).float()
         pooled = [e.max(1).values, e.sum(1) / count]
 
         game = v["game"]
