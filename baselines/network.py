@@ -168,11 +168,11 @@ class PolicyNetwork(nn.Module):
         rows, slots = ents.shape[:2]
         present = ents[..., EntityFeature.PRESENT] > 0
         index = present.view(-1).nonzero().squeeze(1)  # the MLP runs on present rows only (about half)
-        some = ents.reshape(rows * slots, -1)[index]
+        some = ents.reshape(rows * slots, ents.shape[-1])[index]
         kind = F.one_hot(some[:, EntityFeature.KIND].long().clamp_max(_NUM_KINDS - 1), _NUM_KINDS)
         style = F.one_hot(some[:, EntityFeature.STYLE].long().clamp_max(NUM_STYLES - 1), NUM_STYLES)
         e = self.entity_mlp(torch.cat([_scale(some), kind.float(), style.float()], -1))
-        e = e.new_zeros(rows * slots, e.shape[-1]).index_copy(0, index, e).view(rows, slots, -1)  # absent: 0
+        e = e.new_zeros(rows * slots, e.shape[-1]).index_copy(0, index, e).view(rows, slots, e.shape[-1])  # absent: 0
         count = present.sum(1, keepdim=True).clamp_min(1).float()
         pooled = [e.max(1).values, e.sum(1) / count]
 
@@ -228,7 +228,7 @@ class PolicyNetwork(nn.Module):
         that starts an episode or a life) -> (logits per head, each ``(T * B, size)``; values
         ``(T * B,)``)."""
         steps, batch = obs.shape[:2]
-        flat = obs.reshape(steps * batch, -1)
+        flat = obs.reshape(steps * batch, obs.shape[-1])
         x, entities = self.encode(flat)
         x = x.view(steps, batch, -1)
         h, c = state

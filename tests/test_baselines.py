@@ -92,6 +92,11 @@ def test_network_step_shapes_on_the_mini_config(mini_env, mini_net):
     assert value.shape == (n,) and h.shape == c.shape == (n, SIZES["small"]["hidden"])
     assert torch.isfinite(value).all() and torch.isfinite(h).all()
     assert PolicyNetwork(**mini_net.kwargs).kwargs == mini_net.kwargs  # kwargs rebuild the network
+    with torch.no_grad():  # no rows (a trainer's tick with no live agent to play): empty outputs
+        logits, value, (h, _) = mini_net.step(torch.from_numpy(obs[:0]), mini_net.initial_state(0))
+        actions, _ = sample(logits)
+    assert [tuple(y.shape) for y in logits] == [(0, int(s)) for s in mini_env.head_sizes]
+    assert value.shape == (0,) and h.shape == (0, SIZES["small"]["hidden"]) and actions.shape == (0, len(logits))
 
 
 def test_network_full_config_has_twelve_heads_and_two_pointer_heads(full_env):
