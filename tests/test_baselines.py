@@ -24,7 +24,7 @@ from baselines import checkpoint
 from baselines.checkpoint import TorchPolicy, load_policy
 from baselines.evaluate import Match, bootstrap_ci, make_policy, play, slots, summarize
 from baselines.network import ARCHITECTURE, SIZES, PolicyNetwork, evaluate_actions, sample
-from metammo.observation import Layout, SelfFeature
+from metammo.observation import EntityFeature, Layout, SelfFeature
 from metammo.policy import RandomPolicy
 from metammo.replay import loads
 
@@ -97,6 +97,26 @@ def test_network_step_shapes_on_the_mini_config(mini_env, mini_net):
         actions, _ = sample(logits)
     assert [tuple(y.shape) for y in logits] == [(0, int(s)) for s in mini_env.head_sizes]
     assert value.shape == (0,) and h.shape == (0, SIZES["small"]["hidden"]) and actions.shape == (0, len(logits))
+
+
+def test_absent_entity_rows_change_nothing(mini_env, mini_net):
+    obs = trajectory(mini_env, 4)[-1]
+    ents = mini_env.layout.view(obs, "entities")
+    absent = ents[..., EntityFeature.PRESENT] == 0
+    assert absent.any() and (~absent).any()
+    noisy = obs.copy()
+    view = mini_env.layout.view(noisy, "entities")
+    garbage = np.random.default_rng(0).integers(1, 256, view.shape, dtype=np.uint8)
+    garbage[..., EntityFeature.PRESENT] = 0
+    view[absent] = garbage[absent]
+    assert not np.array_equal(noisy, obs)
+    with torch.no_grad():
+        state = mini_net.initial_state(len(obs))
+        clean = mini_net.step(torch.from_numpy(obs), state)
+        dirty = mini_net.step(torch.from_numpy(noisy), state)
+    for a, b in zip(clean[0], dirty[0]):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    torch.testing.assert_close(clean[1], dirty[1], rtol=0, atol=0)
 
 
 def test_network_full_config_has_twelve_heads_and_two_pointer_heads(full_env):
