@@ -19,7 +19,8 @@ network. Each update:
 4. **Update.** ``epochs`` passes over the batch in minibatches of BPTT segments
    (``bptt`` ticks, the LSTM state re-run from its value at the segment's start): clipped
    policy loss, (clipped) value loss and entropy bonus over the focal live agent-steps only;
-   gradient clipping; the learning rate annealed linearly to 0.
+   optionally a kickstarting cross-entropy toward the scripted bot's choices
+   (:class:`KickstartConfig`); gradient clipping; the learning rate annealed linearly to 0.
 
 Counts: an *agent step* is one agent for one tick, dead or alive (``num_envs x num_agents`` per
 tick), as in the engine benchmark and PufferLib.
@@ -38,6 +39,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 import metammo
 from metammo import render
@@ -66,6 +68,20 @@ class SelfPlayConfig:
     scripted_fraction: float = 0.0  # share played by the scripted bot
     snapshot_every: int = 10  # updates between snapshots of the learner into the pool
     pool_size: int = 20  # snapshots kept (oldest dropped)
+
+
+@dataclass
+class KickstartConfig:
+    """Kickstarting from the scripted bot (Schmitt et al. 2018, "Kickstarting Deep
+    Reinforcement Learning"): on the learner's own live steps, a cross-entropy toward the bot's
+    choice on the same observation, added to the PPO loss with ``weight`` annealed linearly to 0
+    at ``until`` (a fraction of the run). Only the choices the bot derives from what it sees are
+    labels (:meth:`~baselines.scripted.ScriptedPolicy.decide`: its moves unless it wanders, its
+    attack target, its style when it attacks): cloning its random wandering and its constant
+    comm token saturated the LSTM (README, "How it got here")."""
+
+    weight: float = 0.0  # 0: off
+    until: float = 0.5  # the weight reaches 0 at this fraction of the run
 
 
 @dataclass
@@ -107,6 +123,7 @@ class PPOConfig(RunConfig):
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     reward: RewardConfig = field(default_factory=RewardConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    kickstart: KickstartConfig = field(default_factory=KickstartConfig)
     checkpoint_every: int = 50  # updates between checkpoints (and one at the end)
     log_every: float = 10.0  # seconds between metric records
     video_every: int = 0  # updates between episodes recorded and sent as a video (0: never)
@@ -292,6 +309,28 @@ class Opponents:
             actions[rows] = chosen
 
 
+class Teacher:
+    """The scripted bot as a teacher (:class:`KickstartConfig`): its choices and their
+    ``sure`` flags on chosen rows, its own state (heading, remembered water and food) following
+    every row's trajectory."""
+
+    def __init__(self, envs: Envs, seed: int):
+        self.bot = ScriptedPolicy(envs.layout, envs.head_sizes, seed=seed)
+        self.fresh = self.bot.initial_state(len(envs.obs))
+        self.state = self.fresh.copy()
+        self.heads = len(envs.head_sizes)
+
+    def label(self, obs: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``obs`` ``(B, size)`` uint8, ``starts`` ``(B,)`` bool (the bot's state restarts there),
+        ``rows`` int64 indices -> the bot's actions ``(B, H)`` int64 and ``sure`` ``(B, H)`` bool,
+        zero off ``rows``."""
+        self.state[starts] = self.fresh[starts]
+        actions = np.zeros((len(obs), self.heads), np.int64)
+        sure = np.zeros((len(obs), self.heads), bool)
+        actions[rows], self.state[rows], sure[rows] = self.bot.decide(obs[rows], self.state[rows])
+        return actions, sure
+
+
 class EpisodeStats:
     """Per-game means of finished episodes since the last :meth:`flush`."""
 
@@ -334,13 +373,17 @@ class Trainer:
             optimizer, counters, self-play pool).
 
     Raises:
-        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, bad
+        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, a
+            kickstart weight below 0 or its ``until`` outside (0, 1], bad
             env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
     def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
         if cfg.policy_size not in SIZES:
             raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
+        if cfg.kickstart.weight < 0 or not 0 < cfg.kickstart.until <= 1:
+            raise ValueError(f"kickstart needs weight >= 0 and until in (0, 1], got weight "
+                             f"{cfg.kickstart.weight} and until {cfg.kickstart.until}")
         if cfg.rollout_ticks % cfg.bptt:
             raise ValueError(f"rollout_ticks ({cfg.rollout_ticks}) must be a multiple of bptt ({cfg.bptt})")
         self.cfg, self.run_dir, self.tracker = cfg, Path(run_dir), tracker
@@ -355,6 +398,7 @@ class Trainer:
         self.net = PolicyNetwork(shape, **SIZES[cfg.policy_size]).to(self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.opponents = Opponents(cfg, self.envs, self.net, self.device)
+        self.teacher = Teacher(self.envs, cfg.seed + 13) if cfg.kickstart.weight > 0 else None
         self.agent_steps = 0
         self.updates = 0
         self.episode_scores: list[tuple[int, str, float]] = []  # (agent steps, game, mean score)
@@ -401,6 +445,8 @@ class Trainer:
         act_buf = torch.zeros((T, B, heads), dtype=torch.int64)
         logp_buf, value_buf, reward_buf = (torch.zeros((T, B)) for _ in range(3))
         start_buf, valid_buf = (torch.zeros((T, B), dtype=torch.bool) for _ in range(2))
+        teach_buf = torch.zeros_like(act_buf)  # the scripted teacher's choices and their sure flags
+        sure_buf = torch.zeros((T, B, heads), dtype=torch.bool)
         segments = T // cfg.bptt
         h0_buf = torch.zeros((segments, B, net.hidden), device=device)
         c0_buf = torch.zeros_like(h0_buf)
@@ -415,6 +461,7 @@ class Trainer:
             update_start, env_time = time.perf_counter(), 0.0
             if cfg.anneal_lr:
                 self.optimizer.param_groups[0]["lr"] = cfg.learning_rate * (1 - self.updates / self.total_updates)
+            kick = cfg.kickstart.weight * max(0.0, 1 - self.updates / (cfg.kickstart.until * self.total_updates))
             self.opponents.draw()
             focal = torch.from_numpy(self.opponents.focal.copy())
             self._video()
@@ -433,6 +480,9 @@ class Trainer:
                     obs_d = obs.to(device, non_blocking=True)
                     live = envs.live()
                     learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & live))  # the learner's live rows
+                    if self.teacher is not None:
+                        teach, sure = self.teacher.label(envs.obs, envs.starts, learn.numpy())
+                        teach_buf[t], sure_buf[t] = torch.from_numpy(teach), torch.from_numpy(sure)
                     logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
                     chosen, logp = sample(logits)
                     actions_np = np.zeros((B, heads), np.int64)  # dead rows: any action, the env ignores it
@@ -475,6 +525,8 @@ class Trainer:
             keep = seg_valid.any(1).nonzero().squeeze(1)  # segments with something to learn from
             data = {"obs": seg(obs_buf), "actions": seg(act_buf), "logp": seg(logp_buf), "value": seg(value_buf),
                     "adv": seg(advantages), "ret": seg(returns), "starts": seg(start_buf), "valid": seg_valid}
+            if kick > 0:
+                data |= {"teach": seg(teach_buf), "sure": seg(sure_buf)}
             h0, c0 = h0_buf.reshape(segments * B, -1), c0_buf.reshape(segments * B, -1)
             info = defaultdict(list)
             for _ in range(cfg.epochs):
@@ -500,6 +552,12 @@ class Trainer:
                     value_loss = 0.5 * value_loss.mean()
                     entropy_loss = entropy[valid].mean()
                     loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy_loss
+                    if kick > 0:  # cross-entropy toward the teacher's sure choices, per live step
+                        teach, sure = flat(mb["teach"]), flat(mb["sure"]) & valid.unsqueeze(1)
+                        kick_loss = sum((F.cross_entropy(y, teach[:, h], reduction="none") * sure[:, h]).sum()
+                                        for h, y in enumerate(logits)) / valid.sum().clamp_min(1)
+                        loss = loss + kick * kick_loss
+                        info["kickstart_loss"].append(kick_loss.item())
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     grad_norm = nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)  # before clipping
@@ -522,7 +580,7 @@ class Trainer:
             now = time.perf_counter()
             record = {
                 "agent_steps": self.agent_steps, "updates": self.updates, "seconds": now - started,
-                "learning_rate": self.optimizer.param_groups[0]["lr"],
+                "learning_rate": self.optimizer.param_groups[0]["lr"], "kickstart_weight": kick,
                 "explained_variance": float(explained), "focal_live_share": float(valid.float().mean()),
                 **{k: float(np.mean(v)) for k, v in info.items()},
             }

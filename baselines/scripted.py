@@ -259,7 +259,7 @@ def _mode(row, game_off, mode_ids, modes):
 
 
 @njit(cache=True)
-def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
+def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
     side = 2 * vision + 1
     plane = side * side
     t_off, e_off, s_off = off[0], off[1], off[2]
@@ -269,6 +269,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
     for i in range(obs.shape[0]):
         row = obs[i]
         out[i, :] = 0
+        sure[i, :] = False
         if not row[s_off + S.ALIVE]:
             state[i, 0] = 0
             state[i, 1:] = -1
@@ -301,14 +302,17 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
                 value = 1 << 29
             if value < score:
                 score, prey = value, k
+        sure[i, 2] = True  # whom to attack (or no one) follows from the entities in view
         if prey >= 0 and score < (1 << 29):
             if row[mt + 1 + prey]:
                 target = prey
+                sure[i, 1] = True
                 out[i, 2] = prey + 1
                 out[i, 1] = _best_style(row, s_off, off[9] if full else 0, full,
                                         row[e_off + prey * ENTITY_FEATURES + E.STYLE], ms)
         # --- move ---
         move = 0
+        wander = False
         centre = (row[s_off + S.MAP_SIZE] - 1) // 2
         to_centre_r, to_centre_c = centre - row[s_off + S.ROW], centre - row[s_off + S.COL]
         at_centre = to_centre_r == 0 and to_centre_c == 0
@@ -317,6 +321,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
             move = _step_toward(row, mm, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:
                 move = _explore(row, mm, state[i], rng)
+                wander = True
         else:
             guard_r = guard_c = 0  # offset to a leader out of guard range
             if mode == _GUARD and not row[off[3] + GameFeature.LEADER]:
@@ -381,7 +386,9 @@ def _act(obs, off, mask_off, vision, state, rng, out, mode_ids, modes):
                 move = _step_toward(row, mm, centre - me_r, centre - me_c)
             if move == 0 and not settled:
                 move = _explore(row, mm, memory, rng)
+                wander = True
         out[i, 0] = move
+        sure[i, 0] = not wander
         # --- items ---
         if full:
             _items(row, out[i], off, mask_off, row[off[3] + _MARKET] == 1, my_top)
@@ -411,7 +418,21 @@ class ScriptedPolicy:
         return state
 
     def act(self, observations: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
-        _act(observations, self.layout.offsets, self.layout.mask_offsets, self.layout.vision,
-             state, self._rng, actions, self._mode_ids, self._modes)
+        actions, state, _ = self.decide(observations, state)
         return actions, state
+
+    def decide(self, observations: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`act`, plus which of its choices follow from what the agent sees (a teacher's
+        labels, see :class:`baselines.ppo.KickstartConfig`).
+
+        Returns:
+            actions ``(B, H)`` int32, the new state, and ``sure`` ``(B, H)`` bool: per live agent,
+            the move unless it wandered (a random heading, the bot's own state), the attack
+            target (an entity or no one), the style when it attacks; never the comm token or
+            the full config's item and market heads.
+        """
+        actions = np.zeros((observations.shape[0], len(self.head_sizes)), np.int32)
+        sure = np.zeros(actions.shape, bool)
+        _act(observations, self.layout.offsets, self.layout.mask_offsets, self.layout.vision,
+             state, self._rng, actions, sure, self._mode_ids, self._modes)
+        return actions, state, sure

@@ -13,7 +13,8 @@ import pytest
 
 import metammo
 from metammo.actions import Head
-from metammo.constants import Event
+from metammo.constants import Event, Move
+from metammo.observation import SelfFeature
 from metammo.policy import RandomPolicy, make_policy, policies
 
 HEAD_MASKS = {Head.MOVE: "mask_move", Head.STYLE: "mask_style", Head.TARGET: "mask_target",
@@ -75,6 +76,39 @@ def test_scripted_bot_is_deterministic():
     a, _ = play("scripted", "full", 60, seed=5, num_agents=16, max_npcs=16, npc_count=16, max_map_size=32, map_size=32)
     b, _ = play("scripted", "full", 60, seed=5, num_agents=16, max_npcs=16, npc_count=16, max_map_size=32, map_size=32)
     assert a.state.hash() == b.state.hash()
+
+
+def test_decide_reports_which_choices_follow_from_the_observation():
+    """``decide`` gives ``act``'s actions plus its sure flags (the kickstarting teacher's labels):
+    whom to attack for every live agent, the style exactly when it attacks, the move unless it
+    wanders, never the comm token; nothing for the dead. In Race to the Center, fed and watered
+    racers' sure moves close in on the centre."""
+    env = metammo.make("race_to_the_center", "mini", seed=2, randomize=False)
+    obs, _ = env.reset()
+    me = env.layout.view(obs, "self")
+    deciding = make_policy("scripted", env.layout, env.head_sizes, seed=4)
+    acting = make_policy("scripted", env.layout, env.head_sizes, seed=4)
+    state_d, state_a = deciding.initial_state(env.num_agents), acting.initial_state(env.num_agents)
+    actions, state_d, sure = deciding.decide(obs, state_d)
+    expected, state_a = acting.act(obs, state_a)
+    np.testing.assert_array_equal(actions, expected)
+    np.testing.assert_array_equal(state_d, state_a)
+    assert sure.dtype == bool and sure.shape == actions.shape
+    alive = me[:, SelfFeature.ALIVE] > 0
+    assert alive.all() and sure[:, Head.TARGET].all() and not sure[:, Head.COMM].any()
+    np.testing.assert_array_equal(sure[:, Head.STYLE], actions[:, Head.TARGET] > 0)
+    racing = sure[:, Head.MOVE]
+    assert racing.mean() > 0.5  # at tick 0 everyone is fed: most step toward the centre
+    centre = (me[:, SelfFeature.MAP_SIZE].astype(int) - 1) // 2
+    step = {Move.NORTH: (-1, 0), Move.SOUTH: (1, 0), Move.EAST: (0, 1), Move.WEST: (0, -1)}
+    for i in np.flatnonzero(racing):
+        dr, dc = step[Move(actions[i, Head.MOVE])]
+        closer = dr * (centre[i] - int(me[i, SelfFeature.ROW])) + dc * (centre[i] - int(me[i, SelfFeature.COL]))
+        assert closer > 0, (i, actions[i, Head.MOVE])
+    dead = obs.copy()
+    env.layout.view(dead, "self")[:, SelfFeature.ALIVE] = 0
+    _, _, sure = deciding.decide(dead, state_d)
+    assert not sure.any()
 
 
 def test_rollout_cli_runs_the_scripted_bot():
