@@ -480,7 +480,7 @@ class Trainer:
                     obs_d = obs.to(device, non_blocking=True)
                     live = envs.live()
                     learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & live))  # the learner's live rows
-                    if self.teacher is not None:
+                    if kick > 0:  # (once the weight reaches 0 the teacher is not asked again)
                         teach, sure = self.teacher.label(envs.obs, envs.starts, learn.numpy())
                         teach_buf[t], sure_buf[t] = torch.from_numpy(teach), torch.from_numpy(sure)
                     logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
