@@ -4,7 +4,10 @@
 
 Actions come from ``--policy`` (default ``random``: uniform over each action mask), every agent
 observed every tick, auto-reset on. ``env.step`` and the policy's ``act`` are timed apart:
-``agent_steps_per_s`` is the engine's figure, ``policy_agent_steps_per_s`` the policy's;
+``agent_steps_per_s`` is the engine's figure (every agent's row, alive or not, as the vector
+env contract counts them), ``live_agent_steps_per_s`` the same counting only the agents alive
+at the start of each tick (the engine's work follows them: a dead agent's row costs almost
+nothing), ``policy_agent_steps_per_s`` the policy's;
 ``game_hooks_share`` and ``reset_share`` are the fractions of the engine's time spent in the
 game's hooks (update, finish) and in starting episodes (map, spawns, setup). With ``--record``
 every episode is recorded as a replay (:mod:`metammo.replay`), so the figure includes the
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         env.step(actions)
 
     spent.update(hooks=0.0, resets=0.0)
-    steps, episodes, timed, thinking = 0, 0, 0.0, 0.0
+    steps, live, episodes, timed, thinking = 0, 0, 0, 0.0, 0.0
     deadline = time.perf_counter() + args.seconds
     while time.perf_counter() < deadline:
         start = time.perf_counter()
@@ -66,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         timed += time.perf_counter() - mid
         thinking += mid - start
         steps += 1
+        live += int(env.masks.sum())  # the agents alive when the tick began
         episodes += len(infos)
     result = {
         "agent_steps_per_s": round(steps * env.num_agents / timed),
+        "live_agent_steps_per_s": round(live / timed),
+        "live_agents_per_tick": round(live / steps, 1),
         "policy": args.policy,
         "policy_agent_steps_per_s": round(steps * env.num_agents / thinking),
         "env_steps_per_s": round(steps / timed, 1),

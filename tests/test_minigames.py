@@ -475,6 +475,21 @@ def test_rollout_cli_every_game_and_config(name, config):
         assert summary["preset"] is None
 
 
+def test_bench_cli_counts_rows_and_live_agents():
+    # Team Battle under random play: every agent starves at about the same tick, so the
+    # episodes end with most agents alive and restart often (the bench's reset_share)
+    out = run_cli("-m", "metammo.bench", "--game", "team_battle", "--seconds", "0.5", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["game"] == "team_battle" and result["agents"] == 128 and result["episodes"] >= 1
+    assert 0 < result["live_agents_per_tick"] <= 128
+    ratio = result["live_agent_steps_per_s"] / result["agent_steps_per_s"]
+    assert ratio == pytest.approx(result["live_agents_per_tick"] / 128, rel=0.01)
+    assert 0 < result["game_hooks_share"] < 1 and 0 < result["reset_share"] < 1
+    bad = run_cli("-m", "metammo.bench", "--game", "nope", "--seconds", "0.1")
+    assert bad.returncode != 0 and "nope" in bad.stderr
+
+
 def test_rollout_cli_unsupported_config_fails_clearly():
     out = run_cli("-m", "metammo.rollout", "--game", "survival", "--config", "mini", "--episodes", "1")
     assert out.returncode != 0
