@@ -7,10 +7,11 @@ A checkpoint is one ``torch.save`` file holding only tensors and plain data, so 
 
 ``metadata`` names the format, the architecture (a key of :data:`ARCHITECTURES`) and its
 constructor kwargs, the observation layout version and size, the action head sizes, the game
-pack and config trained on, the agent steps, the git SHA and the time of writing. ``optimizer``
-and ``trainer`` (counters and the self-play pool) let a run resume;
-``python -m baselines.checkpoint export SOURCE TARGET`` drops them (the shipped and submitted
-form).
+pack and config trained on, the agent steps, the git SHA and the time of writing; optionally
+``decoding`` (:data:`DECODINGS`), how the policy picks actions from its distributions when
+played (absent: ``"sample"``). ``optimizer`` and ``trainer`` (counters and the self-play pool)
+let a run resume; ``python -m baselines.checkpoint export SOURCE TARGET [--decoding greedy]``
+drops them (the shipped and submitted form).
 
 Files are written atomically (a temporary file in the same folder, then ``os.replace``): an
 interrupted write leaves the previous checkpoint intact.
@@ -36,6 +37,9 @@ from metammo.observation import Layout
 FORMAT = "metammo-checkpoint"
 #: Version of the file structure; bumped when the keys change.
 FORMAT_VERSION = 1
+#: How a played checkpoint turns its distributions into actions: ``sample`` draws from them (as
+#: in training), ``greedy`` takes each head's most likely allowed choice.
+DECODINGS = ("sample", "greedy")
 #: Registered architectures: name -> network class taking the metadata's ``kwargs``.
 ARCHITECTURES: dict[str, type[torch.nn.Module]] = {ARCHITECTURE: PolicyNetwork}
 
@@ -109,6 +113,8 @@ def read(path: str | Path) -> dict[str, Any]:
     missing = {"architecture", "kwargs", "layout_version", "layout_size", "head_sizes"} - meta.keys()
     if missing:
         raise ValueError(f"{path}: checkpoint metadata lacks {sorted(missing)}")
+    if meta.get("decoding", "sample") not in DECODINGS:
+        raise ValueError(f"{path}: checkpoint decoding {meta['decoding']!r} is not one of {list(DECODINGS)}")
     return payload
 
 
@@ -153,8 +159,8 @@ def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:
 class TorchPolicy:
     """A network played through the policy interface (``initial_state``, ``act``).
 
-    Actions are sampled from the masked distributions with the policy's own seeded generator.
-    The LSTM state of a dead agent is zeroed by the network; a caller starting a new episode
+    Actions are sampled from the masked distributions with the policy's own seeded generator,
+    or with ``decoding="greedy"`` each head's most likely allowed choice is taken. The LSTM state of a dead agent is zeroed by the network; a caller starting a new episode
     calls :meth:`initial_state` again.
 
     Args:
@@ -162,9 +168,17 @@ class TorchPolicy:
         seed: seed of the sampling generator.
         device: torch device for the forward pass.
         metadata: the checkpoint's metadata, kept for display.
+        decoding: one of :data:`DECODINGS`.
+
+    Raises:
+        ValueError: an unknown ``decoding``.
     """
 
-    def __init__(self, net: PolicyNetwork, seed: int = 0, device: str = "cpu", metadata: dict | None = None):
+    def __init__(self, net: PolicyNetwork, seed: int = 0, device: str = "cpu", metadata: dict | None = None,
+                 decoding: str = "sample"):
+        if decoding not in DECODINGS:
+            raise ValueError(f"decoding must be one of {list(DECODINGS)}, got {decoding!r}")
+        self.decoding = decoding
         self.net = net.to(device).eval()
         self.layout = net.layout
         self.head_sizes = np.array(net.head_sizes, np.int64)
@@ -188,23 +202,38 @@ class TorchPolicy:
         with torch.inference_mode():
             obs = torch.from_numpy(observations).to(self.device)
             logits, _, state = self.net.step(obs, state)
-            actions, _ = sample(logits, self._generator)
+            if self.decoding == "greedy":  # forbidden choices have logits of -1e9
+                actions = torch.stack([y.argmax(-1) for y in logits], 1)
+            else:
+                actions, _ = sample(logits, self._generator)
         return actions.to(torch.int32).cpu().numpy(), state
 
 
 def load_policy(path: str | Path, seed: int = 0, device: str = "cpu") -> TorchPolicy:
-    """A ready :class:`TorchPolicy` from the checkpoint at ``path`` (see :func:`read` and
-    :func:`build` for what is checked and raised)."""
+    """A ready :class:`TorchPolicy` from the checkpoint at ``path``, acting by the checkpoint's
+    ``decoding`` (see :func:`read` and :func:`build` for what is checked and raised)."""
     payload = read(path)
-    return TorchPolicy(build(payload, str(path)), seed=seed, device=device, metadata=payload["metadata"])
+    meta = payload["metadata"]
+    return TorchPolicy(build(payload, str(path)), seed=seed, device=device, metadata=meta,
+                       decoding=meta.get("decoding", "sample"))
 
 
-def export(source: str | Path, target: str | Path) -> Path:
+def export(source: str | Path, target: str | Path, decoding: str | None = None) -> Path:
     """Write ``source``'s network and metadata, without the optimizer and trainer state, to
-    ``target`` (the form checkpoints ship and get submitted in: a tenth of the size). The
-    network is built and checked first (:func:`read`, :func:`build`); returns ``target``."""
+    ``target`` (the form checkpoints ship and get submitted in: a tenth of the size), with
+    ``decoding`` (one of :data:`DECODINGS`; None keeps the source's) in the metadata. The
+    network is built and checked first (:func:`read`, :func:`build`); returns ``target``.
+
+    Raises:
+        ValueError: an unknown ``decoding``, or a source :func:`read` or :func:`build` rejects.
+    """
+    if decoding is not None and decoding not in DECODINGS:
+        raise ValueError(f"decoding must be one of {list(DECODINGS)}, got {decoding!r}")
     payload = read(source)
-    return save(target, build(payload, str(source)), payload["metadata"])
+    meta = dict(payload["metadata"])
+    if decoding is not None:
+        meta["decoding"] = decoding
+    return save(target, build(payload, str(source)), meta)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,9 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="weights and metadata only (no optimizer or trainer state)")
     p.add_argument("source", type=Path)
     p.add_argument("target", type=Path)
+    p.add_argument("--decoding", choices=DECODINGS, help="how the exported policy picks actions when played "
+                   "(default: the source's, else sample)")
     args = parser.parse_args(argv)
     try:
-        print(export(args.source, args.target))
+        print(export(args.source, args.target, args.decoding))
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

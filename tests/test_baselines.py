@@ -280,6 +280,47 @@ def test_round_trip_gives_identical_actions(saved, mini_net, mini_env):
     assert differ  # the seed drives the sampling
 
 
+def test_export_drops_training_state_and_sets_the_decoding(tmp_path, mini_net, mini_env):
+    source = tmp_path / "run.pt"
+    checkpoint.save(source, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 7),
+                    optimizer={"state": {}, "param_groups": []}, trainer={"updates": 3})
+    plain = checkpoint.export(source, tmp_path / "plain.pt")
+    greedy = checkpoint.export(source, tmp_path / "greedy.pt", decoding="greedy")
+    payload = checkpoint.read(greedy)
+    assert payload["optimizer"] is None and payload["trainer"] is None
+    assert payload["metadata"]["decoding"] == "greedy" and payload["metadata"]["agent_steps"] == 7
+    assert "decoding" not in checkpoint.read(plain)["metadata"]  # the source's: none, so sampling
+    assert checkpoint.read(checkpoint.export(greedy, tmp_path / "again.pt"))["metadata"]["decoding"] == "greedy"
+    assert load_policy(plain).decoding == "sample"
+
+    # greedy: each head's most likely allowed choice, whatever the seed
+    a, b = load_policy(greedy, seed=1), load_policy(greedy, seed=2)
+    obs, _ = mini_env.reset(0)
+    sa, sb, sn = a.initial_state(128), b.initial_state(128), mini_net.initial_state(128)
+    for _ in range(3):
+        acts, sa = a.act(obs, sa)
+        other, sb = b.act(obs, sb)
+        np.testing.assert_array_equal(acts, other)
+        with torch.inference_mode():
+            logits, _, sn = mini_net.step(torch.from_numpy(obs), sn)
+        best = np.stack([y.argmax(-1).numpy() for y in logits], 1)
+        np.testing.assert_array_equal(acts, best)
+        masks = [mini_env.layout.view(obs, m) for m in ("mask_move", "mask_style", "mask_target", "mask_comm")]
+        for h, mask in enumerate(masks):
+            assert mask[np.arange(128), acts[:, h]].all()
+        obs, *_ = mini_env.step(acts)
+
+    with pytest.raises(ValueError, match=r"decoding must be one of \['sample', 'greedy'\], got 'top_k'"):
+        checkpoint.export(source, tmp_path / "bad.pt", decoding="top_k")
+    assert not (tmp_path / "bad.pt").exists()
+    with pytest.raises(ValueError, match="decoding must be one of"):
+        TorchPolicy(mini_net, decoding="argmax")
+    meta = {**checkpoint.read(plain)["metadata"], "decoding": "beam"}
+    checkpoint.save(tmp_path / "odd.pt", mini_net, meta)
+    with pytest.raises(ValueError, match=r"odd.pt: checkpoint decoding 'beam' is not one of"):
+        load_policy(tmp_path / "odd.pt")
+
+
 def test_torch_policy_rejects_observations_of_another_width(saved):
     policy = load_policy(saved)
     with pytest.raises(ValueError, match="observations must be"):
