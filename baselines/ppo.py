@@ -15,7 +15,9 @@ network. Each update:
    observation, actions, log-probability, value, reward and whether the LSTM state starts
    afresh (a new episode, a death). Reward = ``reward.scale`` x the game's reward (task
    progress, winning score at the end) + optional shaping from health, XP and gold changes.
-3. **Advantages.** GAE(gamma, lambda) per agent, cut where a life or episode ends.
+3. **Advantages.** GAE(gamma, lambda) per agent, cut where a life or episode ends; normalized
+   per minibatch, or per game over the batch (``normalize_advantages``), so that in a game pack
+   the game with the largest rewards does not set the step size for all of them.
 4. **Update.** ``epochs`` passes over the batch in minibatches of BPTT segments
    (``bptt`` ticks, the LSTM state re-run from its value at the segment's start): clipped
    policy loss, (clipped) value loss and entropy bonus over the focal live agent-steps only;
@@ -118,7 +120,7 @@ class PPOConfig(RunConfig):
     value_coef: float = 0.5
     entropy_coef: float = 0.01
     max_grad_norm: float = 0.5
-    normalize_advantages: bool = True
+    normalize_advantages: str = "minibatch"  # one of ADVANTAGE_NORMALIZATION
     device: str = "auto"  # auto (CUDA when available), cpu, cuda, cuda:N
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -149,6 +151,9 @@ def resolve_device(name: str) -> torch.device:
 #: ``game_sampling`` choices: a pack's games drawn per episode by ``weights`` alone, or by
 #: ``weights`` / the game's mean episode length so that they share agent steps instead.
 GAME_SAMPLING = ("episodes", "steps")
+#: ``minibatch``: advantages standardized over each minibatch (the usual PPO); ``game``: over
+#: each game's focal live steps in the batch, then left alone; ``none``: raw.
+ADVANTAGE_NORMALIZATION = ("minibatch", "game", "none")
 #: Weight of the newest episode in a game's running mean length (``game_sampling=steps``).
 LENGTH_EMA = 0.1
 
@@ -195,6 +200,10 @@ class Envs:
     def rows(self, i: int) -> slice:
         return slice(i * self.agents, (i + 1) * self.agents)
 
+    def playing(self) -> np.ndarray:
+        """``(rows,)`` int64: the index (into the pack) of the game each row's episode plays."""
+        return np.repeat([self.game_index[env.game.name] for env in self.envs], self.agents)
+
     def live(self) -> np.ndarray:
         """``(rows,)`` bool: the agents alive in the current observations."""
         return self.layout.view(self.obs, "self")[:, SelfFeature.ALIVE] > 0
@@ -235,6 +244,26 @@ class Envs:
         means, g = self.mean_length[i], self.game_index[game]
         means[g] = length if np.isnan(means[g]) else (1 - LENGTH_EMA) * means[g] + LENGTH_EMA * length
         self.envs[i].set_weights(self.game_weights / np.where(np.isnan(means), np.nanmean(means), means))
+
+
+def per_game_advantages(advantages: torch.Tensor, valid: torch.Tensor, games: torch.Tensor,
+                        index: dict[str, int], standardize: bool) -> dict[str, float]:
+    """``{"GAME/advantage_std": std}``: per game of ``index`` (name -> game index) with at
+    least two ``valid`` steps, the standard deviation of its advantages; with ``standardize``
+    those advantages are then set, in place, to zero mean and unit deviation.
+
+    ``advantages`` ``(T, B)`` float, ``valid`` ``(T, B)`` bool (the focal live steps), ``games``
+    ``(T, B)`` int64 (each step's game index); steps not valid are left alone.
+    """
+    scales = {}
+    for name, g in index.items():
+        rows = valid & (games == g)
+        if rows.sum() > 1:
+            adv = advantages[rows]
+            scales[f"{name}/advantage_std"] = adv.std().item()
+            if standardize:
+                advantages[rows] = (adv - adv.mean()) / (adv.std() + 1e-8)
+    return scales
 
 
 def step_rows(net: PolicyNetwork, obs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], starts: torch.Tensor,
@@ -373,9 +402,9 @@ class Trainer:
             optimizer, counters, self-play pool).
 
     Raises:
-        ValueError: an unknown policy size, ``rollout_ticks`` not a multiple of ``bptt``, a
-            kickstart weight below 0 or its ``until`` outside (0, 1], bad
-            env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
+        ValueError: an unknown policy size or ``normalize_advantages``, ``rollout_ticks`` not a
+            multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
+            bad env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
     def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
@@ -384,6 +413,9 @@ class Trainer:
         if cfg.kickstart.weight < 0 or not 0 < cfg.kickstart.until <= 1:
             raise ValueError(f"kickstart needs weight >= 0 and until in (0, 1], got weight "
                              f"{cfg.kickstart.weight} and until {cfg.kickstart.until}")
+        if cfg.normalize_advantages not in ADVANTAGE_NORMALIZATION:
+            raise ValueError(f"normalize_advantages must be one of {list(ADVANTAGE_NORMALIZATION)}, "
+                             f"got {cfg.normalize_advantages!r}")
         if cfg.rollout_ticks % cfg.bptt:
             raise ValueError(f"rollout_ticks ({cfg.rollout_ticks}) must be a multiple of bptt ({cfg.bptt})")
         self.cfg, self.run_dir, self.tracker = cfg, Path(run_dir), tracker
@@ -445,6 +477,7 @@ class Trainer:
         act_buf = torch.zeros((T, B, heads), dtype=torch.int64)
         logp_buf, value_buf, reward_buf = (torch.zeros((T, B)) for _ in range(3))
         start_buf, valid_buf = (torch.zeros((T, B), dtype=torch.bool) for _ in range(2))
+        game_buf = torch.zeros((T, B), dtype=torch.int64)  # the game each transition belongs to
         teach_buf = torch.zeros_like(act_buf)  # the scripted teacher's choices and their sure flags
         sure_buf = torch.zeros((T, B, heads), dtype=torch.bool)
         segments = T // cfg.bptt
@@ -491,6 +524,7 @@ class Trainer:
                     act_buf[t] = torch.from_numpy(actions_np)
                     logp_buf[t].zero_().index_copy_(0, learn, logp.cpu())
                     value_buf[t].zero_().index_copy_(0, learn, value.cpu())
+                    game_buf[t] = torch.from_numpy(envs.playing())
                     tick = time.perf_counter()
                     summaries = envs.step(actions_np.astype(np.int32))
                     env_time += time.perf_counter() - tick
@@ -516,6 +550,8 @@ class Trainer:
                 gae = delta + cfg.gamma * cfg.gae_lambda * carry * gae
                 advantages[t] = gae
             returns = advantages + value_buf
+            scales = per_game_advantages(advantages, valid_buf, game_buf, envs.game_index,
+                                         standardize=cfg.normalize_advantages == "game")
 
             # 4. update over minibatches of BPTT segments (segment s of agent b: ticks s*bptt ..)
             net.train()
@@ -539,7 +575,7 @@ class Trainer:
                     valid = flat(mb["valid"])
                     logp, entropy = evaluate_actions(logits, flat(mb["actions"]))
                     adv = flat(mb["adv"])[valid]
-                    if cfg.normalize_advantages and len(adv) > 1:
+                    if cfg.normalize_advantages == "minibatch" and len(adv) > 1:
                         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                     log_ratio = logp[valid] - flat(mb["logp"])[valid]
                     ratio = log_ratio.exp()
@@ -582,7 +618,7 @@ class Trainer:
                 "agent_steps": self.agent_steps, "updates": self.updates, "seconds": now - started,
                 "learning_rate": self.optimizer.param_groups[0]["lr"], "kickstart_weight": kick,
                 "explained_variance": float(explained), "focal_live_share": float(valid.float().mean()),
-                **{k: float(np.mean(v)) for k, v in info.items()},
+                **{k: float(np.mean(v)) for k, v in info.items()}, **scales,
             }
             record["agent_steps_per_s"] = T * B / (now - update_start)
             record["env_share"] = env_time / (now - update_start)

@@ -21,7 +21,7 @@ from baselines import checkpoint
 from baselines.checkpoint import load_policy
 from baselines.network import PolicyNetwork
 from baselines.ppo import (Envs, KickstartConfig, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Teacher, Trainer,
-                          resolve_device, step_rows)
+                          per_game_advantages, resolve_device, step_rows)
 from baselines.tracking import LiveView, RunLog, wandb_mode
 from baselines.train import CONFIG_PATH, ppo_config
 
@@ -92,6 +92,28 @@ def test_trainer_rejects_bad_settings(tmp_path):
     for bad in (KickstartConfig(weight=-0.1), KickstartConfig(weight=1.0, until=0.0), KickstartConfig(until=1.5)):
         with pytest.raises(ValueError, match=r"kickstart needs weight >= 0 and until in \(0, 1\]"):
             Trainer(tiny(kickstart=bad), tmp_path)
+    with pytest.raises(ValueError, match=r"normalize_advantages must be one of \['minibatch', 'game', 'none'\], got 'yes'"):
+        Trainer(tiny(normalize_advantages="yes"), tmp_path)
+
+
+def test_per_game_advantages_measure_and_standardize_each_game_alone():
+    gen = torch.Generator().manual_seed(0)
+    games = torch.tensor([[0, 0, 1, 1, 2]] * 50)  # game 2 (one column) has no valid step
+    advantages = torch.randn((50, 5), generator=gen) * torch.tensor([5.0, 5.0, 0.01, 0.01, 3.0]) + 2.0
+    valid = torch.rand((50, 5), generator=gen) < 0.8
+    valid[:, 4] = False
+    raw = advantages.clone()
+    index = {"big": 0, "small": 1, "idle": 2}
+    scales = per_game_advantages(advantages.clone(), valid, games, index, standardize=False)
+    assert set(scales) == {"big/advantage_std", "small/advantage_std"}
+    assert scales["big/advantage_std"] == pytest.approx(raw[valid & (games == 0)].std().item())
+    assert scales["small/advantage_std"] < 0.02 < 4 < scales["big/advantage_std"]
+    assert per_game_advantages(advantages, valid, games, index, standardize=True) == scales
+    for g in (0, 1):
+        rows = valid & (games == g)
+        assert advantages[rows].mean().item() == pytest.approx(0.0, abs=1e-5)
+        assert advantages[rows].std().item() == pytest.approx(1.0, abs=1e-4)
+    assert torch.equal(advantages[~valid], raw[~valid])  # steps not learned from are left alone
 
 
 def test_one_update_trains_logs_and_checkpoints(trained):
@@ -105,12 +127,31 @@ def test_one_update_trains_logs_and_checkpoints(trained):
     for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance", "grad_norm"):
         assert math.isfinite(record[key]), key
     assert record["team_battle/episodes"] >= 1  # 12-tick episodes ended inside the rollout
+    assert record["team_battle/advantage_std"] > 0
     assert 0 < record["focal_live_share"] <= 0.5  # half the rows are background
     ((logged, meta),) = tracker.checkpoints
     assert logged == path and meta["agent_steps"] == 2048 and meta["game"] == "team_battle"
     policy = load_policy(path)
     for key, value in weights(trainer.net).items():
         assert torch.equal(policy.net.state_dict()[key], value)
+
+
+def test_per_game_normalization_trains_on_standardized_advantages(tmp_path, monkeypatch):
+    seen = []
+    real = per_game_advantages
+
+    def spy(advantages, valid, games, index, standardize):
+        scales = real(advantages, valid, games, index, standardize)
+        seen.append((standardize, advantages[valid & (games == index["team_battle"])].std().item()))
+        return scales
+
+    monkeypatch.setattr("baselines.ppo.per_game_advantages", spy)
+    tracker = Tracker()
+    trainer = Trainer(tiny(normalize_advantages="game"), tmp_path, tracker)
+    trainer.train()
+    ((standardize, std),) = seen
+    assert standardize and std == pytest.approx(1.0, abs=1e-4)
+    assert math.isfinite(tracker.records[0]["policy_loss"])
 
 
 def test_the_update_recomputes_the_rollouts_log_probabilities(tmp_path):
