@@ -80,10 +80,12 @@ class KickstartConfig:
     at ``until`` (a fraction of the run). Only the choices the bot derives from what it sees are
     labels (:meth:`~baselines.scripted.ScriptedPolicy.decide`: its moves unless it wanders, its
     attack target, its style when it attacks): cloning its random wandering and its constant
-    comm token saturated the LSTM (README, "How it got here")."""
+    comm token saturated the LSTM (README, "How it got here"). ``games`` limits the labels to
+    the steps of those games of the pack (a game where the bot's play is a poor guide)."""
 
     weight: float = 0.0  # 0: off
     until: float = 0.5  # the weight reaches 0 at this fraction of the run
+    games: Any = None  # the games whose steps get labels (None: every game of the pack)
 
 
 @dataclass
@@ -404,7 +406,7 @@ class Trainer:
     Raises:
         ValueError: an unknown policy size or ``normalize_advantages``, ``rollout_ticks`` not a
             multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
-            bad env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
+            ``kickstart.games`` naming a game not in the pack, bad env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
     def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
@@ -431,6 +433,12 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.opponents = Opponents(cfg, self.envs, self.net, self.device)
         self.teacher = Teacher(self.envs, cfg.seed + 13) if cfg.kickstart.weight > 0 else None
+        taught = cfg.kickstart.games
+        taught = self.envs.game_index if taught is None else [taught] if isinstance(taught, str) else list(taught)
+        unknown = sorted(set(taught) - set(self.envs.game_index))
+        if unknown:
+            raise ValueError(f"kickstart.games names {unknown}, not in the pack; allowed: {list(self.envs.game_index)}")
+        self.taught = np.array([name in taught for name in self.envs.game_index])  # per game index
         self.agent_steps = 0
         self.updates = 0
         self.episode_scores: list[tuple[int, str, float]] = []  # (agent steps, game, mean score)
@@ -514,7 +522,9 @@ class Trainer:
                     live = envs.live()
                     learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & live))  # the learner's live rows
                     if kick > 0:  # (once the weight reaches 0 the teacher is not asked again)
-                        teach, sure = self.teacher.label(envs.obs, envs.starts, learn.numpy())
+                        rows = learn.numpy()
+                        rows = rows[self.taught[envs.playing()[rows]]]
+                        teach, sure = self.teacher.label(envs.obs, envs.starts, rows)
                         teach_buf[t], sure_buf[t] = torch.from_numpy(teach), torch.from_numpy(sure)
                     logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
                     chosen, logp = sample(logits)

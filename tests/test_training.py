@@ -166,6 +166,28 @@ def test_the_update_recomputes_the_rollouts_log_probabilities(tmp_path):
         assert record["approx_kl"] < 1e-9 and record["clip_fraction"] == 0.0
 
 
+def test_kickstart_games_limit_the_labels_to_those_games(tmp_path, monkeypatch):
+    cfg = tiny(game=["team_battle", "protect_the_king"], total_agent_steps=4 * 2048,
+               kickstart=KickstartConfig(weight=1.0, until=1.0, games=["protect_the_king"]))
+    trainer = Trainer(cfg, tmp_path)
+    labelled = []  # per labelling call: the games of the rows it was given
+    real = Teacher.label
+
+    def spy(teacher, obs, starts, rows):
+        labelled.append(set(trainer.envs.playing()[rows].tolist()))
+        return real(teacher, obs, starts, rows)
+
+    monkeypatch.setattr(Teacher, "label", spy)
+    trainer.train()
+    ptk = trainer.envs.game_index["protect_the_king"]
+    assert {ptk} in labelled and set() in labelled  # rows of Protect the King labelled, none of Team Battle
+    assert all(games <= {ptk} for games in labelled)
+    for bad in (["sandwich"], "sandwich"):
+        with pytest.raises(ValueError, match=r"kickstart.games names \['sandwich'\], not in the pack; allowed: "
+                                             r"\['team_battle', 'protect_the_king'\]"):
+            Trainer(dataclasses.replace(cfg, kickstart=KickstartConfig(weight=1.0, games=bad)), tmp_path)
+
+
 def teacher_cross_entropy(net: PolicyNetwork, seed: int = 9) -> float:
     """Mean cross-entropy of ``net`` toward the scripted teacher's sure choices over 24 ticks of
     Team Battle played by the teacher (the net's own state carried along)."""
