@@ -160,8 +160,9 @@ class TorchPolicy:
     """A network played through the policy interface (``initial_state``, ``act``).
 
     Actions are sampled from the masked distributions with the policy's own seeded generator,
-    or with ``decoding="greedy"`` each head's most likely allowed choice is taken. The LSTM state of a dead agent is zeroed by the network; a caller starting a new episode
-    calls :meth:`initial_state` again.
+    or with ``decoding="greedy"`` each head's most likely allowed choice is taken. The LSTM
+    state of a dead agent is zeroed by the network; a caller starting a new episode calls
+    :meth:`initial_state` again.
 
     Args:
         net: the network (its layout must be the env's).

@@ -262,9 +262,10 @@ def per_game_advantages(advantages: torch.Tensor, valid: torch.Tensor, games: to
         rows = valid & (games == g)
         if rows.sum() > 1:
             adv = advantages[rows]
-            scales[f"{name}/advantage_std"] = adv.std().item()
+            std = adv.std()
+            scales[f"{name}/advantage_std"] = std.item()
             if standardize:
-                advantages[rows] = (adv - adv.mean()) / (adv.std() + 1e-8)
+                advantages[rows] = (adv - adv.mean()) / (std + 1e-8)
     return scales
 
 
@@ -406,7 +407,8 @@ class Trainer:
     Raises:
         ValueError: an unknown policy size or ``normalize_advantages``, ``rollout_ticks`` not a
             multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
-            ``kickstart.games`` naming a game not in the pack, bad env settings (from :func:`metammo.make`), a resume checkpoint that does not fit.
+            ``kickstart.games`` naming a game not in the pack, bad env settings (from
+            :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
     def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
@@ -433,8 +435,9 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.opponents = Opponents(cfg, self.envs, self.net, self.device)
         self.teacher = Teacher(self.envs, cfg.seed + 13) if cfg.kickstart.weight > 0 else None
-        taught = cfg.kickstart.games
-        taught = self.envs.game_index if taught is None else [taught] if isinstance(taught, str) else list(taught)
+        taught = list(self.envs.game_index) if cfg.kickstart.games is None else cfg.kickstart.games
+        if isinstance(taught, str):
+            taught = [taught]
         unknown = sorted(set(taught) - set(self.envs.game_index))
         if unknown:
             raise ValueError(f"kickstart.games names {unknown}, not in the pack; allowed: {list(self.envs.game_index)}")
@@ -521,9 +524,11 @@ class Trainer:
                     obs_d = obs.to(device, non_blocking=True)
                     live = envs.live()
                     learn = torch.from_numpy(np.flatnonzero(self.opponents.focal & live))  # the learner's live rows
+                    playing = envs.playing()  # each row's game, for this transition
+                    game_buf[t] = torch.from_numpy(playing)
                     if kick > 0:  # (once the weight reaches 0 the teacher is not asked again)
                         rows = learn.numpy()
-                        rows = rows[self.taught[envs.playing()[rows]]]
+                        rows = rows[self.taught[playing[rows]]]
                         teach, sure = self.teacher.label(envs.obs, envs.starts, rows)
                         teach_buf[t], sure_buf[t] = torch.from_numpy(teach), torch.from_numpy(sure)
                     logits, value, state = step_rows(net, obs_d, state, starts_d, learn.to(device))
@@ -534,7 +539,6 @@ class Trainer:
                     act_buf[t] = torch.from_numpy(actions_np)
                     logp_buf[t].zero_().index_copy_(0, learn, logp.cpu())
                     value_buf[t].zero_().index_copy_(0, learn, value.cpu())
-                    game_buf[t] = torch.from_numpy(envs.playing())
                     tick = time.perf_counter()
                     summaries = envs.step(actions_np.astype(np.int32))
                     env_time += time.perf_counter() - tick
