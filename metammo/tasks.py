@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -132,9 +133,22 @@ class Task:
     def __post_init__(self) -> None:
         if self.subject not in SUBJECTS:
             raise ValueError(f"task {self.name!r}: subject must be one of {list(SUBJECTS)}, got {self.subject!r}")
-        program = _compile(self.tree, f"task {self.name!r}")
-        if len(program) > MAX_PROGRAM:
-            raise ValueError(f"task {self.name!r} compiles to {len(program)} steps; at most {MAX_PROGRAM}")
+        if len(self.program) > MAX_PROGRAM:
+            raise ValueError(f"task {self.name!r} compiles to {len(self.program)} steps; at most {MAX_PROGRAM}")
+
+    # A task is immutable (its tree is never edited after construction), so what it compiles
+    # and embeds to is computed once: games set their tasks up again every episode.
+    @cached_property
+    def program(self) -> tuple[tuple[float, float, float, float], ...]:
+        """The postfix instructions ``(opcode, a, b, c)`` the tree compiles to."""
+        return tuple(_compile(self.tree, f"task {self.name!r}"))
+
+    @cached_property
+    def embedding(self) -> np.ndarray:
+        """:func:`embed` of the task (read-only)."""
+        vector = embed(self)
+        vector.flags.writeable = False
+        return vector
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Task":
@@ -149,7 +163,7 @@ class Task:
     def key(self) -> str:
         """Canonical text of what the task computes: its subject and compiled program (not
         the name or the spelling: ``ScoreHit`` and ``CountEvent score_hit`` are one task)."""
-        return json.dumps([self.subject, _compile(self.tree, self.name)])
+        return json.dumps([self.subject, self.program])
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "subject": self.subject, "task": self.tree}
@@ -205,9 +219,8 @@ def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.nda
     program = np.zeros((len(tasks), MAX_PROGRAM, 4), np.float64)
     length = np.zeros(len(tasks), np.int64)
     for k, task in enumerate(tasks):
-        code = _compile(task.tree, task.name)
-        program[k, : len(code)] = code
-        length[k] = len(code)
+        program[k, : len(task.program)] = task.program
+        length[k] = len(task.program)
     team = np.array([t.subject == "team" for t in tasks], np.bool_)
     return program, length, team
 

@@ -30,7 +30,7 @@ from metammo.game import Game
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
 from metammo.systems.spawn import spawn_agents
-from metammo.tasks import EMBED_DIM, Task, compile_tasks, embed, score_tasks
+from metammo.tasks import EMBED_DIM, Task, compile_tasks, score_tasks
 from minigames import randomization as dr
 from minigames.difficulty import Difficulty
 
@@ -190,7 +190,7 @@ class Minigame(Game):
                     cfg.shape.vision, self.spawn_row, self.spawn_col, self.held, self.leader_slot)
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
-        vectors = np.stack([embed(t) for t in self.tasks])
+        vectors = np.stack([t.embedding for t in self.tasks])
         game[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] = vectors[self.agent_task]
 
     def update(self, state: State, cfg: Config, died: np.ndarray, rewards: np.ndarray) -> bool:

@@ -821,6 +821,17 @@ def test_binary_curriculum_file_names_the_file(tmp_path):
     assert str(path) in str(err.value)
 
 
+def test_a_task_compiles_and_embeds_once_and_its_embedding_is_read_only():
+    """Games set their tasks up every episode; the program and embedding are computed once per
+    task, and the shared embedding cannot be edited through one episode's game vector."""
+    task = Task("t", "team", {"AND": [{"TickGE": {"n": 5}}, {"ScoreHit": {"n": 2}}]})
+    assert task.program is task.program and task.embedding is task.embedding
+    assert list(task.program) == [tuple(row) for row in compile_tasks([task])[0][0, :len(task.program)]]
+    np.testing.assert_array_equal(task.embedding, embed(Task("copy", "team", task.tree)))
+    with pytest.raises(ValueError, match="read-only"):
+        task.embedding[0] = 0
+
+
 def test_missing_curriculum_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_curriculum(tmp_path / "absent.yaml")
