@@ -52,15 +52,17 @@ class RaceToTheCenter(Minigame):
         state.tiles.material[c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1, c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1] = Material.GRASS
         spawn_agents(state, cfg, rng)
         self._rng = rng
-        self._edge = ring(*playable_bounds(cfg), 0)
+        # Harvesting and regrowth never change whether a tile is passable (constants.DEPLETED),
+        # so the passable edge tiles are found once per episode.
+        edge = ring(*playable_bounds(cfg), 0)
+        self._edge = edge[PASSABLE[state.tiles.material[edge[:, 0], edge[:, 1]]]]
+        self._edge_flat = np.ravel_multi_index(self._edge.T, state.tiles.agents.shape)
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         dead = np.flatnonzero(died)
         if len(dead) == 0:
             return
-        edge, tiles = self._edge, state.tiles
-        free = edge[PASSABLE[tiles.material[edge[:, 0], edge[:, 1]]]
-                    & (tiles.agents[edge[:, 0], edge[:, 1]] == 0)]
+        free = self._edge[state.tiles.agents.ravel()[self._edge_flat] == 0]
         dead = dead[: len(free)]  # consecutive free edge tiles from a random one
         picks = free[(self._rng.integers(len(free)) + np.arange(len(dead))) % len(free)]
         place_agents(state, dead, picks[:, 0], picks[:, 1], dead, state.entities.style[dead])  # team = agent
