@@ -58,6 +58,8 @@ class KingOfTheHill(Minigame):
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         ent, n, c = state.entities, cfg.shape.num_agents, self.centre(cfg)
+        if not state.tiles.agents[c, c]:  # most ticks: nobody on the centre
+            return
         on = ent.alive[:n] & (ent.row[:n] == c) & (ent.col[:n] == c)
         teams = np.unique(np.flatnonzero(on) // self.team_size)
         if len(teams) != 1:
