@@ -18,11 +18,14 @@ eval        map size 128, held-out maps
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from metammo.config import Config
-from metammo.constants import PASSABLE, Material
+from metammo.constants import HEALTH_MAX, PASSABLE, Kind, Material
 from metammo.state import State, playable_bounds
-from metammo.systems.spawn import place_agents, ring, spawn_agents
+from metammo.systems.common import randint
+from metammo.systems.lifecycle import revive
+from metammo.systems.spawn import ring, spawn_agents
 from metammo.tasks import Task
 from minigames.base import Minigame
 from minigames.randomization import Uniform
@@ -31,6 +34,33 @@ from minigames.randomization import Uniform
 RESPAWN_FREEZE = 10
 #: Half-width of the grass square marking the centre.
 CENTRE_RADIUS = 2
+_AGENT = int(Kind.AGENT)
+
+
+@njit(cache=True)
+def _respawn(ent, tiles, died, edge_rows, edge_cols, rng):
+    """Revive the agents that ``died`` ((num_agents,) bool), in slot order, on consecutive free
+    tiles of the passable edge (``edge_rows``, ``edge_cols``) from a random one, each its own
+    team and frozen :data:`RESPAWN_FREEZE` ticks; those beyond the free tiles stay dead."""
+    free = np.empty(edge_rows.shape[0], np.int64)
+    num_free = 0
+    for k in range(edge_rows.shape[0]):
+        if tiles.agents[edge_rows[k], edge_cols[k]] == 0:
+            free[num_free] = k
+            num_free += 1
+    if num_free == 0:
+        return
+    start, placed = randint(rng, num_free), 0
+    for i in range(died.shape[0]):
+        if not died[i]:
+            continue
+        if placed == num_free:
+            return
+        k = free[(start + placed) % num_free]
+        placed += 1
+        revive(ent, i, edge_rows[k], edge_cols[k], _AGENT, i, HEALTH_MAX, 1, ent.style[i])
+        tiles.agents[edge_rows[k], edge_cols[k]] += 1
+        ent.freeze[i] = RESPAWN_FREEZE
 
 
 class RaceToTheCenter(Minigame):
@@ -51,22 +81,15 @@ class RaceToTheCenter(Minigame):
         c = self.centre(cfg)
         state.tiles.material[c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1, c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1] = Material.GRASS
         spawn_agents(state, cfg, rng)
-        self._rng = rng
         # Harvesting and regrowth never change whether a tile is passable (constants.DEPLETED),
         # so the passable edge tiles are found once per episode.
         edge = ring(*playable_bounds(cfg), 0)
-        self._edge = edge[PASSABLE[state.tiles.material[edge[:, 0], edge[:, 1]]]]
-        self._edge_flat = np.ravel_multi_index(self._edge.T, state.tiles.agents.shape)
+        edge = edge[PASSABLE[state.tiles.material[edge[:, 0], edge[:, 1]]]]
+        self._edge_rows, self._edge_cols = np.ascontiguousarray(edge.T)
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
-        dead = np.flatnonzero(died)
-        if len(dead) == 0:
-            return
-        free = self._edge[state.tiles.agents.ravel()[self._edge_flat] == 0]
-        dead = dead[: len(free)]  # consecutive free edge tiles from a random one
-        picks = free[(self._rng.integers(len(free)) + np.arange(len(dead))) % len(free)]
-        place_agents(state, dead, picks[:, 0], picks[:, 1], dead, state.entities.style[dead])  # team = agent
-        state.entities.freeze[dead] = RESPAWN_FREEZE
+        if died.any():
+            _respawn(state.entities, state.tiles, died, self._edge_rows, self._edge_cols, state.rng)
 
     def _on_centre(self, state: State, cfg: Config) -> np.ndarray:
         ent, n, c = state.entities, cfg.shape.num_agents, self.centre(cfg)

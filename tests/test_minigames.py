@@ -27,6 +27,7 @@ from metammo.constants import MOVE_DELTA, PASSABLE, Kind, Move
 from metammo.game import ENTRY_POINT_GROUP, games, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
 from metammo.state import playable_bounds
+from metammo.systems.spawn import ring
 from metammo.tasks import EMBED_DIM, embed
 from metammo.terrain import EVAL_MAP_SEEDS
 from minigames.difficulty import HISTORY, Difficulty
@@ -287,6 +288,27 @@ def test_race_to_the_center_dead_racer_respawns_frozen():
         assert (int(ent.row[1]), int(ent.col[1])) == (r, c), f"moved while frozen, tick {t + 1} of 10"
     step(env, actions)
     assert (int(ent.row[1]), int(ent.col[1])) == (r + MOVE_DELTA[options[0], 0], c + MOVE_DELTA[options[0], 1])
+
+
+def test_race_to_the_center_respawns_on_consecutive_free_edge_tiles_while_any_are_free():
+    env = make_race()
+    ent, tiles = env.state.entities, env.state.tiles
+    lo, hi = playable_bounds(env.config)
+    edge = [(r, c) for r, c in ring(lo, hi, 0) if PASSABLE[tiles.material[r, c]]]
+    free = [t for t in edge if tiles.agents[t] == 0][:3]
+    for t in set(edge) - set(free):  # stand-ins on every other edge tile, the racers' own too
+        tiles.agents[t] += 1
+    ent.health[[1, 2, 4, 6, 7]] = 0
+    _, terminals, _, infos = step(env)
+    assert not infos and terminals[[1, 2, 4, 6, 7]].all() and terminals.sum() == 5
+    revived = [i for i in (1, 2, 4, 6, 7) if ent.alive[i]]
+    assert revived == [1, 2, 4], "slot order, as many as there are free edge tiles"
+    spots = [(int(ent.row[i]), int(ent.col[i])) for i in revived]
+    start = free.index(spots[0])
+    assert spots == [free[(start + k) % 3] for k in range(3)], "consecutive along the edge"
+    assert all(tiles.agents[t] == 1 for t in spots)
+    assert (ent.freeze[revived] == 10).all() and (ent.team[revived] == revived).all()
+    assert not ent.alive[[6, 7]].any()
 
 
 def test_race_to_the_center_never_draws_an_all_grass_map():
