@@ -104,7 +104,7 @@ class Env:
         self.map_seed = -1
         self.recorder: Recorder | None = Recorder() if record else None
         self.last_replay: Replay | None = None
-        self._started = False
+        self._started = False  # an episode is running
 
     # --- episode -----------------------------------------------------------------------------
 
@@ -178,10 +178,12 @@ class Env:
 
         Raises:
             ValueError: wrong shape or dtype, or an index out of range (state unchanged).
-            RuntimeError: ``step`` before the first ``reset``.
+            RuntimeError: ``step`` before the first ``reset``, or (with ``autoreset`` off) after
+                the episode ended.
         """
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError("no episode is running: call reset() before step() "
+                               "(with autoreset=False, again after each episode ends)")
         act.validate(actions, self.head_sizes, self.num_agents)
         if actions is not self.actions:
             np.copyto(self.actions, actions, casting="unsafe")
@@ -217,6 +219,8 @@ class Env:
                 self.last_replay = self.recorder.finish(infos[0])
             if self.autoreset:
                 self._begin_episode()
+            else:
+                self._started = False
         return self.observations, self.rewards, self.terminals, self.truncations, infos
 
     def refresh_observations(self) -> None:

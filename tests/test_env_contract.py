@@ -244,6 +244,11 @@ def test_no_autoreset_leaves_the_ended_episode():
         infos = env.step(np.zeros((4, 4), np.int32))[4]
     assert len(infos) == 1 and env.state.tick == 20
     assert env.truncations.all()
+    with pytest.raises(RuntimeError, match="call reset"):  # no tick past the end, no second finish
+        env.step(np.zeros((4, 4), np.int32))
+    assert env.state.tick == 20
+    env.reset()
+    assert env.step(np.zeros((4, 4), np.int32))[4] == [] and env.state.tick == 1
 
 
 def test_observations_and_rewards_finite():

@@ -23,7 +23,8 @@ HEAD_MASKS = {Head.MOVE: "mask_move", Head.STYLE: "mask_style", Head.TARGET: "ma
 
 
 def play(policy_name: str, config: str, ticks: int, seed: int = 0, check_masks: bool = False, **overrides):
-    """Run ``ticks`` ticks; return the env (episode not ended) and the episode's event counts."""
+    """Run ``ticks`` ticks or until the episode ends (every agent dead); return the env and the
+    episode's event counts."""
     env = metammo.make("sandbox", config, seed, autoreset=False, horizon=ticks + 1, **overrides)
     policy = make_policy(policy_name, env.layout, env.head_sizes, seed=seed)
     obs, _ = env.reset()
@@ -38,7 +39,9 @@ def play(policy_name: str, config: str, ticks: int, seed: int = 0, check_masks: 
                     mask = env.layout.view(obs, HEAD_MASKS[Head(head)])
                     chosen = mask[np.arange(env.num_agents), actions[:, head]]
                     assert chosen.all(), f"head {Head(head).name} chose a masked choice"
-        obs, *_ = env.step(actions)
+        obs, *_, infos = env.step(actions)
+        if infos:
+            break
     return env, env.state.events.counts[: env.num_agents].sum(axis=0)
 
 
