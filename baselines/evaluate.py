@@ -8,7 +8,7 @@ A *match* is one episode of one game in which the policy plays the *focal* half 
 (every other team in team games, every other agent otherwise; the halves swap each episode) and
 one opponent the *background* half (:class:`Match`, whose general form, several policies
 sharing an episode team by team, the leaderboard uses too). Games run with their evaluation settings: preset ``eval``
-(held-out maps), randomization off, difficulty at its maximum, episode seeds ``seed ..
+(held-out maps, the preset's difficulty level), randomization off, episode seeds ``seed ..
 seed + episodes - 1``. The score of an agent is the reference's (max task progress + the
 winner bonus, :func:`minigames.base.Minigame.scores`); a match yields the mean score of each
 side. The printed table gives, per game and opponent, each side's mean score over matches with

@@ -20,7 +20,7 @@ Scenarios and PvP games may also give ``overrides``, engine config keys (``{hori
 teams) and ``background`` the rest, sides swapping each episode (:class:`baselines.evaluate.Match`);
 ``focal: all``: the submission plays every agent (no ``background``). Backgrounds are reference
 entries (:data:`REFERENCES`). Every episode runs with the games' evaluation settings: preset
-``eval`` (held-out maps), randomization off, difficulty at its maximum.
+``eval`` (held-out maps, the preset's difficulty level), randomization off.
 
 A checkpoint plays the scenarios of the config it was trained on (its observation layout); the
 registered bots play every scenario.

@@ -72,11 +72,7 @@ class Env:
         self.games = []
         for name in names:
             instance = make_game(name, **options)
-            if self.base_config.name not in instance.configs:
-                raise ValueError(
-                    f"game {name!r} does not support config {self.base_config.name!r}; "
-                    f"it supports {list(instance.configs)}"
-                )
+            instance.check_config(self.base_config)
             self.games.append(instance)
         self.weights = _pack_weights(weights, names)
         self.game = self.games[0]

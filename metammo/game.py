@@ -2,6 +2,7 @@
 
 A game is a subclass of :class:`Game`. The env calls its hooks at fixed points of an episode:
 
+* :meth:`Game.check_config` when the env is made: can the game play on the env's config?
 * :meth:`Game.episode_config` at reset: a new frozen config for this episode (systems, map
   size, fog, NPCs ...) derived from the env's base config; never mutates it.
 * :meth:`Game.setup` at reset, after the terrain: spawns, teams, map features.
@@ -72,6 +73,17 @@ class Game:
     def difficulty(self) -> int:
         """Index of the current difficulty level (0 for games without levels)."""
         return 0 if self.pinned_difficulty is None else self.pinned_difficulty
+
+    def check_config(self, base: Config) -> None:
+        """Check, when the env is made, that the game can play every episode on ``base`` (the
+        env's config); the default checks that ``base`` is one of :attr:`configs`.
+
+        Raises:
+            ValueError: naming what clashes and what is allowed.
+        """
+        if base.name not in self.configs:
+            raise ValueError(f"game {self.name!r} does not support config {base.name!r}; "
+                             f"it supports {list(self.configs)}")
 
     def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
         """This episode's config, derived from ``base`` (default: ``base`` itself)."""

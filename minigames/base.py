@@ -11,7 +11,11 @@ rules need: :meth:`Minigame.rules` (special rules each tick), :meth:`Minigame.is
 Each episode's config is built in this order, later entries winning: the env's base config,
 the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
 is on and no preset is chosen), the difficulty knob, the chosen preset; config keys the user set
-away from the preset's defaults (``metammo.make(..., fog_onset=100)``) always win.
+away from the preset's defaults (``metammo.make(..., fog_onset=100)``) always win. The env
+checks every config this can build (:meth:`Minigame.check_config`) when it is made.
+
+A preset plays one difficulty level: the level whose knob value it sets, else the hardest
+(rules.md §2: evaluation presets are at maximum difficulty).
 
 Rewards (rules.md §2): each agent's task progress increase each tick, ``death_penalty`` on
 death, and at the game's end the winning score to winners (those alive or dying on the last
@@ -25,7 +29,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from metammo.config import PRESETS, Config, Tunables, make_config
+from metammo.config import PRESETS, Config, Tunables
 from metammo.game import Game
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
@@ -62,22 +66,40 @@ class Minigame(Game):
                  difficulty: int | str | None = None, randomization: Mapping[str, Any] | None = None):
         """Args:
             randomize, preset, difficulty: see :mod:`metammo.game`; a preset pins the
-                difficulty at its maximum.
-            randomization: a spec replacing the game's own (plain data or distributions).
+                difficulty at its level (see the module docstring), which ``difficulty`` may
+                name, or give as ``"max"``.
+            randomization: a spec replacing the game's own (plain data or distributions; see
+                :mod:`minigames.randomization`), without the difficulty knob's key.
 
         Raises:
-            ValueError: a bad option, or a randomization spec the game's configs reject.
+            ValueError: a bad option, a malformed randomization spec or one naming the
+                difficulty knob's key, a difficulty other than the preset's.
         """
         super().__init__(randomize, preset, difficulty)
         pinned = self.pinned_difficulty
-        if preset is not None and self.difficulty_levels and pinned is None:
-            pinned = len(self.difficulty_levels) - 1
+        if preset is not None and self.difficulty_levels:
+            level = self._preset_level(preset)
+            if pinned is not None and difficulty != "max" and pinned != level:
+                raise ValueError(f"game {self.name!r}: preset {preset!r} plays difficulty level {level}; "
+                                 f"give difficulty {level}, 'max' or None, got {difficulty!r}")
+            pinned = level
         self.controller = Difficulty(self.difficulty_levels or (None,), self.wins_to_raise, pinned)
         self.spec = dr.parse(self.randomization if randomization is None else randomization)
-        for name in self.configs:
-            dr.validate(self.spec, make_config(name, **self.rules_config, team_size=self.team_size))
+        if self.difficulty_key in self.spec:
+            raise ValueError(f"randomization of {self.difficulty_key!r}: it is game {self.name!r}'s difficulty "
+                             "knob, set by the difficulty level; leave it out of the spec")
         self.randomized: dict[str, Any] = {}
         self._played = self.controller.summary()
+
+    def _preset_level(self, preset: str) -> int:
+        levels = self.difficulty_levels
+        if self.difficulty_key not in self.presets[preset]:
+            return len(levels) - 1
+        value = self.presets[preset][self.difficulty_key]
+        if value not in levels:
+            raise ValueError(f"game {self.name!r}: preset {preset!r} sets the difficulty knob "
+                             f"{self.difficulty_key!r} to {value!r}, not one of its levels {levels}")
+        return levels.index(value)
 
     # --- config -----------------------------------------------------------------------------
 
@@ -90,27 +112,48 @@ class Minigame(Game):
         """The difficulty knob's value for this episode."""
         return self.controller.value
 
-    def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
-        values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size}
-        self.randomized = {}
-        if self.preset is None and self.randomize:
-            spec = {k: v for k, v in self.spec.items() if k != self.difficulty_key}
-            self.randomized = dr.sample(spec, rng)
-            values.update(self.randomized)
+    def _randomizing(self) -> bool:
+        return self.preset is None and self.randomize
+
+    def _compose(self, base: Config, drawn: Mapping[str, Any], knob: Any) -> tuple[Config, set[str]]:
+        """The episode config from ``base``, randomized values ``drawn`` and difficulty ``knob``
+        (the module docstring's order), and the keys the user set."""
+        values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size, **drawn}
         if self.difficulty_key is not None:
-            values[self.difficulty_key] = self.knob
+            values[self.difficulty_key] = knob
         if self.preset is not None:
             values.update(self.presets[self.preset])
         defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
-        for key in Tunables.__dataclass_fields__:
-            if getattr(base.tunables, key) != getattr(defaults, key):  # set by the user
-                values[key] = getattr(base.tunables, key)
-                self.randomized.pop(key, None)
+        user = {key for key in Tunables.__dataclass_fields__
+                if getattr(base.tunables, key) != getattr(defaults, key)}
+        values.update({key: getattr(base.tunables, key) for key in user})
         if values["team_size"] != self.team_size:
             raise ValueError(f"game {self.name!r} plays in teams of {self.team_size}; "
                              f"do not override 'team_size' (got {values['team_size']})")
+        return base.replace(**values), user
+
+    def check_config(self, base: Config) -> None:
+        """Also builds, from ``base``, the config of each difficulty level the game can play and
+        of each end of each randomized range (see :meth:`metammo.game.Game.check_config`)."""
+        super().check_config(base)
+        trials = [({}, self.knob, "")]
+        if self.difficulty_key and not self.controller.pinned:
+            trials += [({}, knob, f" at difficulty {self.difficulty_key}={knob!r}") for knob in self.controller.levels]
+        if self._randomizing():
+            trials += [({key: value}, self.knob, f" with randomized {key}={value!r}")
+                       for key, dist in sorted(self.spec.items()) for value in dist.support()]
+        for drawn, knob, played in trials:
+            try:
+                self._compose(base, drawn, knob)
+            except ValueError as err:
+                raise ValueError(f"game {self.name!r} cannot play on this config{played}: {err}") from None
+
+    def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
+        drawn = dr.sample(self.spec, rng) if self._randomizing() else {}
+        cfg, user = self._compose(base, drawn, self.knob)
+        self.randomized = {key: value for key, value in drawn.items() if key not in user}
         self._played = self.controller.summary()
-        return base.replace(**values)
+        return cfg
 
     # --- hooks for subclasses ---------------------------------------------------------------
 

@@ -6,9 +6,10 @@ reward      team task ProtectLeader(horizon): +1/horizon per tick the leader liv
 win         the last team whose leader lives, or every such team at the horizon
 end         at most one leader alive, or the horizon
 score       winners +1 at the end, every other live agent -1
-config      mini; Team Battle's fog, terrain and randomization
+config      mini; Team Battle's fog and terrain
+randomized  fog speed 1/U{7..11}, NPC count U[64, 255] (fog onset is the difficulty knob)
 difficulty  fog onset 255, 192, 128, 64, 32 (earlier fog); 2 wins raise it
-eval        fog onset 128, speed 1/8, 128 NPCs, held-out maps
+eval        fog onset 128 (difficulty level 2), speed 1/8, 128 NPCs, held-out maps
 ==========  ===================================================================
 """
 
@@ -21,6 +22,7 @@ from metammo.state import State
 from metammo.systems.lifecycle import kill_agents
 from metammo.systems.params import params
 from metammo.tasks import Task
+from minigames.randomization import Integers, OneOver
 from minigames.team_battle import TeamBattle
 
 
@@ -29,6 +31,7 @@ class ProtectTheKing(TeamBattle):
     description = "16 teams of 8 guard their leader; a leader's death kills its team"
     configs = ("mini",)
     leaders = True
+    randomization = {"fog_speed": OneOver(7, 11), "npc_count": Integers(64, 255)}
     difficulty_key = "fog_onset"
     difficulty_levels = (255, 192, 128, 64, 32)
 

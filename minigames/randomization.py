@@ -10,8 +10,10 @@ modules, or plain data (for command lines and files)::
      "water_threshold": {"uniform": [0.05, 0.15]},
      "terrain": {"choice": [false, true], "p": [0.2, 0.8]}}
 
-:func:`validate` checks every key and both ends of every range against the config's own rules
-(:meth:`metammo.config.Config.replace`), so a bad spec fails when the game is made, not mid-run.
+:func:`parse` checks each entry's form: a tunable key, one known distribution, numeric ends in
+order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be). The env
+checks both ends of every range against its config when it is made
+(:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from metammo.config import Config, Tunables
+from metammo.config import Tunables
 
 
 @dataclass(frozen=True)
@@ -86,51 +88,57 @@ _KINDS = {"integers": Integers, "uniform": Uniform, "one_over": OneOver, "choice
 _TUNABLE_KEYS = sorted(Tunables.__dataclass_fields__)
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_number(x: Any) -> bool:
+    return _is_int(x) or isinstance(x, (float, np.floating))
+
+
 def _check(key: str, dist: Any) -> None:
+    if key not in _TUNABLE_KEYS:
+        raise ValueError(f"randomization: unknown config key {key!r}; allowed: {_TUNABLE_KEYS}")
     if not isinstance(dist, (Integers, Uniform, OneOver, Choice)):
         raise ValueError(f"randomization of {key!r}: not a distribution: {dist!r}; use one of {sorted(_KINDS)}")
     if isinstance(dist, Choice):
         if not dist.values:
             raise ValueError(f"randomization of {key!r}: choice needs at least one value")
         if dist.p is not None:
-            p = np.asarray(dist.p, np.float64)
+            ok = isinstance(dist.p, (list, tuple)) and all(_is_number(x) for x in dist.p)
+            p = np.asarray(dist.p if ok else [], np.float64)
             if p.shape != (len(dist.values),) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
                 raise ValueError(f"randomization of {key!r}: p must be {len(dist.values)} non-negative "
-                                 f"numbers summing to 1, got {list(dist.p)}")
-    elif not dist.lo <= dist.hi or (isinstance(dist, OneOver) and dist.lo < 1):
+                                 f"numbers summing to 1, got {dist.p!r}")
+        return
+    kind = next(name for name, cls in _KINDS.items() if isinstance(dist, cls))
+    if isinstance(dist, Uniform):
+        if not (_is_number(dist.lo) and _is_number(dist.hi)):
+            raise ValueError(f"randomization of {key!r}: uniform takes two numbers, got [{dist.lo!r}, {dist.hi!r}]")
+        if type(Tunables.__dataclass_fields__[key].default) is int:
+            raise ValueError(f"randomization of {key!r}: an int key takes 'integers' or 'choice', not 'uniform'")
+    elif not (_is_int(dist.lo) and _is_int(dist.hi)):
+        raise ValueError(f"randomization of {key!r}: {kind} takes two integers, got [{dist.lo!r}, {dist.hi!r}]")
+    elif isinstance(dist, OneOver) and type(Tunables.__dataclass_fields__[key].default) is not float:
+        raise ValueError(f"randomization of {key!r}: 'one_over' draws fractions, for number keys only")
+    if not dist.lo <= dist.hi or (isinstance(dist, OneOver) and dist.lo < 1):
         low = 1 if isinstance(dist, OneOver) else "lo"
         raise ValueError(f"randomization of {key!r}: need {low} <= lo <= hi, got [{dist.lo}, {dist.hi}]")
-
-
-def validate(spec: Mapping[str, Any], base: Config) -> None:
-    """Check ``spec`` against ``base``: every key a tunable key, every distribution well formed,
-    and every end of its support a value the config accepts.
-
-    Raises:
-        ValueError: naming the key and what is allowed.
-    """
-    for key, dist in spec.items():
-        if key not in _TUNABLE_KEYS:
-            raise ValueError(f"randomization: unknown config key {key!r}; allowed: {_TUNABLE_KEYS}")
-        _check(key, dist)
-        for value in dist.support():
-            try:
-                base.replace(**{key: value})
-            except ValueError as err:
-                raise ValueError(f"randomization of {key!r}: {err}") from None
 
 
 def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     """A spec from plain data (the module docstring's form).
 
     Raises:
-        ValueError: not a mapping, an unknown distribution kind, or malformed arguments.
+        ValueError: not a mapping, an unknown config key or distribution kind, or malformed
+            arguments (see the module docstring).
     """
     if not isinstance(data, Mapping):
         raise ValueError(f"randomization spec must be a mapping of config key -> distribution, got {data!r}")
     spec = {}
     for key, body in data.items():
         if isinstance(body, (Integers, Uniform, OneOver, Choice)):
+            _check(key, body)
             spec[key] = body
             continue
         if not isinstance(body, Mapping) or not set(body) & set(_KINDS) or len(set(body) & set(_KINDS)) > 1:
@@ -144,7 +152,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(args, (list, tuple)):
                 raise ValueError(f"randomization of {key!r}: choice takes a list of values, got {args!r}")
             p = body.get("p")
-            spec[key] = Choice(tuple(args), None if p is None else tuple(p))
+            spec[key] = Choice(tuple(args), tuple(p) if isinstance(p, (list, tuple)) else p)
         else:
             if not isinstance(args, (list, tuple)) or len(args) != 2:
                 raise ValueError(f"randomization of {key!r}: {kind} takes [lo, hi], got {args!r}")

@@ -9,7 +9,7 @@ score       winners +1 at the end, every other live agent -1
 config      mini and full; fog on (final size 4), water 0.1 and foliage 0.9 thresholds
 randomized  fog onset U[32, 255], fog speed 1/U{7..11}
 difficulty  NPC count 64, 128, 192, 255; raised after 2 won episodes at a level
-eval        fog onset 128, speed 1/8, 128 NPCs, held-out maps
+eval        fog onset 128, speed 1/8, 128 NPCs (difficulty level 1), held-out maps
 ==========  ===================================================================
 
 Deviation: the reference randomizes the NPC count U[64, 255]; here it is the difficulty knob.
@@ -32,7 +32,7 @@ class TeamBattle(Minigame):
     configs = ("mini", "full")
     team_size = 8
     rules_config = {"fog": True, "fog_final_size": 4, "water_threshold": 0.1, "foliage_threshold": 0.9}
-    randomization = {"fog_onset": Integers(32, 255), "fog_speed": OneOver(7, 11), "npc_count": Integers(64, 255)}
+    randomization = {"fog_onset": Integers(32, 255), "fog_speed": OneOver(7, 11)}
     presets = {"eval": {"fog_onset": 128, "fog_speed": 1 / 8, "npc_count": 128, "map_pool": "eval"}}
     difficulty_key = "npc_count"
     difficulty_levels = (64, 128, 192, 255)

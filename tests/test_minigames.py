@@ -714,13 +714,14 @@ def test_randomize_false_gives_fixed_values():
 
 
 @pytest.mark.parametrize("name,expected,level", [
-    ("team_battle", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 3),
-    ("protect_the_king", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 4),
+    ("team_battle", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 1),  # the level of 128 NPCs
+    ("protect_the_king", dict(fog_onset=128, fog_speed=1 / 8, npc_count=128), 2),  # of fog onset 128
     ("race_to_the_center", dict(map_size=128), 11),
     ("king_of_the_hill", dict(fog_onset=32, fog_speed=1 / 16), 19),
     ("sandwich", dict(terrain=False, fog_speed=1 / 16), 7),
 ])
 def test_eval_preset(name, expected, level):
+    """A preset plays the level whose knob value it sets, else the hardest, and says so."""
     env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=5, preset="eval")
     for _ in range(2):
         env.reset()
@@ -732,8 +733,11 @@ def test_eval_preset(name, expected, level):
         summary = env.episode_summary()
         assert summary["randomized"] == {}
         assert summary["preset"] == "eval"
-        assert summary["difficulty"]["level"] == level and summary["difficulty"]["pinned"]
-        assert game_view(env)[0, GameFeature.DIFFICULTY] == 255
+        difficulty = summary["difficulty"]
+        assert difficulty["level"] == level and difficulty["pinned"]
+        if env.game.difficulty_key:
+            assert difficulty["value"] == getattr(t, env.game.difficulty_key), "the level played"
+        assert game_view(env)[0, GameFeature.DIFFICULTY] == level * 255 // (difficulty["levels"] - 1)
     if name == "king_of_the_hill":
         assert env.episode_summary()["difficulty"]["value"] == 200
     if name == "sandwich":
@@ -773,12 +777,39 @@ def test_unknown_preset_lists_presets():
     ({"terrain": {"choice": []}}, "terrain"),
     ({"terrain": {"choice": [True, 3]}}, "terrain"),
     ([("fog_onset", {"integers": [1, 2]})], "mapping"),
+    ({"fog_onset": {"uniform": [32, 255]}}, r"fog_onset.*int key takes 'integers' or 'choice'"),
+    ({"fog_onset": {"one_over": [1, 3]}}, r"fog_onset.*number keys only"),
+    ({"fog_onset": {"integers": [1, "x"]}}, r"fog_onset.*two integers, got \[1, 'x'\]"),
+    ({"terrain": {"choice": [False, True], "p": 0.5}}, r"terrain.*p must be 2 non-negative numbers"),
+    ({"npc_count": {"integers": [10, 20]}}, r"npc_count.*difficulty knob"),
 ], ids=["unknown-key", "lo>hi", "out-of-range", "one-over-zero", "uniform-out-of-range", "not-a-dict",
         "two-kinds", "three-args", "extra-field", "unknown-kind", "bad-p", "empty-choice", "bad-choice",
-        "not-a-mapping"])
+        "not-a-mapping", "uniform-on-int", "one-over-on-int", "string-end", "p-not-a-list", "difficulty-key"])
 def test_invalid_randomization_spec(spec, match):
     with pytest.raises(ValueError, match=match):
         metammo.make("team_battle", "mini", num_agents=16, game_options={"randomization": spec})
+
+
+@pytest.mark.parametrize("game,options,match", [
+    ("team_battle", dict(num_agents=100), r"cannot play on this config: .*'team_size' must divide num_agents"),
+    ("protect_the_king", dict(max_npcs=128), r"with randomized npc_count=255: .*'npc_count' must be <= max_npcs"),
+    ("team_battle", dict(max_npcs=128), r"at difficulty npc_count=192: .*'npc_count' must be <= max_npcs"),
+    ("team_battle", dict(preset="eval", difficulty=3), r"preset 'eval' plays difficulty level 1; give difficulty 1"),
+    ("multitask", dict(config="mini"), r"does not support config 'mini'; it supports \['full'\]"),
+], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config"])
+def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options, match):
+    """Every config an episode could compose (each difficulty level, each end of each
+    randomized range, the preset) is checked against the env's config at make, not mid-run."""
+    config = options.pop("config", "full" if game == "multitask" else "mini")
+    with pytest.raises(ValueError, match=match):
+        metammo.make(game, config, **options)
+
+
+def test_what_the_game_cannot_reach_is_not_checked():
+    """A pinned level or a preset plays one level; a key the user set replaces the draws."""
+    metammo.make("team_battle", "mini", max_npcs=128, difficulty=1)  # 128 NPCs
+    metammo.make("team_battle", "mini", max_npcs=128, preset="eval", difficulty="max")  # the preset's level: 128
+    metammo.make("protect_the_king", "mini", max_npcs=128, npc_count=100)
 
 
 def test_custom_randomization_spec_is_used():
