@@ -23,8 +23,8 @@ from gymnasium import spaces
 from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
-from metammo.game import make_game, packs
-from metammo.observation import GAME_ID_BYTES, GAME_OWNED_START, GameFeature, Layout, game_id, observe, system_bits
+from metammo.game import game_class, make_game, option_names, packs
+from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, game_id, observe, system_bits
 from metammo.replay import Recorder, Replay
 from metammo.state import allocate
 from metammo.systems.npc import npc_population
@@ -47,7 +47,8 @@ class Env:
             all zero.
         randomize, preset, difficulty: game options (see :mod:`metammo.game`), given to every
             game of the pack; ``None`` keeps each game's default.
-        game_options: further keyword options for the games' constructors (e.g. ``curriculum``).
+        game_options: further keyword options for the games' constructors (e.g. Multi-task's
+            ``curriculum``); each game of a pack gets those its constructor takes.
         record: record every episode (:mod:`metammo.replay`): ``recorder`` is then a
             :class:`~metammo.replay.Recorder` (``None`` otherwise; assign one to start recording
             from the next episode, ``None`` to stop) and ``last_replay`` the
@@ -56,7 +57,8 @@ class Env:
 
     Raises:
         ValueError: unknown game, pack, preset or config key; a value out of range; a game that
-            does not support the config; bad weights or game options.
+            cannot play on the config; bad weights; a game option no game of the pack takes or
+            a bad option value.
     """
 
     def __init__(self, game: str | Sequence[str] = "sandbox", config: str | Config = "mini",
@@ -69,9 +71,14 @@ class Env:
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
                    if v is not None}
         options.update(game_options or {})
+        takes = {name: option_names(game_class(name)) for name in names}
+        unused = set(options) - set().union(*takes.values())
+        if unused:
+            raise ValueError(f"no game of {names} takes option(s) {sorted(unused)}; "
+                             f"options: {sorted(set().union(*takes.values()))}")
         self.games = []
         for name in names:
-            instance = make_game(name, **options)
+            instance = make_game(name, **{k: v for k, v in options.items() if k in takes[name]})
             instance.check_config(self.base_config)
             self.games.append(instance)
         self.weights = _pack_weights(weights, names)
@@ -161,7 +168,7 @@ class Env:
     def _write_game_vector(self) -> None:
         game, cfg, view = self.game, self.config, self._game_view
         view[:] = 0
-        view[:, :GAME_OWNED_START] = system_bits(cfg)
+        view[:, :SYSTEM_BITS] = system_bits(cfg)
         view[:, GameFeature.GAME:GameFeature.GAME + GAME_ID_BYTES] = game_id(game.name)
         view[:, GameFeature.TEAM_GAME] = cfg.tunables.team_size > 1
         view[:, GameFeature.LEADER] = self.state.entities.leader[: self.num_agents]

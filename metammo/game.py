@@ -23,6 +23,7 @@ engine's own ``sandbox`` is registered there the same way any third-party packag
 
 from __future__ import annotations
 
+import inspect
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Mapping
 
@@ -95,8 +96,10 @@ class Game:
         spawn_agents(state, cfg, rng)
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
-        """Fill the game-owned columns ``game[:, GAME_OWNED_START:]`` ((num_agents, 48) uint8
-        view) at reset; the default leaves them 0."""
+        """Fill the game's columns of the game vector ``game`` ((num_agents, 48) uint8 view) at
+        reset: ``GameFeature.GAME_OWNED`` .. ``GameFeature.TASK - 1`` for its own features and
+        the ``GameFeature.TASK`` columns for each agent's task embedding; the env has written
+        the columns before ``GAME_OWNED``. The default leaves the game's columns 0."""
 
     def update(self, state: State, cfg: Config, died: np.ndarray, rewards: np.ndarray) -> bool:
         """Apply this tick's rules after deaths; return True when the game is over.
@@ -142,16 +145,44 @@ def games() -> dict[str, type[Game]]:
     return result
 
 
-def make_game(name: str, **options: Any) -> Game:
-    """A new instance of the game registered as ``name``, with game ``options``.
+def game_class(name: str) -> type[Game]:
+    """The game registered as ``name``.
 
     Raises:
-        ValueError: an unknown name (the message lists the known ones) or a bad option.
+        ValueError: an unknown name (the message lists the known ones).
     """
     known = games()
     if name not in known:
         raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}")
-    return known[name](**options)
+    return known[name]
+
+
+def option_names(game: type[Game]) -> set[str]:
+    """The keyword options ``game``'s constructor takes, its own and those it passes on to its
+    bases through ``**options``."""
+    names: set[str] = set()
+    for cls in game.__mro__:
+        if "__init__" not in cls.__dict__:
+            continue
+        params = list(inspect.signature(cls.__dict__["__init__"]).parameters.values())[1:]
+        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def make_game(name: str, **options: Any) -> Game:
+    """A new instance of the game registered as ``name``, with game ``options``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones), an option the game
+            does not take (the message lists those it takes) or a bad option value.
+    """
+    game = game_class(name)
+    unknown = sorted(set(options) - option_names(game))
+    if unknown:
+        raise ValueError(f"game {name!r} takes no option(s) {unknown}; options: {sorted(option_names(game))}")
+    return game(**options)
 
 
 PACK_ENTRY_POINT_GROUP = "metammo.game_packs"

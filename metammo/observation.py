@@ -6,11 +6,12 @@ An agent's row holds, in order (shapes for the default vision 7 and 32 entity ro
 part           shape              content
 =============  =================  =========================================================
 tiles          (4, 15, 15)        :class:`TileChannel` planes of the crop centred on the agent
-entities       (32, 19)           nearest entities in view, sorted by distance, then slot;
+entities       (32, 20)           nearest entities in view, sorted by distance, then slot;
                                   :class:`EntityFeature` columns; unused rows are all 0
 self           (24,)              :class:`SelfFeature`
-game           (48,)              [0:16] :class:`System` bits written by the engine; [16:48]
-                                  belong to the game (game id, roles, task embedding)
+game           (48,)              :class:`GameFeature`: [0:16] :class:`System` bits, [16:27]
+                                  game id, team and leader flags, difficulty (all written by
+                                  the env); [27:32] the game's own, [32:48] task embedding
 mask_move      (5,)               1 where the :class:`~metammo.constants.Move` is allowed
 mask_style     (3,)               1 where the attack style is allowed
 mask_target    (33,)              [0] no attack (always 1); [k] attack entity row k - 1
@@ -62,7 +63,7 @@ from metammo.constants import (
 )
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
-from metammo.systems.common import edge_distance, fog_value
+from metammo.systems.common import centre_tile, edge_distance, fog_value
 from metammo.systems.market import market_key
 from metammo.systems.movement import can_enter
 from metammo.systems.params import Params
@@ -73,7 +74,7 @@ class TileChannel(IntEnum):
     """Planes of the tile crop."""
 
     MATERIAL = 0  # Material code
-    FOG = 1  # fog value v encoded as clip((v + 8) * 8, 0, 255); 0 when fog is off; > 68 hurts
+    FOG = 1  # fog value v as clip(int((v + 8) * 8), 0, 255); 0 when off; 68 may hurt (v in [0.5, 0.625)), > 68 hurts
     AGENTS = 2  # live agents on the tile (clipped at 255)
     NPCS = 3  # live NPCs on the tile
 
@@ -199,9 +200,8 @@ INVENTORY_FEATURES = len(InventoryFeature)
 PROFILE_FEATURES = len(ProfileFeature)
 MARKET_FEATURES = len(MarketFeature)
 GAME_FEATURES = 48
-#: First game-vector column a game may write (:class:`GameFeature`); the engine owns the
-#: columns before it (:class:`System` bits).
-GAME_OWNED_START = 16
+#: Game-vector columns of :class:`System` bits (the engine's); :class:`GameFeature` follows.
+SYSTEM_BITS = 16
 
 
 class GameFeature(IntEnum):
@@ -324,7 +324,7 @@ def _observe(
     n_rows = ids.shape[1]
     t_off, e_off, s_off = offsets[0], offsets[1], offsets[2]
     mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
-    centre = (lo + hi - 1) // 2
+    centre = centre_tile(lo, hi)
     cell = vision + 1
     start, items, ncell = build_buckets(ent, cell, tiles.material.shape[0])
     team_alive = np.zeros(num_agents + 1, np.int64)
@@ -568,9 +568,9 @@ def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.nd
 
 
 def system_bits(cfg: Config) -> np.ndarray:
-    """The engine's game-vector columns for ``cfg``: ``(GAME_OWNED_START,)`` uint8 of 0/1."""
+    """The engine's game-vector columns for ``cfg``: ``(SYSTEM_BITS,)`` uint8 of 0/1."""
     t = cfg.tunables
-    bits = np.zeros(GAME_OWNED_START, np.uint8)
+    bits = np.zeros(SYSTEM_BITS, np.uint8)
     for system, on in (
         (System.TERRAIN, t.terrain),
         (System.RESOURCES, t.resources),

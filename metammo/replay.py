@@ -66,6 +66,7 @@ from metammo.config import Config
 from metammo.files import write_atomic
 from metammo.constants import NUM_EVENTS, NUM_MATERIALS, NUM_STYLES, Event, Kind, Material, Skill, Style
 from metammo.state import State, playable_bounds
+from metammo.systems.common import centre_tile
 
 #: Name in every replay file's ``format`` field.
 FORMAT = "metammo-replay"
@@ -482,7 +483,7 @@ def fog_grid(grid_size: int, lo: int, hi: int, rise: float, final_size: int) -> 
     idx = np.arange(grid_size)
     to_edge = np.minimum(idx - lo, hi - 1 - idx)
     value = -np.minimum(to_edge[:, None], to_edge[None, :]).astype(np.float32)
-    centre = (lo + hi - 1) / 2.0
+    centre = centre_tile(lo, hi)
     near = np.abs(idx - centre) <= final_size
     value[~(near[:, None] & near[None, :])] += rise
     outside = to_edge < 0

@@ -48,6 +48,7 @@ from metammo.constants import (
     Material,
     Skill,
 )
+from metammo.systems.common import centre_tile
 
 #: Length of a task embedding, in bytes (the observation's task slot).
 EMBED_DIM = 16
@@ -247,7 +248,7 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
     """
     num_agents = value.shape[0]
     slots = inv_item.shape[1]
-    centre = (lo + hi - 1) // 2
+    centre = centre_tile(lo, hi)
     half = (hi - lo) / 2.0
     stack = np.empty(MAX_PROGRAM, np.float64)
     last_team, last_task, last_value = -1, -1, 0.0

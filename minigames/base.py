@@ -33,6 +33,7 @@ from metammo.config import PRESETS, Config, Tunables
 from metammo.game import Game
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
+from metammo.systems.common import centre_tile
 from metammo.systems.spawn import spawn_agents
 from metammo.tasks import EMBED_DIM, Task, compile_tasks, score_tasks
 from minigames import randomization as dr
@@ -144,9 +145,13 @@ class Minigame(Game):
                        for key, dist in sorted(self.spec.items()) for value in dist.support()]
         for drawn, knob, played in trials:
             try:
-                self._compose(base, drawn, knob)
+                self.check_episode_config(self._compose(base, drawn, knob)[0])
             except ValueError as err:
                 raise ValueError(f"game {self.name!r} cannot play on this config{played}: {err}") from None
+
+    def check_episode_config(self, cfg: Config) -> None:
+        """Raise ValueError when the game cannot play an episode on ``cfg``, a config it built
+        (default: the config's own checks suffice)."""
 
     def episode_config(self, base: Config, rng: np.random.Generator) -> Config:
         drawn = dr.sample(self.spec, rng) if self._randomizing() else {}
@@ -198,7 +203,7 @@ class Minigame(Game):
     def centre(self, cfg: Config) -> int:
         """Row (= column) of the centre tile of the playable square."""
         lo, hi = playable_bounds(cfg)
-        return (lo + hi - 1) // 2
+        return centre_tile(lo, hi)
 
     # --- engine hooks -----------------------------------------------------------------------
 

@@ -69,6 +69,11 @@ class Sandwich(Minigame):
     def task(self, cfg: Config) -> Task:
         return Task("team_tick_ge", "team", {"TickGE": {"n": cfg.tunables.horizon}})
 
+    def check_episode_config(self, cfg: Config) -> None:
+        if cfg.tunables.map_size < 2 * SPAWN_RADIUS + 1:
+            raise ValueError(f"teams spawn {SPAWN_RADIUS} tiles from the centre: map_size must be at least "
+                             f"{2 * SPAWN_RADIUS + 1}, got {cfg.tunables.map_size}")
+
     def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
         n, c = cfg.shape.num_agents, self.centre(cfg)
         num_teams = n // self.team_size

@@ -61,7 +61,7 @@ def ref_damage(att_levels, tgt_levels, tgt_last, style, gear_attack=0, gear_defe
 
 def ref_fog(r, c, lo, hi, tick, onset, speed, final):
     rings = min(r - lo, c - lo, hi - 1 - r, hi - 1 - c)
-    mid = (lo + hi - 1) / 2
+    mid = (lo + hi - 1) // 2  # the centre tile
     if abs(r - mid) <= final and abs(c - mid) <= final:
         return -rings
     return -rings + speed * max(tick - onset, 0)
@@ -323,6 +323,9 @@ def test_fog_value_matches_the_formula():
         final = int(rng.integers(0, size // 2 + 1))
         got = fog_value(r, c, lo, hi, tick, onset, speed, final)
         assert math.isclose(got, ref_fog(r, c, lo, hi, tick, onset, speed, final), abs_tol=1e-9)
+    # rules.md: a safe square of half-width 4 is 9 tiles a side, on an even map too (128: lo 8)
+    safe = [r for r in range(8, 136) if fog_value(r, r, 8, 136, 10, 0, 1.0, 4) == -min(r - 8, 135 - r)]
+    assert safe == list(range(67, 76)) and (67 + 75) // 2 == (8 + 136 - 1) // 2
 
 
 def test_build_buckets_match_brute_force():

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 import metammo
 from metammo.constants import MOVE_DELTA, PASSABLE, Kind, Move
-from metammo.game import ENTRY_POINT_GROUP, games, packs
+from metammo.game import ENTRY_POINT_GROUP, games, make_game, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
 from metammo.state import playable_bounds
 from metammo.systems.spawn import ring
@@ -796,7 +797,8 @@ def test_invalid_randomization_spec(spec, match):
     ("team_battle", dict(max_npcs=128), r"at difficulty npc_count=192: .*'npc_count' must be <= max_npcs"),
     ("team_battle", dict(preset="eval", difficulty=3), r"preset 'eval' plays difficulty level 1; give difficulty 1"),
     ("multitask", dict(config="mini"), r"does not support config 'mini'; it supports \['full'\]"),
-], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config"])
+    ("sandwich", dict(map_size=40), r"sandwich' cannot play on this config: .*map_size must be at least 41, got 40"),
+], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config", "game-rule"])
 def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options, match):
     """Every config an episode could compose (each difficulty level, each end of each
     randomized range, the preset) is checked against the env's config at make, not mid-run."""
@@ -810,6 +812,11 @@ def test_what_the_game_cannot_reach_is_not_checked():
     metammo.make("team_battle", "mini", max_npcs=128, difficulty=1)  # 128 NPCs
     metammo.make("team_battle", "mini", max_npcs=128, preset="eval", difficulty="max")  # the preset's level: 128
     metammo.make("protect_the_king", "mini", max_npcs=128, npc_count=100)
+    env = metammo.make("sandwich", "mini", map_size=41, num_agents=16)
+    env.reset()
+    lo, hi = playable_bounds(env.config)
+    rows, cols = env.state.entities.row[:16], env.state.entities.col[:16]
+    assert ((rows >= lo) & (rows < hi) & (cols >= lo) & (cols < hi)).all(), "every team spawns in play"
 
 
 def test_custom_randomization_spec_is_used():
@@ -1110,3 +1117,19 @@ def test_third_party_game_via_entry_points(tmp_path):
     plain_env = dict(os.environ)
     missing = run_cli("-c", "import metammo; metammo.make('tp_tiny_minigame')", env=plain_env)
     assert missing.returncode != 0 and "tp_tiny_minigame" in missing.stderr
+
+
+def test_each_game_of_a_pack_gets_the_options_it_takes(tmp_path):
+    from minigames.multitask import DEFAULT_CURRICULUM
+
+    curriculum = tmp_path / "two.yaml"
+    data = yaml.safe_load(DEFAULT_CURRICULUM.read_text())
+    data["train"] = data["train"][:2]
+    curriculum.write_text(yaml.safe_dump(data))
+    env = metammo.make("full_generalist", "full", num_agents=16, game_options={"curriculum": str(curriculum)})
+    multitask = next(g for g in env.games if g.name == "multitask")
+    assert [t.name for t in multitask.curriculum.train] == [t["name"] for t in data["train"]]
+    with pytest.raises(ValueError, match=r"no game of .* takes option\(s\) \['curicculum'\]; options: .*'curriculum'"):
+        metammo.make("full_generalist", "full", num_agents=16, game_options={"curicculum": str(curriculum)})
+    with pytest.raises(ValueError, match=r"game 'team_battle' takes no option\(s\) \['curriculum'\]"):
+        make_game("team_battle", curriculum=str(curriculum))

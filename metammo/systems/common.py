@@ -87,15 +87,23 @@ def edge_distance(r, c, lo, hi):
 
 
 @njit(cache=True)
+def centre_tile(lo, hi):
+    """Row (= column) of the centre tile of the playable square ``[lo, hi)^2``; on an even side,
+    the nearer-to-``lo`` of the two middle tiles."""
+    return (lo + hi - 1) // 2
+
+
+@njit(cache=True)
 def fog_value(r, c, lo, hi, tick, onset, speed, final_size):
     """Death-fog value of tile (r, c) at ``tick`` (rules.md §1 "Death fog").
 
     0 on the playable edge, -1 per ring inward; from ``onset`` every value rises by ``speed``
-    per tick except inside the safe square of half-width ``final_size`` around the centre.
-    An agent takes ``round(value)`` damage when the value is above 0.5.
+    per tick except inside the safe square of half-width ``final_size`` around the centre tile
+    (:func:`centre_tile`: ``2 * final_size + 1`` tiles a side). An agent takes ``round(value)``
+    damage when the value is above 0.5.
     """
     value = -float(edge_distance(r, c, lo, hi))
-    centre = (lo + hi - 1) / 2.0
+    centre = centre_tile(lo, hi)
     safe = abs(r - centre) <= final_size and abs(c - centre) <= final_size
     if tick > onset and not safe:
         value += speed * (tick - onset)
