@@ -57,7 +57,9 @@ class RewardConfig:
     """What the learner is rewarded for (rules.md §3: task reward + winning score + shaping)."""
 
     scale: float = 1.0  # multiplies the game's reward (task progress deltas, winning score, death penalty)
-    health: float = 0.0  # per hit point gained (negative when lost), shaping
+    health: float = 0.0  # per hit point gained (negative when lost; all of it at a death), shaping;
+    # shaping is read each tick from the state, so an episode's last tick earns none (the env
+    # has started the next episode by then)
     xp: float = 0.0  # per experience point gained over all skills, shaping
     gold: float = 0.0  # per gold gained, shaping
 
@@ -210,11 +212,15 @@ class Envs:
         """``(rows,)`` bool: the agents alive in the current observations."""
         return self.layout.view(self.obs, "self")[:, SelfFeature.ALIVE] > 0
 
-    def _read_shaping(self, i: int) -> np.ndarray:
-        ent, n = self.envs[i].state.entities, self.agents
+    def _read_shaping(self, i: int, died: np.ndarray | None = None) -> np.ndarray:
+        """``(agents, 3)``: env ``i``'s agents' health, XP and gold gained since the last read;
+        an agent that ``died`` lost its health, whatever a respawn (Race) restored since."""
+        ent, n, rows = self.envs[i].state.entities, self.agents, self.rows(i)
         now = np.stack([ent.health[:n], ent.xp[:n].sum(1), ent.gold[:n]], 1).astype(np.float64)
-        gained = now - self.shaping[self.rows(i)]
-        self.shaping[self.rows(i)] = now
+        gained = now - self.shaping[rows]
+        if died is not None:
+            gained[died, 0] = -self.shaping[rows][died, 0]
+        self.shaping[rows] = now
         return gained
 
     def step(self, actions: np.ndarray) -> list[dict]:
@@ -228,12 +234,12 @@ class Envs:
             self.rewards[rows] = rewards * self.reward_scale
             self.alive[rows] = env.masks
             self.starts[rows] = terminals | truncations
-            if shaped:
-                self.rewards[rows] += (self._read_shaping(i) @ self.weights) * env.masks
-            if infos:
+            if shaped and not infos:
+                self.rewards[rows] += (self._read_shaping(i, terminals) @ self.weights) * env.masks
+            if infos:  # the env has started the next episode: its state is no longer the last tick's
                 self.starts[rows] = True
                 if shaped:
-                    self._read_shaping(i)  # the new episode's first values
+                    self._read_shaping(i)  # the new episode's first values; the last tick earns no shaping
                 for summary in infos:
                     summary["env"] = i
                     if self.balance_steps:

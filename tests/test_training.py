@@ -385,6 +385,25 @@ def test_envs_apply_reward_scale_and_mark_starts():
     assert envs.starts.all()
 
 
+def test_shaping_pays_health_changes_a_death_costs_all_and_a_reset_nothing():
+    envs = Envs(tiny(game="race_to_the_center", env_overrides={"horizon": 3}, reward=RewardConfig(scale=0.0, health=1.0)))
+    env, ent = envs.envs[0], envs.envs[0].state.entities
+    actions = np.zeros((len(envs.obs), len(envs.head_sizes)), np.int32)
+    ent.health[1], ent.health[2] = 60, 0  # agent 1 hurt, agent 2 dies this tick (and respawns: Race)
+    envs.step(actions)
+    assert env.terminals[2] and ent.alive[2] and ent.health[2] == 100, "a racer respawns at once"
+    assert envs.rewards[2] == -100, "its death cost all its health, whatever the respawn restored"
+    assert envs.rewards[1] == ent.health[1] - 100 < 0, "from 100 to 60, then upkeep (regeneration)"
+    before = int(ent.health[1])
+    envs.step(actions)
+    assert envs.rewards[1] == ent.health[1] - before
+    ent.health[1] = 20
+    assert len(envs.step(actions)) == 1, "the horizon ended the episode; the env reset its state"
+    assert not envs.rewards.any(), "no shaping from the next episode's fresh health"
+    envs.step(actions)
+    assert not envs.rewards.any()
+
+
 # --- tracking -----------------------------------------------------------------------------------
 
 
