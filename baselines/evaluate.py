@@ -40,7 +40,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from baselines.train import CONFIG_PATH
+from baselines.train import BAD_INPUT, CONFIG_PATH, exit_bad_input
+from metammo.config import check_overrides
 from metammo.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -231,13 +232,18 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     games = list(cfg.games) if not isinstance(cfg.games, str) else packs().get(cfg.games, [cfg.games])
     opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
-    if cfg.episodes < 1 or cfg.workers < 1:
-        raise ValueError(f"episodes and workers must be >= 1, got {cfg.episodes} and {cfg.workers}")
-    overrides = OmegaConf.to_container(cfg.overrides, resolve=True)
-    for game in games:  # fail before playing: unknown games, configs, config keys, policies
-        env = metammo.make(game, cfg.config, **EVAL_OPTIONS, **overrides)
-        for spec in [cfg.focal, *opponents]:
-            make_policy(spec, env, 0)
+    try:  # fail before playing: counts, unknown games, configs, config keys, policies
+        if cfg.episodes < 2 or cfg.workers < 1 or not games or not opponents:
+            raise ValueError(f"evaluation needs episodes >= 2 (a confidence interval), workers >= 1 and at least "
+                             f"one game and one opponent; got episodes={cfg.episodes}, workers={cfg.workers}, "
+                             f"games={games}, opponents={opponents}")
+        overrides = check_overrides(cfg.config, OmegaConf.to_container(cfg.overrides, resolve=True), "overrides")
+        for game in games:
+            env = metammo.make(game, cfg.config, **EVAL_OPTIONS, **overrides)
+            for spec in [cfg.focal, *opponents]:
+                make_policy(spec, env, 0)
+    except BAD_INPUT as err:
+        exit_bad_input(err)
     matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)

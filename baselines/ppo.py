@@ -31,6 +31,7 @@ tick), as in the engine benchmark and PufferLib.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import time
 from collections import defaultdict
@@ -45,6 +46,7 @@ from torch.nn import functional as F
 
 import metammo
 from metammo import render
+from metammo.config import check_overrides
 from metammo.observation import SelfFeature
 from metammo.replay import Recorder
 from baselines import checkpoint
@@ -152,6 +154,39 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+#: Numeric trainer settings and their allowed ranges ``(low, high, low included)``; None: no bound.
+LIMITS = {
+    "total_agent_steps": (1, None, True), "num_envs": (1, None, True), "rollout_ticks": (1, None, True),
+    "bptt": (1, None, True), "epochs": (1, None, True), "minibatch_segments": (1, None, True),
+    "learning_rate": (0, None, True), "gamma": (0, 1, True), "gae_lambda": (0, 1, True), "clip": (0, None, False),
+    "value_coef": (0, None, True), "entropy_coef": (0, None, True), "max_grad_norm": (0, None, False),
+    "threads": (0, None, True), "checkpoint_every": (1, None, True), "log_every": (0, None, True),
+    "video_every": (0, None, True), "selfplay.past_fraction": (0, 1, True),
+    "selfplay.scripted_fraction": (0, 1, True), "selfplay.snapshot_every": (1, None, True),
+    "selfplay.pool_size": (1, None, True),
+}
+
+
+def check_settings(cfg: PPOConfig) -> None:
+    """Check the numeric settings against :data:`LIMITS`, and that the background leaves the
+    learner some agents.
+
+    Raises:
+        ValueError: the first setting out of range, with its allowed range.
+    """
+    for name, (low, high, closed) in LIMITS.items():
+        value = cfg
+        for part in name.split("."):
+            value = getattr(value, part)
+        if (value < low if closed else value <= low) or (high is not None and value > high):
+            allowed = f"{'>=' if closed else '>'} {low}" if high is None else f"in [{low}, {high}]"
+            raise ValueError(f"trainer.{name} must be {allowed}, got {value}")
+    background = cfg.selfplay.past_fraction + cfg.selfplay.scripted_fraction
+    if background >= 1:
+        raise ValueError(f"trainer.selfplay.past_fraction + scripted_fraction must be < 1 (the rest of the "
+                         f"agents learn), got {background}")
+
+
 #: ``game_sampling`` choices: a pack's games drawn per episode by ``weights`` alone, or by
 #: ``weights`` / the game's mean episode length so that they share agent steps instead.
 GAME_SAMPLING = ("episodes", "steps")
@@ -178,9 +213,10 @@ class Envs:
             raise ValueError(f"max_difficulty_envs must be in [0, num_envs={cfg.num_envs}], got {cfg.max_difficulty_envs}")
         if cfg.game_sampling not in GAME_SAMPLING:
             raise ValueError(f"game_sampling must be one of {list(GAME_SAMPLING)}, got {cfg.game_sampling!r}")
+        overrides = check_overrides(cfg.config, cfg.env_overrides, "env.overrides")
         self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, weights=cfg.weights,
                                   randomize=cfg.randomize, difficulty="max" if i < cfg.max_difficulty_envs else None,
-                                  **cfg.env_overrides) for i in range(cfg.num_envs)]
+                                  **overrides) for i in range(cfg.num_envs)]
         first = self.envs[0]
         self.agents = first.num_agents
         self.layout, self.head_sizes = first.layout, first.head_sizes
@@ -307,11 +343,15 @@ class Opponents:
         del self.pool[: -self.cfg.pool_size]
 
     def draw(self) -> None:
-        """Choose this rollout's background rows (whole teams in team games) and past checkpoint."""
+        """Choose this rollout's background rows and past checkpoint. Rows go in blocks of the
+        least common multiple of the pack's team sizes, so they stay whole teams whichever game
+        an env switches to mid-rollout. A row the scripted bot did not play last rollout starts
+        with fresh bot state."""
+        was_scripted = self.scripted_rows.copy()
         self.past_rows[:] = False
         self.scripted_rows[:] = False
         for i, env in enumerate(self.envs.envs):
-            team = env.config.tunables.team_size
+            team = math.lcm(*(getattr(game, "team_size", env.base_config.tunables.team_size) for game in env.games))
             units = env.num_agents // team
             order = self.rng.permutation(units)
             past = round(self.cfg.past_fraction * units) if self.pool else 0
@@ -321,6 +361,8 @@ class Opponents:
                 for u in unit_set:
                     flags[base + u * team: base + (u + 1) * team] = True
         np.logical_not(self.past_rows | self.scripted_rows, out=self.focal)
+        fresh = self.scripted_rows & ~was_scripted
+        self.scripted_state[fresh] = self.fresh_scripted[fresh]
         self.past_index = torch.from_numpy(np.flatnonzero(self.past_rows)).to(self.device)
         if self.past_rows.any():
             self.past_net.load_state_dict(self.pool[self.rng.integers(len(self.pool))])
@@ -411,13 +453,14 @@ class Trainer:
             optimizer, counters, self-play pool).
 
     Raises:
-        ValueError: an unknown policy size or ``normalize_advantages``, ``rollout_ticks`` not a
-            multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
+        ValueError: a setting out of range (:func:`check_settings`), an unknown policy size or
+            ``normalize_advantages``, ``rollout_ticks`` not a multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
             ``kickstart.games`` naming a game not in the pack, bad env settings (from
             :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
     def __init__(self, cfg: PPOConfig, run_dir: str | Path, tracker: Any = None, resume: str | Path | None = None):
+        check_settings(cfg)
         if cfg.policy_size not in SIZES:
             raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
         if cfg.kickstart.weight < 0 or not 0 < cfg.kickstart.until <= 1:

@@ -20,10 +20,13 @@ import logging
 import os
 from pathlib import Path
 
+from typing import NoReturn
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from baselines.ppo import PPOConfig, Trainer
 from baselines.tracking import LiveView, RunLog
@@ -32,6 +35,17 @@ log = logging.getLogger(__name__)
 
 #: conf/ at the repository root (DESIGN.md: "conf/ Hydra configs").
 CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+#: What a user's bad setting raises while a job is set up (not while it runs: that is a bug).
+BAD_INPUT = (ValueError, OSError, OmegaConfBaseException)
+
+
+def exit_bad_input(err: Exception) -> NoReturn:
+    """Report ``err`` as one line (on the console and in the job's log) and exit with status 2,
+    as the other command lines do for bad input."""
+    log.error("error: %s", err)
+    raise SystemExit(2)
 
 
 def ppo_config(cfg: DictConfig) -> PPOConfig:
@@ -82,10 +96,14 @@ def main(cfg: DictConfig) -> float:
         from baselines import puffer  # ImportError naming how to install pufferlib when it is missing
 
         return puffer.main(cfg, run_dir, _wandb_settings(cfg))
-    ppo = ppo_config(cfg)
+    try:
+        ppo = ppo_config(cfg)
+        wandb_settings = _wandb_settings(cfg)
+        trainer = Trainer(ppo, run_dir, resume=cfg.resume)
+    except BAD_INPUT as err:
+        exit_bad_input(err)
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    tracker = RunLog(run_dir, resolved, _wandb_settings(cfg), name=f"{cfg.game.name}-{run_dir.name}")
-    trainer = Trainer(ppo, run_dir, tracker, resume=cfg.resume)
+    trainer.tracker = tracker = RunLog(run_dir, resolved, wandb_settings, name=f"{cfg.game.name}-{run_dir.name}")
     view = LiveView(cfg.progress, ppo.total_agent_steps)
     log.info("training %s on %s (%s): %d agent steps in %d updates of %d; run directory %s", cfg.policy.size,
              cfg.game.name, cfg.env.config, ppo.total_agent_steps, trainer.total_updates, trainer.batch, run_dir)

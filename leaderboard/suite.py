@@ -211,16 +211,9 @@ def _mapping(value: Any, where: str, allowed: set[str], required: set[str]) -> d
 
 
 def _overrides(entry: dict, config: str, where: str) -> dict:
-    from metammo.config import make_config
+    from metammo.config import check_overrides
 
-    overrides = entry.get("overrides") or {}
-    if not isinstance(overrides, dict):
-        raise ValueError(f"{where}: 'overrides' must map engine config keys to values, got {overrides!r}")
-    try:
-        make_config(config, **overrides)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{where}: overrides {overrides}: {err}") from None
-    return dict(overrides)
+    return check_overrides(config, entry.get("overrides") or {}, f"{where}: 'overrides'")
 
 
 def _integer(entry: dict, key: str, low: int, default: int | None, where: str = "the suite") -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Mapping
 
 
 def _spec(default: Any, lo: Any = None, hi: Any = None, choices: tuple = (), doc: str = ""):
@@ -213,6 +213,24 @@ def make_config(name: str = "mini", **overrides: Any) -> Config:
     if name not in PRESETS:
         raise ValueError(f"unknown config {name!r}; allowed: {sorted(PRESETS)}")
     return PRESETS[name].replace(**overrides)
+
+
+def check_overrides(config: Any, overrides: Any, where: str) -> dict[str, Any]:
+    """``overrides`` as a dict, checked to be config keys with values preset (or Config)
+    ``config`` accepts: for settings passed on to :func:`metammo.make`, whose other keywords
+    (``seed``, ``randomize`` ...) they must not reach.
+
+    Raises:
+        ValueError: not a mapping, an unknown key (the message lists the keys) or a bad value;
+            the message starts with ``where``.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"{where} must map engine config keys to values, got {overrides!r}")
+    try:
+        make_config(config, **overrides)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where} {dict(overrides)}: {err}") from None
+    return dict(overrides)
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:

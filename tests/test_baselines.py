@@ -547,6 +547,23 @@ def test_make_policy_errors(tmp_path, mini_env, full_env):
         make_policy(str(path), mini_env, 0)
 
 
+@pytest.mark.parametrize("args,message", [
+    (["episodes=1"], "evaluation needs episodes >= 2 (a confidence interval)"),
+    (["opponents=[]"], "at least one game and one opponent"),
+    (["focal=/no/such.pt"], "/no/such.pt"),
+    (["games=[team_batle]"], "unknown game 'team_batle'"),
+    (["+overrides.horizn=5"], "overrides {'horizn': 5}: unknown config key(s) ['horizn']"),
+])
+def test_evaluate_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    out = subprocess.run([sys.executable, "-m", "baselines.evaluate", *args, f"hydra.run.dir={tmp_path / 'bad'}"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert "error: " in out.stdout + out.stderr and message in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert not (tmp_path / "bad" / "results.json").exists()
+
+
 def test_evaluate_cli_writes_results(tmp_path):
     run_dir = tmp_path / "eval"
     env = {**os.environ, "WANDB_MODE": "offline"}

@@ -94,6 +94,18 @@ def test_trainer_rejects_bad_settings(tmp_path):
             Trainer(tiny(kickstart=bad), tmp_path)
     with pytest.raises(ValueError, match=r"normalize_advantages must be one of \['minibatch', 'game', 'none'\], got 'yes'"):
         Trainer(tiny(normalize_advantages="yes"), tmp_path)
+    for changes, match in [
+        (dict(num_envs=0), r"trainer.num_envs must be >= 1, got 0"),
+        (dict(bptt=0), r"trainer.bptt must be >= 1, got 0"),
+        (dict(total_agent_steps=-5), r"trainer.total_agent_steps must be >= 1, got -5"),
+        (dict(gamma=2.0), r"trainer.gamma must be in \[0, 1\], got 2.0"),
+        (dict(learning_rate=-1e-3), r"trainer.learning_rate must be >= 0, got -0.001"),
+        (dict(selfplay=SelfPlayConfig(pool_size=0)), r"trainer.selfplay.pool_size must be >= 1, got 0"),
+        (dict(selfplay=SelfPlayConfig(past_fraction=0.6, scripted_fraction=0.6)),
+         r"past_fraction \+ scripted_fraction must be < 1 \(the rest of the agents learn\), got 1.2"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Trainer(tiny(**changes), tmp_path)
 
 
 def test_per_game_advantages_measure_and_standardize_each_game_alone():
@@ -339,6 +351,26 @@ def test_background_rows_are_whole_teams():
     assert ((actions[background] >= 0) & (actions[background] < envs.head_sizes)).all()
 
 
+def test_background_blocks_are_whole_teams_of_every_game_of_the_pack_and_new_bots_start_fresh():
+    cfg = tiny(game=["race_to_the_center", "team_battle", "sandwich"])  # teams of 1, 8 and 16
+    envs = Envs(cfg)
+    net = PolicyNetwork(dataclasses.asdict(envs.envs[0].base_config.shape), hidden=16, tile_channels=4, entity_dim=8)
+    opponents = Opponents(cfg, envs, net, torch.device("cpu"))
+    opponents.snapshot(net)
+    for _ in range(6):
+        opponents.draw()
+        for rows in (opponents.past_rows, opponents.scripted_rows):
+            blocks = rows.reshape(8, 16)
+            assert (blocks.all(1) | ~blocks.any(1)).all() and blocks.all(1).sum() == 2  # 25% of 8 blocks
+        stale = opponents.scripted_rows
+        opponents.scripted_state[stale] = 7  # stand-in for a bot's memory from this rollout
+        before = opponents.scripted_rows.copy()
+        opponents.draw()
+        kept, new = opponents.scripted_rows & before, opponents.scripted_rows & ~before
+        assert (opponents.scripted_state[kept] == 7).all(), "a bot that plays on keeps its memory"
+        np.testing.assert_array_equal(opponents.scripted_state[new], opponents.fresh_scripted[new])
+
+
 def test_max_difficulty_envs_pin_the_top_level_and_the_others_adapt():
     envs = Envs(tiny(game="race_to_the_center", num_envs=2, max_difficulty_envs=1))
     pinned, adaptive = (env.game for env in envs.envs)
@@ -559,6 +591,19 @@ def test_train_cli_rejects_an_unknown_override(tmp_path):
     assert out.returncode != 0
     assert "Could not override 'trainer.nonexistent'" in out.stderr
     assert not (tmp_path / "bad" / "metrics.jsonl").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["game=survival"], "game 'survival' does not support config 'mini'; it supports ['full']"),
+    (["trainer.num_envs=0"], "trainer.num_envs must be >= 1, got 0"),
+    (["+env.overrides.randomize=true"], "env.overrides {'randomize': True}: unknown config key(s) ['randomize']"),
+])
+def test_train_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
+    out = train_cli("experiment=smoke", *args, f"hydra.run.dir={tmp_path / 'bad'}", timeout=90)
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert f"error: {message}" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert not (tmp_path / "bad" / "metrics.jsonl").exists(), "no run is started"
 
 
 def test_train_cli_multirun_gives_one_job_dir_each(tmp_path):
