@@ -4,7 +4,7 @@
     python -m baselines.train experiment=generalist_mini       # the reference mini generalist
     python -m baselines.train experiment=smoke logger=wandb    # seconds; wandb offline without a key
     python -m baselines.train -m trainer.learning_rate=1e-4,3e-4,1e-3   # a sweep, one job each
-    python -m baselines.train -m hparams_search=optuna experiment=smoke # Optuna over lr, entropy
+    python -m baselines.train -m hparams_search=optuna                 # Optuna over lr, entropy
     python -m baselines.train trainer=puffer                   # PufferLib's PuffeRL (baselines/puffer.py)
 
 The run directory (``runs/train/DATE/TIME``, or ``runs/sweep/DATE/TIME/N`` per job of a sweep)

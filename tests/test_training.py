@@ -557,7 +557,9 @@ def test_optuna_search_and_joblib_launcher_compose():
     sweeper = cfg.hydra.sweeper
     assert "OptunaSweeper" in sweeper._target_ and sweeper.direction == "maximize"
     assert {"trainer.learning_rate", "trainer.entropy_coef"} <= set(sweeper.params)
-    assert isinstance(ppo_config(cfg), PPOConfig)
+    assert ppo_config(cfg).total_agent_steps == 1_000_000, "the search's budget replaces the preset's"
+    assert ppo_config(composed("hparams_search=optuna", "experiment=smoke",
+                               "trainer.total_agent_steps=16384")).total_agent_steps == 16384
     cfg = composed("hydra/launcher=joblib", "experiment=smoke", hydra_config=True)
     assert "JoblibLauncher" in cfg.hydra.launcher._target_
 
