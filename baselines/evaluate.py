@@ -84,9 +84,11 @@ def make_policy(spec: str, env: Any, seed: int) -> Any:
         from baselines.checkpoint import load_policy
 
         policy = load_policy(spec, seed=seed)
-        if policy.layout.size != env.layout.size or list(policy.head_sizes) != list(env.head_sizes):
-            raise ValueError(f"checkpoint {spec} was trained on observations of {policy.layout.size} bytes and heads "
-                             f"{list(policy.head_sizes)}; this env has {env.layout.size} and {list(env.head_sizes)}")
+        heads, env_heads = [int(h) for h in policy.head_sizes], [int(h) for h in env.head_sizes]
+        if policy.layout.size != env.layout.size or heads != env_heads:
+            raise ValueError(f"checkpoint {spec} was trained on config {policy.metadata.get('config')!r} (observations "
+                             f"of {policy.layout.size} bytes, heads {heads}); this env plays config "
+                             f"{env.base_config.name!r} ({env.layout.size} bytes, heads {env_heads})")
         return policy
     if spec not in policies():
         raise ValueError(f"policy {spec!r} is neither a file nor a registered policy; registered: {policies()}")

@@ -41,7 +41,8 @@ class Env:
         game: a registered game name (see :func:`metammo.game.games`), a registered game pack
             name (:func:`metammo.game.packs`, e.g. ``"mini_generalist"``) or a list of game names.
         config: a preset name (``"mini"``, ``"full"``) or a :class:`~metammo.config.Config`.
-        seed: seeds the episode Generator; every random draw of every episode derives from it.
+        seed: seeds the episode Generator (None or a non-negative int); every random draw of
+            every episode derives from it.
         autoreset: start the next episode inside the step that ends one.
         weights: sampling weight of each game of a pack (default uniform); non-negative, not
             all zero.
@@ -66,6 +67,7 @@ class Env:
                  randomize: bool | None = None, preset: str | None = None,
                  difficulty: int | str | None = None, game_options: dict[str, Any] | None = None,
                  record: bool = False, **overrides: Any):
+        _check_seed(seed)
         names = _game_names(game)
         self.base_config = make_config(config, **overrides)
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
@@ -115,7 +117,11 @@ class Env:
         """Start an episode; ``seed`` (if given) reseeds the episode Generator first.
 
         Returns ``(observations, infos)`` with ``infos == []``.
+
+        Raises:
+            ValueError: ``seed`` not None or a non-negative int.
         """
+        _check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._begin_episode()
@@ -250,6 +256,11 @@ class Env:
 
     def close(self) -> None:
         """Nothing to release; present for the env contracts."""
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
 
 
 def _game_names(game: str | Sequence[str]) -> list[str]:

@@ -12,8 +12,17 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
     """Write ``path`` through a temporary file in the same folder, flushed to disk, then renamed
     over ``path`` (``os.replace``). ``write`` is the bytes, or a function writing to the open
     binary file. If it raises, the temporary file is removed and ``path`` is untouched.
-    Returns ``path`` as a :class:`~pathlib.Path`."""
+    Returns ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        IsADirectoryError: ``path`` is a folder. FileNotFoundError: its folder does not exist.
+        Both name the path; other OSErrors are the system's.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give the path of a file to write")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)

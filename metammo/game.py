@@ -153,7 +153,7 @@ def game_class(name: str) -> type[Game]:
     """
     known = games()
     if name not in known:
-        raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}")
+        raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}; game packs: {sorted(packs())}")
     return known[name]
 
 

@@ -647,7 +647,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name = args.file[: -len(SUFFIX)] if args.file.endswith(SUFFIX) else args.file
     out = Path(args.out if args.out is not None else name + ".html")
-    out.write_text(page(replay), encoding="utf-8")
+    try:
+        write_atomic(out, page(replay).encode("utf-8"))
+    except OSError as err:
+        parser.error(str(err))
     print(out)
     return 0
 

@@ -280,7 +280,7 @@ def test_round_trip_gives_identical_actions(saved, mini_net, mini_env):
     assert differ  # the seed drives the sampling
 
 
-def test_export_drops_training_state_and_sets_the_decoding(tmp_path, mini_net, mini_env):
+def test_export_drops_training_state_and_sets_the_decoding(tmp_path, mini_net, mini_env, capsys):
     source = tmp_path / "run.pt"
     checkpoint.save(source, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 7),
                     optimizer={"state": {}, "param_groups": []}, trainer={"updates": 3})
@@ -313,6 +313,10 @@ def test_export_drops_training_state_and_sets_the_decoding(tmp_path, mini_net, m
     with pytest.raises(ValueError, match=r"decoding must be one of \['sample', 'greedy'\], got 'top_k'"):
         checkpoint.export(source, tmp_path / "bad.pt", decoding="top_k")
     assert not (tmp_path / "bad.pt").exists()
+    from baselines.checkpoint import main as checkpoint_cli
+
+    assert checkpoint_cli(["export", str(source), str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
     with pytest.raises(ValueError, match="decoding must be one of"):
         TorchPolicy(mini_net, decoding="argmax")
     meta = {**checkpoint.read(plain)["metadata"], "decoding": "beam"}
@@ -543,7 +547,8 @@ def test_make_policy_errors(tmp_path, mini_env, full_env):
     full_net = PolicyNetwork(shape_of(full_env), **SIZES["small"])
     path = checkpoint.save(tmp_path / "full.pt", full_net, checkpoint.metadata(full_net, "team_battle", "full", 0))
     assert make_policy(str(path), full_env, 0).layout.size == full_env.layout.size
-    with pytest.raises(ValueError, match=f"{full_env.layout.size} bytes"):
+    with pytest.raises(ValueError, match=rf"trained on config 'full' \(observations of {full_env.layout.size} bytes, "
+                                         rf"heads \[5, 3, .*\]\); this env plays config 'mini'"):
         make_policy(str(path), mini_env, 0)
 
 

@@ -613,3 +613,12 @@ def test_episode_configs_are_new_values_and_the_base_is_untouched():
             seen.add(env.config)
     assert env.base_config is base and base == metammo.make_config("mini", horizon=10)
     assert len(seen) > 1 and all(cfg is not base for cfg in seen)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_a_bad_seed_is_named(seed):
+    with pytest.raises(ValueError, match=rf"seed must be None or a non-negative int, got {seed!r}"):
+        metammo.make("sandbox", "mini", seed=seed)
+    env = metammo.make("sandbox", "mini", seed=None)
+    with pytest.raises(ValueError, match="seed must be None or a non-negative int"):
+        env.reset(seed)

@@ -581,6 +581,7 @@ def test_unknown_game_or_pack():
     assert "no_such_game" in str(err.value)
     for name in MINIGAMES:
         assert name in str(err.value), "the error lists the known games"
+    assert "game packs: ['full_generalist', 'mini_generalist']" in str(err.value)
     with pytest.raises(ValueError, match="no_such_pack"):
         metammo.make("no_such_pack", "mini")
     with pytest.raises(ValueError, match="no_such_game"):

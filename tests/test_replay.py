@@ -402,3 +402,16 @@ def test_live_frame_matches_the_replay_frame():
         frame(env, scale=0)
     with pytest.raises(ValueError, match="every must be an int"):
         frames(env.last_replay, every=0)
+
+
+def test_view_refuses_an_output_in_a_missing_folder_or_a_folder(tmp_path, capsys):
+    env = metammo.make("sandbox", "mini", seed=1, record=True, **SMALL)
+    play(env, SMALL["horizon"])
+    path = tmp_path / f"run{rp.SUFFIX}"
+    env.last_replay.save(path)
+    for out, message in [(tmp_path / "missing" / "x.html", "its folder"), (tmp_path, "is a folder")]:
+        with pytest.raises(SystemExit) as exit_:
+            rp.main(["view", str(path), "--out", str(out)])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert rp.main(["view", str(path), "--out", str(tmp_path / "x.html")]) == 0
+    assert (tmp_path / "x.html").read_text().startswith("<!") and not list(tmp_path.glob(".x.html.*"))
