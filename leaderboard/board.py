@@ -20,7 +20,9 @@ current top :data:`TOP_K` other entries by ordinal that play the game's config a
 bot (:data:`leaderboard.suite.ANCHOR`), teams dealt round-robin. Each episode ranks the entries
 by their agents' mean score and updates OpenSkill (Plackett-Luce) ratings; the anchor's rating
 stays at the prior (mu 25, sigma 25/3), pinning the scale. The round, its episodes and the new
-ratings are one transaction, with the evaluation row that marks the entry scored.
+ratings (computed from the ratings as committed when the transaction starts) are one
+transaction, with the evaluation row that marks the entry scored. Ratings, like scores, belong
+to a suite version: a new version starts every entry from the prior.
 """
 
 from __future__ import annotations
@@ -255,12 +257,17 @@ def episodes_to_score(conn: sqlite3.Connection, e: Entry, suite: Suite) -> int:
 # --- ratings -------------------------------------------------------------------------------------
 
 
-def current_ratings(conn: sqlite3.Connection) -> dict[int, tuple[float, float]]:
-    """``{entry id: (mu, sigma)}`` from each rated entry's latest round."""
-    rows = conn.execute("SELECT r.submission_id, r.mu, r.sigma FROM ratings r JOIN (SELECT submission_id, "
-                        "max(round_id) AS last FROM ratings GROUP BY submission_id) l "
-                        "ON r.submission_id = l.submission_id AND r.round_id = l.last")
-    return {r[0]: (r[1], r[2]) for r in rows}
+#: The rating rows of one suite version (ratings are per suite and version, like scores).
+_SUITE_RATINGS = ("SELECT r.round_id, r.submission_id, r.mu, r.sigma FROM ratings r JOIN rounds ro "
+                  "ON ro.id = r.round_id WHERE ro.suite = ? AND ro.suite_version = ?")
+
+
+def current_ratings(conn: sqlite3.Connection, suite: Suite) -> dict[int, tuple[float, float]]:
+    """``{entry id: (mu, sigma)}`` from each rated entry's latest round of ``suite``'s version."""
+    latest: dict[int, tuple[float, float]] = {}
+    for _, i, mu, sigma in conn.execute(_SUITE_RATINGS + " ORDER BY r.round_id", (suite.name, suite.version)):
+        latest[i] = (mu, sigma)
+    return latest
 
 
 def ordinal(mu: float, sigma: float) -> float:
@@ -277,8 +284,9 @@ def rating_round(conn: sqlite3.Connection, e: Entry, suite: Suite, specs: Specs,
     from baselines.evaluate import Match, run_matches
 
     model = PlackettLuce()
-    ratings = current_ratings(conn)
-    scored = {r[0] for r in conn.execute("SELECT DISTINCT submission_id FROM evaluations")}
+    ratings = current_ratings(conn, suite)  # to pick the rivals; the update re-reads them below
+    scored = {r[0] for r in conn.execute("SELECT DISTINCT submission_id FROM evaluations WHERE suite = ? AND "
+                                         "suite_version = ?", (suite.name, suite.version))}
     anchor = entry(conn, ANCHOR)
     rivals = [o for o in entries(conn) if o.id not in (e.id, anchor.id) and o.id in scored]
     plan = []
@@ -294,9 +302,10 @@ def rating_round(conn: sqlite3.Connection, e: Entry, suite: Suite, specs: Specs,
                                                   overrides=game.overrides, labels=tuple(p.name for p in players))))
     results = run_matches([m for *_, m in plan], workers, lambda r: on_result())
 
-    current = {i: model.rating(*ratings.get(i, (model.mu, model.sigma))) for _, _, ps, _ in plan for i in
-               (p.id for p in ps)}
     with transaction(conn):
+        ratings = current_ratings(conn, suite)  # as committed now, not when the matches began
+        current = {i: model.rating(*ratings.get(i, (model.mu, model.sigma))) for _, _, ps, _ in plan for i in
+                   (p.id for p in ps)}
         round_id = None
         if plan:
             round_id = conn.execute("INSERT INTO rounds (suite, suite_version, trigger_id, created_at) "
@@ -342,7 +351,7 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
     normalization is degenerate (zero and one entries within :data:`MIN_SPAN`) has None
     values. Entries count once their evaluation on this suite version is complete."""
     columns = list(dict.fromkeys(sc.column for sc in suite.scenarios))
-    ratings = current_ratings(conn)
+    ratings = current_ratings(conn, suite)
     everyone = entries(conn)
     scored = [e for e in everyone if evaluated(conn, e, suite)]
     focal: dict[tuple[int, str], np.ndarray] = {}
@@ -416,21 +425,24 @@ def _completion(conn: sqlite3.Connection, e: Entry, suite: Suite) -> dict[str, f
     return {c: float(np.mean(v)) for c, v in sorted(per.items())}
 
 
-def rating_history(conn: sqlite3.Connection) -> dict[str, list[dict[str, float]]]:
-    """``{entry name: [{"round", "mu", "sigma"}, ...]}`` in round order."""
+def rating_history(conn: sqlite3.Connection, suite: Suite) -> dict[str, list[dict[str, float]]]:
+    """``{entry name: [{"round", "mu", "sigma"}, ...]}`` in round order, on ``suite``'s version."""
+    names = {e.id: e.name for e in entries(conn)}
     history: dict[str, list[dict[str, float]]] = {}
-    for r in conn.execute("SELECT s.name, r.round_id, r.mu, r.sigma FROM ratings r JOIN submissions s "
-                          "ON s.id = r.submission_id ORDER BY r.round_id"):
-        history.setdefault(r[0], []).append({"round": r[1], "mu": r[2], "sigma": r[3]})
+    for round_id, i, mu, sigma in conn.execute(_SUITE_RATINGS + " ORDER BY r.round_id", (suite.name, suite.version)):
+        history.setdefault(names[i], []).append({"round": round_id, "mu": mu, "sigma": sigma})
     return history
 
 
-def win_matrix(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Pairwise PvP results: ``names`` and ``matrix[i][j]``, the fraction of shared episodes in
-    which entry i placed above entry j (ties count half; ``None`` where they never met)."""
+def win_matrix(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
+    """Pairwise PvP results on ``suite``'s version: ``names`` and ``matrix[i][j]``, the fraction
+    of shared episodes in which entry i placed above entry j (ties count half; ``None`` where
+    they never met)."""
     per_episode: dict[int, list[tuple[str, int]]] = {}
     for r in conn.execute("SELECT res.episode_id, s.name, res.placement FROM results res JOIN submissions s "
-                          "ON s.id = res.submission_id WHERE res.role = 'pvp' ORDER BY s.id"):
+                          "ON s.id = res.submission_id JOIN episodes ep ON ep.id = res.episode_id "
+                          "WHERE res.role = 'pvp' AND ep.suite = ? AND ep.suite_version = ? ORDER BY s.id",
+                          (suite.name, suite.version)):
         per_episode.setdefault(r[0], []).append((r[1], r[2]))
     names = list(dict.fromkeys(n for players in per_episode.values() for n, _ in players))
     index = {n: i for i, n in enumerate(names)}

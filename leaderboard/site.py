@@ -42,7 +42,7 @@ def render(conn: sqlite3.Connection, suite: Suite, out_dir: str | Path) -> Path:
                 data = board.replay_bytes(conn, replay["id"])
                 write_atomic(target, page(loads(data, f"episode {replay['id']}")).encode())
             replay["href"] = f"replays/{replay['id']}.html"
-    data = {**standings, "history": board.rating_history(conn), "wins": board.win_matrix(conn)}
+    data = {**standings, "history": board.rating_history(conn, suite), "wins": board.win_matrix(conn, suite)}
     template = resources.files("leaderboard").joinpath("site.html").read_text(encoding="utf-8")
     text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).replace("</", "<\\/")
     index = out / "index.html"

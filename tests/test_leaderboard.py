@@ -235,11 +235,19 @@ def test_submission_scores_every_entry_and_rates_it(scored, tiny_suite):
     assert query(scored, "SELECT count(*) FROM rounds")[0][0] == 4
     assert query(scored, "SELECT count(*) FROM ratings r JOIN submissions s ON s.id = r.submission_id "
                          "WHERE s.name = 'scripted'")[0][0] == 0
-    history = board.rating_history(db.connect(scored, create=False))
+    suite = suites.load(tiny_suite)
+    conn = db.connect(scored, create=False)
+    history = board.rating_history(conn, suite)
     assert len(history["mine"]) == 1 and len(history["random"]) >= 2  # random met later entries too
+    ratings = board.current_ratings(conn, suite)
+    assert ratings[query(scored, "SELECT id FROM submissions WHERE name = ?", "mine")[0][0]] == (history["mine"][-1]["mu"], history["mine"][-1]["sigma"])
+    other = dataclasses.replace(suite, version=suite.version + 1)
+    assert board.current_ratings(conn, other) == {} and board.rating_history(conn, other) == {}, \
+        "a suite version's ratings are its own"
+    assert board.win_matrix(conn, other)["names"] == []
 
 
-def test_pvp_placements_and_win_matrix(scored):
+def test_pvp_placements_and_win_matrix(scored, tiny_suite):
     placements = query(scored, "SELECT episode_id, submission_id, score, placement FROM results WHERE role = 'pvp'")
     by_episode: dict[int, list] = {}
     for episode, _, score, place in placements:
@@ -247,7 +255,7 @@ def test_pvp_placements_and_win_matrix(scored):
     for players in by_episode.values():
         for score, place in players:  # placement = 1 + entries with a higher score
             assert place == 1 + sum(s > score for s, _ in players)
-    wins = board.win_matrix(db.connect(scored, create=False))
+    wins = board.win_matrix(db.connect(scored, create=False), suites.load(tiny_suite))
     m = wins["matrix"]
     assert set(wins["names"]) == {"random", "scripted", "generalist", "mine"}
     for i in range(len(m)):
