@@ -111,7 +111,7 @@ class PPOConfig(RunConfig):
 
     total_agent_steps: int = 5_000_000  # stop after this many agent steps
     num_envs: int = 2  # envs stepped in this process
-    max_difficulty_envs: int = 0  # of those, how many pin every game at its top difficulty (the evaluation's)
+    max_difficulty_envs: int = 0  # of those, how many pin every game at its top difficulty
     game_sampling: str = "episodes"  # a pack's games share episodes (rules.md §3) or "steps" (see Envs)
     rollout_ticks: int = 64  # ticks per env per rollout
     bptt: int = 8  # BPTT segment length in ticks
