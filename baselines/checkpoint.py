@@ -113,9 +113,21 @@ def read(path: str | Path) -> dict[str, Any]:
     missing = {"architecture", "kwargs", "layout_version", "layout_size", "head_sizes"} - meta.keys()
     if missing:
         raise ValueError(f"{path}: checkpoint metadata lacks {sorted(missing)}")
+    kinds = {"architecture": "a name", "kwargs": "a dict", "layout_version": "an int", "layout_size": "an int",
+             "head_sizes": "a list of ints"}
+    ok = {"architecture": isinstance(meta["architecture"], str), "kwargs": isinstance(meta["kwargs"], dict),
+          "layout_version": _is_int(meta["layout_version"]), "layout_size": _is_int(meta["layout_size"]),
+          "head_sizes": isinstance(meta["head_sizes"], (list, tuple)) and all(map(_is_int, meta["head_sizes"]))}
+    for key, good in ok.items():
+        if not good:
+            raise ValueError(f"{path}: checkpoint metadata {key!r} must be {kinds[key]}, got {meta[key]!r}")
     if meta.get("decoding", "sample") not in DECODINGS:
         raise ValueError(f"{path}: checkpoint decoding {meta['decoding']!r} is not one of {list(DECODINGS)}")
     return payload
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:

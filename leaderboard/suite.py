@@ -139,6 +139,9 @@ def parse(data: Any) -> Suite:
 
     def game_config(entry: dict, where: str) -> tuple[str, str]:
         game, config = entry["game"], entry["config"]
+        for key, value in (("game", game), ("config", config)):
+            if not isinstance(value, str):
+                raise ValueError(f"{where}: '{key}' must be a name, got {value!r}")
         if game not in known_games:
             raise ValueError(f"{where}: unknown game {game!r}; known games: {sorted(known_games)}")
         if config not in known_games[game].configs:
@@ -155,9 +158,9 @@ def parse(data: Any) -> Suite:
                          {"game", "config", "focal", "episodes"})
         game, config = game_config(entry, where)
         focal, background = entry["focal"], entry.get("background")
-        if focal not in FOCAL:
+        if not isinstance(focal, str) or focal not in FOCAL:
             raise ValueError(f"{where}: 'focal' must be one of {list(FOCAL)}, got {focal!r}")
-        if focal == "half" and background not in REFERENCES:
+        if focal == "half" and (not isinstance(background, str) or background not in REFERENCES):
             raise ValueError(f"{where}: 'background' must be a reference entry {list(REFERENCES)} with focal: half, "
                              f"got {background!r}")
         if focal == "half" and REFERENCES[background][1] not in (None, config):
@@ -179,7 +182,7 @@ def parse(data: Any) -> Suite:
             raise ValueError(f"normalize: unknown config {config!r}; configs: {list(CONFIGS)}")
         pair = _mapping(pair, f"normalize.{config}", {"zero", "one"}, {"zero", "one"})
         for key in ("zero", "one"):
-            if pair[key] not in REFERENCES or REFERENCES[pair[key]][1] not in (None, config):
+            if not isinstance(pair[key], str) or pair[key] not in REFERENCES or REFERENCES[pair[key]][1] not in (None, config):
                 allowed = [n for n, (_, c) in REFERENCES.items() if c in (None, config)]
                 raise ValueError(f"normalize.{config}.{key} must be a reference entry playing {config}: {allowed}; "
                                  f"got {pair[key]!r}")

@@ -146,6 +146,10 @@ BAD_SUITES = {
     "normalize-config": (_with(normalize={"full": {"zero": "random", "one": "generalist"}}),
                          "normalize.full.one must be a reference entry playing full"),
     "repeated": (_with(scenarios=[TINY["scenarios"][0]] * 2), "scenarios repeat"),
+    "game-list": (_with(scenario_game=["team_battle"]), "'game' must be a name, got \\['team_battle'\\]"),
+    "background-dict": (_with(scenario_background={"a": 1}), "'background' must be a reference entry"),
+    "normalize-dict": (_with(normalize={"mini": {"zero": {"a": 1}, "one": "generalist"}}),
+                       "normalize.mini.zero must be a reference entry"),
 }
 
 
