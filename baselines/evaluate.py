@@ -170,6 +170,12 @@ def run_matches(matches: list[Match], workers: int = 1, on_result: Callable[[dic
         return [f.result() for f in futures]
 
 
+def bootstrap_means(x: np.ndarray, rng: np.random.Generator, resamples: int = 2000) -> np.ndarray:
+    """``(resamples,)`` float64: the means of ``resamples`` resamples of ``x`` (1-D, not empty)
+    drawn with replacement from ``rng``, the draws of a percentile bootstrap."""
+    return x[rng.integers(0, x.size, (resamples, x.size))].mean(1)
+
+
 def bootstrap_ci(values: Iterable[float], seed: int = 0, resamples: int = 2000, level: float = 0.95
                  ) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean of ``values`` and its percentile-bootstrap confidence
@@ -181,7 +187,7 @@ def bootstrap_ci(values: Iterable[float], seed: int = 0, resamples: int = 2000, 
     x = np.asarray(list(values), np.float64)
     if x.size == 0:
         raise ValueError("bootstrap_ci needs at least one value")
-    means = x[np.random.default_rng(seed).integers(0, x.size, (resamples, x.size))].mean(1)
+    means = bootstrap_means(x, np.random.default_rng(seed), resamples)
     tail = (1 - level) / 2
     return float(x.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 

@@ -350,6 +350,8 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
     sigma, ordinal) and ``replays`` (scenario, episode, episode id). A score whose
     normalization is degenerate (zero and one entries within :data:`MIN_SPAN`) has None
     values. Entries count once their evaluation on this suite version is complete."""
+    from baselines.evaluate import bootstrap_means
+
     columns = list(dict.fromkeys(sc.column for sc in suite.scenarios))
     ratings = current_ratings(conn, suite)
     everyone = entries(conn)
@@ -379,7 +381,7 @@ def standings(conn: sqlite3.Connection, suite: Suite) -> dict[str, Any]:
             zero, one = (reference_mean(n, sc.name) for n in suite.normalize[sc.config])
             span = one - zero
             norm = (x - zero) / span if abs(span) >= MIN_SPAN else np.full_like(x, np.nan)
-            resampled = norm[rng.integers(0, x.size, (BOOTSTRAP_RESAMPLES, x.size))].mean(1)
+            resampled = bootstrap_means(norm, rng, BOOTSTRAP_RESAMPLES)
             draws.setdefault(sc.column, []).append(resampled)
             points.setdefault(sc.column, []).append(float(norm.mean()))
         scores: dict[str, Any] = {c: None for c in columns}
