@@ -454,8 +454,9 @@ class Trainer:
 
     Raises:
         ValueError: a setting out of range (:func:`check_settings`), an unknown policy size or
-            ``normalize_advantages``, ``rollout_ticks`` not a multiple of ``bptt``, a kickstart weight below 0 or its ``until`` outside (0, 1],
-            ``kickstart.games`` naming a game not in the pack, bad env settings (from
+            ``normalize_advantages``, ``rollout_ticks`` not a multiple of ``bptt``, a kickstart
+            weight below 0 or its ``until`` outside (0, 1], ``kickstart.games`` naming a game not
+            in the pack, engine overrides that are not config keys, bad env settings (from
             :func:`metammo.make`), a resume checkpoint that does not fit.
     """
 
