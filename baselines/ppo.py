@@ -336,6 +336,9 @@ class Opponents:
         self.scripted_rows = np.zeros(len(envs.obs), bool)
         self.focal = np.ones(len(envs.obs), bool)
         self.rng = np.random.default_rng(cfg.seed + 7)
+        # per env, the background block: a whole team of every game of the pack
+        self.blocks = [math.lcm(*(getattr(game, "team_size", env.base_config.tunables.team_size) for game in env.games))
+                       for env in envs.envs]
 
     def snapshot(self, net: PolicyNetwork) -> None:
         """Add the learner's current weights to the pool."""
@@ -350,8 +353,7 @@ class Opponents:
         was_scripted = self.scripted_rows.copy()
         self.past_rows[:] = False
         self.scripted_rows[:] = False
-        for i, env in enumerate(self.envs.envs):
-            team = math.lcm(*(getattr(game, "team_size", env.base_config.tunables.team_size) for game in env.games))
+        for i, (env, team) in enumerate(zip(self.envs.envs, self.blocks)):
             units = env.num_agents // team
             order = self.rng.permutation(units)
             past = round(self.cfg.past_fraction * units) if self.pool else 0

@@ -23,7 +23,7 @@ from gymnasium import spaces
 from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
-from metammo.game import game_class, make_game, option_names, packs
+from metammo.game import game_class, new_game, option_names, packs
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, game_id, observe, system_bits
 from metammo.replay import Recorder, Replay
 from metammo.state import allocate
@@ -73,14 +73,15 @@ class Env:
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
                    if v is not None}
         options.update(game_options or {})
-        takes = {name: option_names(game_class(name)) for name in names}
+        classes = {name: game_class(name) for name in names}
+        takes = {name: option_names(game) for name, game in classes.items()}
         unused = set(options) - set().union(*takes.values())
         if unused:
             raise ValueError(f"no game of {names} takes option(s) {sorted(unused)}; "
                              f"options: {sorted(set().union(*takes.values()))}")
         self.games = []
         for name in names:
-            instance = make_game(name, **{k: v for k, v in options.items() if k in takes[name]})
+            instance = new_game(classes[name], **{k: v for k, v in options.items() if k in takes[name]})
             instance.check_config(self.base_config)
             self.games.append(instance)
         self.weights = _pack_weights(weights, names)

@@ -171,18 +171,27 @@ def option_names(game: type[Game]) -> set[str]:
     return names
 
 
-def make_game(name: str, **options: Any) -> Game:
-    """A new instance of the game registered as ``name``, with game ``options``.
+def new_game(game: type[Game], **options: Any) -> Game:
+    """A new instance of ``game`` with game ``options``.
 
     Raises:
-        ValueError: an unknown name (the message lists the known ones), an option the game
-            does not take (the message lists those it takes) or a bad option value.
+        ValueError: an option the game does not take (the message lists those it takes) or a
+            bad option value.
     """
-    game = game_class(name)
     unknown = sorted(set(options) - option_names(game))
     if unknown:
-        raise ValueError(f"game {name!r} takes no option(s) {unknown}; options: {sorted(option_names(game))}")
+        raise ValueError(f"game {game.name!r} takes no option(s) {unknown}; options: {sorted(option_names(game))}")
     return game(**options)
+
+
+def make_game(name: str, **options: Any) -> Game:
+    """A new instance of the game registered as ``name``, with game ``options``
+    (:func:`new_game`).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones), or as :func:`new_game`.
+    """
+    return new_game(game_class(name), **options)
 
 
 PACK_ENTRY_POINT_GROUP = "metammo.game_packs"
