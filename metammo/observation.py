@@ -315,12 +315,15 @@ def _xp_progress(xp, level):
 
 @njit(cache=True)
 def _observe(
-    obs, ids, ent, tiles, fog, num_agents, vision, lo, hi, tick, horizon, offsets,
+    obs, ids, ent, tiles, fog, fog_on, num_agents, vision, lo, hi, tick, horizon, offsets,
     combat_on, comm_on, exclusive, reach, immunity, friendly_fire,
 ):
     side = 2 * vision + 1
     plane = np.uint64(side * side)
-    plane2, plane3 = plane * np.uint64(2), plane * np.uint64(3)
+    t_agents = offsets[0] + TileChannel.AGENTS * side * side
+    t_npcs = offsets[0] + TileChannel.NPCS * side * side
+    t_counted = offsets[0] + (TileChannel.AGENTS if fog_on else TileChannel.FOG) * side * side
+    t_end = offsets[0] + TILE_CHANNELS * side * side
     n_rows = ids.shape[1]
     t_off, e_off, s_off = offsets[0], offsets[1], offsets[2]
     mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
@@ -345,17 +348,21 @@ def _observe(
             row[mc_off] = 1
             continue
         r, c = ent.row[i], ent.col[i]
-        # tiles. Unsigned indices spare numba its negative-index checks, and indexing the 2-D
-        # arrays directly (no row views) spares it reference counting: both matter here.
+        # tiles: the material and fog planes are copied from the maps (the fog plane is zeroed
+        # instead when fog is off); the agent and NPC planes are zeroed here and counted while
+        # scanning the entities in view below, since most of their tiles are empty. Unsigned
+        # indices spare numba its negative-index checks, and indexing the 2-D arrays directly
+        # (no row views) spares it reference counting: both matter here.
         c0 = np.uint64(c - vision)
         for dr in range(side):
             rr = np.uint64(r - vision + dr)
             k = np.uint64(t_off + dr * side)
             for dc in range(np.uint64(side)):
                 row[k + dc] = tiles.material[rr, c0 + dc]
-                row[k + plane + dc] = fog[rr, c0 + dc]
-                row[k + plane2 + dc] = min(tiles.agents[rr, c0 + dc], 255)
-                row[k + plane3 + dc] = min(tiles.npcs[rr, c0 + dc], 255)
+            if fog_on:
+                for dc in range(np.uint64(side)):
+                    row[k + plane + dc] = fog[rr, c0 + dc]
+        row[t_counted:t_end] = 0
         # nearest entities: distance key = squared Euclidean, then slot
         n = 0
         for br in range((r - vision) // cell, (r + vision) // cell + 1):
@@ -364,7 +371,11 @@ def _observe(
                 for q in range(start[b], start[b + 1]):
                     j = items[q]
                     dr_, dc_ = ent.row[j] - r, ent.col[j] - c
-                    if j == i or abs(dr_) > vision or abs(dc_) > vision:
+                    if abs(dr_) > vision or abs(dc_) > vision:
+                        continue
+                    t = (t_agents if j < num_agents else t_npcs) + (dr_ + vision) * side + dc_ + vision
+                    row[t] = min(row[t] + 1, 255)
+                    if j == i:
                         continue
                     kj = (dr_ * dr_ + dc_ * dc_) * 4096 + j
                     p = n
@@ -559,7 +570,7 @@ def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.nd
     else:
         fog[:] = 0
     _observe(
-        obs, ids, state.entities, state.tiles, fog, p.num_agents, p.vision, p.lo, p.hi,
+        obs, ids, state.entities, state.tiles, fog, p.fog, p.num_agents, p.vision, p.lo, p.hi,
         state.tick, p.horizon, layout.offsets, p.combat, p.comm, p.exclusive, p.reach,
         p.immunity, p.friendly_fire,
     )

@@ -280,6 +280,23 @@ def test_random_episode_matches_python_references(name):
     assert 0 < ent.alive[: env.num_agents].sum() < env.num_agents
 
 
+def test_observations_match_references_when_a_pack_turns_fog_off_and_on():
+    """Observation rows are reused across episodes, and the fog plane is only copied while fog
+    is on: an episode without fog after one with it must show none."""
+    env = metammo.make(["team_battle", "race_to_the_center"], "mini", seed=3)
+    rng = np.random.default_rng(0)
+    fog_plane = env.layout.view(env.observations, "tiles")[:, T.FOG]
+    fogged = []
+    for _ in range(10):
+        env.reset()
+        for _ in range(3):
+            env.step(random_actions(env, rng))
+        check_observations(env)
+        fogged.append(env.config.tunables.fog)
+        assert fog_plane.any() == fogged[-1]
+    assert any(on and not off for on, off in zip(fogged, fogged[1:]))
+
+
 # --- small kernels on random inputs ------------------------------------------------------------
 
 
