@@ -11,7 +11,10 @@ nothing), ``policy_agent_steps_per_s`` the policy's;
 ``game_hooks_share`` and ``reset_share`` are the fractions of the engine's time spent in the
 game's hooks (update, finish) and in starting episodes (map, spawns, setup). With ``--record``
 every episode is recorded as a replay (:mod:`metammo.replay`), so the figure includes the
-recorder's cost; compare with a run without it. Prints one JSON line (with ``--json``) or a
+recorder's cost; compare with a run without it. Games with adaptive difficulty climb their
+levels as episodes are won, so what a run plays depends on its length: ``difficulty_ticks``
+reports the timed ticks per game and level, and ``--difficulty`` pins a level (an index, or
+``max``) for a fixed workload. Prints one JSON line (with ``--json``) or a
 short table. Kernels compile (or load from numba's cache) before timing.
 """
 
@@ -22,6 +25,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides, e.g. --set fog=true fog_onset=0")
+    parser.add_argument("--difficulty", default=None, metavar="LEVEL",
+                        help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
     parser.add_argument("--record", action="store_true", help="record every episode as a replay")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
     if not args.seconds > 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
+    difficulty = args.difficulty
+    if difficulty is not None and difficulty != "max":
+        if not difficulty.isdigit():
+            parser.error(f"--difficulty must be a level index (0, 1, ...) or 'max', got {difficulty!r}")
+        difficulty = int(difficulty)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
@@ -49,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = parse_overrides(args.set)
         env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
-                           **overrides)
+                           difficulty=difficulty, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
@@ -62,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
 
     spent.update(hooks=0.0, resets=0.0)
     steps, live, episodes, timed, thinking = 0, 0, 0, 0.0, 0.0
+    played: Counter[tuple[str, int]] = Counter()  # timed ticks per (game, difficulty level)
     deadline = time.perf_counter() + args.seconds
     while time.perf_counter() < deadline:
+        played[env.game.name, env.game.difficulty] += 1
         start = time.perf_counter()
         actions, state = policy.act(obs, state)
         mid = time.perf_counter()
@@ -82,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         "env_steps_per_s": round(steps / timed, 1),
         "game_hooks_share": round(spent["hooks"] / timed, 3),
         "reset_share": round(spent["resets"] / timed, 3),
+        "difficulty_ticks": {game: {str(level): n for (g, level), n in sorted(played.items()) if g == game}
+                             for game in sorted({g for g, _ in played})},
+        "difficulty": args.difficulty or "adaptive",
         "obs_bytes_per_agent": int(env.single_observation_space.shape[0] * env.observations.itemsize),
         "config": args.config,
         "game": args.game,

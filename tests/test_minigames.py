@@ -509,8 +509,16 @@ def test_bench_cli_counts_rows_and_live_agents():
     ratio = result["live_agent_steps_per_s"] / result["agent_steps_per_s"]
     assert ratio == pytest.approx(result["live_agents_per_tick"] / 128, rel=0.01)
     assert 0 < result["game_hooks_share"] < 1 and 0 < result["reset_share"] < 1
-    bad = run_cli("-m", "metammo.bench", "--game", "nope", "--seconds", "0.1")
-    assert bad.returncode != 0 and "nope" in bad.stderr
+    # adaptive by default: the timed ticks per difficulty level add up to the ticks run
+    assert result["difficulty"] == "adaptive"
+    assert sum(result["difficulty_ticks"]["team_battle"].values()) == result["env_steps"]
+    pinned = run_cli("-m", "metammo.bench", "--game", "team_battle", "--seconds", "0.3", "--difficulty", "1", "--json")
+    assert pinned.returncode == 0, pinned.stderr
+    assert json.loads(pinned.stdout)["difficulty_ticks"] == {"team_battle": {"1": json.loads(pinned.stdout)["env_steps"]}}
+    for argv, named in ((["--game", "nope"], "nope"), (["--difficulty", "hard"], "--difficulty"),
+                        (["--game", "team_battle", "--difficulty", "4"], "[0, 3]")):
+        bad = run_cli("-m", "metammo.bench", "--seconds", "0.1", *argv)
+        assert bad.returncode != 0 and named in bad.stderr
 
 
 def test_rollout_cli_unsupported_config_fails_clearly():
