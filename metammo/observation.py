@@ -329,7 +329,7 @@ def _observe(
     mm_off, ms_off, mt_off, mc_off = offsets[4], offsets[5], offsets[6], offsets[7]
     centre = centre_tile(lo, hi)
     cell = vision + 1
-    start, items, ncell = build_buckets(ent, cell, tiles.material.shape[0])
+    start, items, ncell = build_buckets(ent, cell, tiles.material.shape[0], ent.alive.shape[0])
     team_alive = np.zeros(num_agents + 1, np.int64)
     for j in range(num_agents):
         if ent.alive[j]:
@@ -451,7 +451,7 @@ def _observe(
         for m in range(1, NUM_MOVES):
             dr_ = -1 if m == 1 else (1 if m == 2 else 0)
             dc_ = 1 if m == 3 else (-1 if m == 4 else 0)
-            row[mm_off + m] = free and can_enter(tiles, r + dr_, c + dc_, exclusive)
+            row[mm_off + m] = free and can_enter(tiles.material, tiles.agents, tiles.npcs, r + dr_, c + dc_, exclusive)
         row[ms_off] = 1
         for st in range(1, NUM_STYLES):
             row[ms_off + st] = combat_on

@@ -352,11 +352,12 @@ def test_build_buckets_match_brute_force():
         n = int(rng.integers(1, 300))
         ent = _random_entities(rng, n, grid)
         cell = int(rng.integers(1, 10))
-        start, items, ncell = build_buckets(ent, cell, grid)
+        slots = int(rng.integers(0, n + 1))  # the leading slots bucketed (NPCs bucket agents only)
+        start, items, ncell = build_buckets(ent, cell, grid, slots)
         assert ncell == grid // cell + 1
-        assert start[0] == 0 and start[-1] == ent.alive.sum()
+        assert start[0] == 0 and start[-1] == ent.alive[:slots].sum()
         for b in range(ncell * ncell):
-            want = [i for i in range(n) if ent.alive[i]
+            want = [i for i in range(slots) if ent.alive[i]
                     and (ent.row[i] // cell) * ncell + ent.col[i] // cell == b]
             assert items[start[b] : start[b + 1]].tolist() == want, (trial, b)
 

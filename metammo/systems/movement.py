@@ -16,9 +16,11 @@ _MOVE = int(Event.MOVE)
 
 
 @njit(cache=True)
-def can_enter(tiles, r, c, exclusive):
-    """Whether an entity may step onto tile (r, c). Branch-free: see ``combat.py``'s note."""
-    return PASSABLE[tiles.material[r, c]] & ((not exclusive) | (tiles.agents[r, c] + tiles.npcs[r, c] == 0))
+def can_enter(material, agents, npcs, r, c, exclusive):
+    """Whether an entity may step onto tile (r, c), given the :class:`~metammo.state.Tiles`
+    arrays. Branch-free, and plain arrays rather than the NamedTuple so that helpers which
+    branch can call it: see ``combat.py``'s note."""
+    return PASSABLE[material[r, c]] & ((not exclusive) | (agents[r, c] + npcs[r, c] == 0))
 
 
 @njit(cache=True)
@@ -30,7 +32,7 @@ def movement(ent, tiles, events, rng, p):
             continue
         r, c = ent.row[i], ent.col[i]
         nr, nc = r + MOVE_DELTA[m, 0], c + MOVE_DELTA[m, 1]
-        if not can_enter(tiles, nr, nc, p.exclusive):
+        if not can_enter(tiles.material, tiles.agents, tiles.npcs, nr, nc, p.exclusive):
             continue
         ent.row[i], ent.col[i] = nr, nc
         if i < p.num_agents:

@@ -39,9 +39,11 @@ _NEUTRAL, _HOSTILE, _PASSIVE = int(Kind.NEUTRAL), int(Kind.HOSTILE), int(Kind.PA
 _N, _S, _E, _W = int(Move.NORTH), int(Move.SOUTH), int(Move.EAST), int(Move.WEST)
 
 
+# The two helpers take plain arrays, not the state's NamedTuples: they branch, and a called
+# function that branches pays reference counting on every array of a NamedTuple argument (see
+# combat.py's note), which cost ~0.5 us per NPC when every NPC chases or walks to a goal.
 @njit(cache=True)
-def _nearest_agent(ent, i, num_agents, vision, start, items, ncell, cell):
-    r, c = ent.row[i], ent.col[i]
+def _nearest_agent(erow, ecol, r, c, vision, start, items, ncell, cell):
     best, best_d = -1, vision + 1
     for br in range(max(r - vision, 0) // cell, (r + vision) // cell + 1):
         for bc in range(max(c - vision, 0) // cell, (c + vision) // cell + 1):
@@ -50,23 +52,21 @@ def _nearest_agent(ent, i, num_agents, vision, start, items, ncell, cell):
             b = br * ncell + bc
             for k in range(start[b], start[b + 1]):
                 j = items[k]
-                if j >= num_agents:
-                    continue
-                d = max(abs(ent.row[j] - r), abs(ent.col[j] - c))
+                d = max(abs(erow[j] - r), abs(ecol[j] - c))
                 if d < best_d or (d == best_d and j < best):
                     best, best_d = j, d
     return best
 
 
 @njit(cache=True)
-def _step_toward(tiles, r, c, tr, tc, exclusive):
+def _step_toward(material, agents, npcs, r, c, tr, tc, exclusive):
     dr, dc = tr - r, tc - c
     vertical = 0 if dr == 0 else (_S if dr > 0 else _N)
     horizontal = 0 if dc == 0 else (_E if dc > 0 else _W)
     first, second = (vertical, horizontal) if abs(dr) >= abs(dc) else (horizontal, vertical)
-    if first != 0 and can_enter(tiles, r + MOVE_DELTA[first, 0], c + MOVE_DELTA[first, 1], exclusive):
+    if first != 0 and can_enter(material, agents, npcs, r + MOVE_DELTA[first, 0], c + MOVE_DELTA[first, 1], exclusive):
         return first
-    if second != 0 and can_enter(tiles, r + MOVE_DELTA[second, 0], c + MOVE_DELTA[second, 1], exclusive):
+    if second != 0 and can_enter(material, agents, npcs, r + MOVE_DELTA[second, 0], c + MOVE_DELTA[second, 1], exclusive):
         return second
     return 0
 
@@ -78,7 +78,8 @@ def npc_decide(ent, tiles, rng, p):
         return
     num_agents, vision, reach, exclusive = p.num_agents, p.vision, p.reach, p.exclusive
     cell = vision + 1
-    start, items, ncell = build_buckets(ent, cell, p.grid_size)
+    start, items, ncell = build_buckets(ent, cell, p.grid_size, num_agents)  # NPCs look for agents only
+    erow, ecol, material, agents, npcs = ent.row, ent.col, tiles.material, tiles.agents, tiles.npcs
     for i in range(num_agents, ent.alive.shape[0]):
         ent.act_move[i] = 0
         ent.act_target[i] = -1
@@ -91,15 +92,15 @@ def npc_decide(ent, tiles, rng, p):
             if 0 <= a < num_agents and ent.alive[a] and max(abs(ent.row[a] - r), abs(ent.col[a] - c)) <= vision:
                 target = a
         if target < 0 and ent.kind[i] == _HOSTILE:
-            target = _nearest_agent(ent, i, num_agents, vision, start, items, ncell, cell)
+            target = _nearest_agent(erow, ecol, r, c, vision, start, items, ncell, cell)
         if target >= 0:
             if max(abs(ent.row[target] - r), abs(ent.col[target] - c)) <= reach:
                 ent.act_target[i] = target
                 ent.act_style[i] = ent.style[i]
             else:
-                ent.act_move[i] = _step_toward(tiles, r, c, ent.row[target], ent.col[target], exclusive)
+                ent.act_move[i] = _step_toward(material, agents, npcs, r, c, erow[target], ecol[target], exclusive)
         elif ent.goal_row[i] >= 0:
-            ent.act_move[i] = _step_toward(tiles, r, c, ent.goal_row[i], ent.goal_col[i], exclusive)
+            ent.act_move[i] = _step_toward(material, agents, npcs, r, c, ent.goal_row[i], ent.goal_col[i], exclusive)
         elif uniform(rng) < 0.5:
             ent.act_move[i] = 1 + randint(rng, 4)
 
@@ -129,7 +130,7 @@ def npc_population(ent, tiles, rng, p):
         for _ in range(NPC_SPAWN_TRIES):
             r = lo + randint(rng, hi - lo)
             c = lo + randint(rng, hi - lo)
-            if can_enter(tiles, r, c, True):  # passable and empty
+            if can_enter(tiles.material, tiles.agents, tiles.npcs, r, c, True):  # passable and empty
                 danger = danger_of(r, c, lo, hi)
                 level = min(int(danger * 9 + 1), MAX_LEVEL)
                 kind = _HOSTILE if danger >= HOSTILE_DANGER else _NEUTRAL if danger >= NEUTRAL_DANGER else _PASSIVE

@@ -11,23 +11,23 @@ from numba import njit
 
 
 @njit(cache=True)
-def build_buckets(ent, cell, grid_size):
-    """Bucket live entities into ``cell x cell`` squares of the grid.
+def build_buckets(ent, cell, grid_size, slots):
+    """Bucket the live entities among slots ``0 .. slots - 1`` into ``cell x cell`` squares of
+    the grid (``slots = num_agents`` buckets the agents only, ``ent.alive.shape[0]`` everyone).
 
-    Returns ``(start, items, ncell)``: the live entities of bucket ``b = (row // cell) * ncell +
-    col // cell`` are ``items[start[b]:start[b + 1]]``, in increasing entity order.
+    Returns ``(start, items, ncell)``: the bucketed entities of bucket ``b = (row // cell) * ncell
+    + col // cell`` are ``items[start[b]:start[b + 1]]``, in increasing entity order.
     """
     ncell = grid_size // cell + 1
     start = np.zeros(ncell * ncell + 1, np.int64)
-    n = ent.alive.shape[0]
-    for i in range(n):
+    for i in range(slots):
         if ent.alive[i]:
             start[(ent.row[i] // cell) * ncell + ent.col[i] // cell + 1] += 1
     for b in range(ncell * ncell):
         start[b + 1] += start[b]
     fill = start[:-1].copy()
-    items = np.empty(n, np.int64)
-    for i in range(n):
+    items = np.empty(slots, np.int64)
+    for i in range(slots):
         if ent.alive[i]:
             b = (ent.row[i] // cell) * ncell + ent.col[i] // cell
             items[fill[b]] = i
