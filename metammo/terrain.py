@@ -37,8 +37,8 @@ same geography. Results are cached (``functools.lru_cache(maxsize=512)``: every 
 evaluation map of a size, ~20 KB each) and read-only; copy
 them into state with ``np.copyto``.
 
-Speed: a 128 map in a 142 grid takes a median 3.5 ms uncached (100 training seeds, 2-core
-CPU, numpy 2.4), measured with::
+Speed: a 128 map in a 142 grid takes a median 2.0 ms uncached (100 training seeds, 2-core
+CPU, numpy 2.4; 2.9 ms with the stable rank sort it used before), measured with::
 
     python -c "import time, numpy as np; from metammo.terrain import generate, TRAIN_MAP_SEEDS
     f = generate.__wrapped__; ts = []
@@ -167,9 +167,20 @@ def _noise(rng: np.random.Generator, size: int) -> np.ndarray:
     axis = np.abs(np.arange(size) - (size - 1) / 2.0) / (size / 2.0)
     w = np.maximum(axis[:, None], axis[None, :])
     blend = ((1.0 - w) * centre + w * edge) / np.sqrt((1.0 - w) ** 2 + w**2)
-    ranks = np.empty(size * size)
-    ranks[np.argsort(blend, axis=None, kind="stable")] = np.arange(size * size)
-    return ((ranks + 0.5) / (size * size)).reshape(size, size)
+    return _quantiles(blend)
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    """Each value's quantile by rank, ``(rank + 0.5) / values.size``, same shape as ``values``;
+    equal values rank in row-major order."""
+    flat = values.reshape(-1)
+    order = np.argsort(flat)  # ~5x faster than a stable sort, and the same order without ties
+    ordered = flat[order]
+    if (ordered[1:] == ordered[:-1]).any():  # ties: the order must not depend on the sort
+        order = np.argsort(flat, kind="stable")
+    ranks = np.empty(flat.size)
+    ranks[order] = np.arange(flat.size)
+    return ((ranks + 0.5) / flat.size).reshape(values.shape)
 
 
 def _choose(rng: np.random.Generator, mask: np.ndarray, count: int) -> np.ndarray:
