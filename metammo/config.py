@@ -135,7 +135,10 @@ _TUNABLE_KEYS = frozenset(f.name for f in fields(Tunables))
 
 @dataclass(frozen=True)
 class Config:
-    """A whole config: ``name`` (the preset it came from), ``shape`` and ``tunables``.
+    """A whole config: ``name`` (the preset it came from), ``shape`` and ``tunables``;
+    ``overridden`` holds the keys given to :func:`make_config` or :meth:`replace` since the
+    preset, whatever their values (games let the keys a user set win over their own rules). It
+    takes no part in equality.
 
     Raises:
         ValueError: a value out of range, or a cross-field rule broken (map larger than the
@@ -145,6 +148,7 @@ class Config:
     name: str
     shape: Shape
     tunables: Tunables
+    overridden: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         s, t = self.shape, self.tunables
@@ -189,7 +193,7 @@ class Config:
         tun_kw = {k: v for k, v in overrides.items() if k in _TUNABLE_KEYS}
         shape = dataclasses.replace(self.shape, **shape_kw) if shape_kw else self.shape
         tunables = dataclasses.replace(self.tunables, **tun_kw) if tun_kw else self.tunables
-        return Config(self.name, shape, tunables)
+        return Config(self.name, shape, tunables, self.overridden | frozenset(overrides))
 
     def to_dict(self) -> dict[str, Any]:
         """Flat ``{key: value}`` of every shape and tunable key, plus ``name``."""

@@ -11,8 +11,11 @@ rules need: :meth:`Minigame.rules` (special rules each tick), :meth:`Minigame.is
 Each episode's config is built in this order, later entries winning: the env's base config,
 the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
 is on and no preset is chosen), the difficulty knob, the chosen preset; config keys the user set
-away from the preset's defaults (``metammo.make(..., fog_onset=100)``) always win. The env
-checks every config this can build (:meth:`Minigame.check_config`) when it is made.
+(``metammo.make(..., fog_onset=100)``: :attr:`metammo.config.Config.overridden`, and keys of a
+hand-built config away from its preset's defaults) always win; setting the difficulty knob's
+key pins the difficulty at the level of that value, which must be one of the levels. The env
+checks every config this can build (:meth:`Minigame.check_config`: each difficulty level with
+each corner of the randomized ranges) when it is made.
 
 A preset plays one difficulty level: the level whose knob value it sets, else the hardest
 (rules.md §2: evaluation presets are at maximum difficulty).
@@ -25,6 +28,7 @@ for winners (:data:`WINNER_SCORE`).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
@@ -124,30 +128,63 @@ class Minigame(Game):
             values[self.difficulty_key] = knob
         if self.preset is not None:
             values.update(self.presets[self.preset])
-        defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
-        user = {key for key in Tunables.__dataclass_fields__
-                if getattr(base.tunables, key) != getattr(defaults, key)}
+        user = self._user_keys(base)
         values.update({key: getattr(base.tunables, key) for key in user})
         if values["team_size"] != self.team_size:
             raise ValueError(f"game {self.name!r} plays in teams of {self.team_size}; "
                              f"do not override 'team_size' (got {values['team_size']})")
         return base.replace(**values), user
 
+    @staticmethod
+    def _user_keys(base: Config) -> set[str]:
+        """The tunable keys the user set on ``base``: those given explicitly, and those away
+        from the preset's defaults (a hand-built config)."""
+        defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
+        return {key for key in Tunables.__dataclass_fields__
+                if key in base.overridden or getattr(base.tunables, key) != getattr(defaults, key)}
+
+    def _pin_to(self, value: Any) -> None:
+        """Pin the difficulty at the level whose knob value the user set (``value``)."""
+        levels, key = self.difficulty_levels, self.difficulty_key
+        if value not in levels:
+            raise ValueError(f"game {self.name!r}: config key {key!r} is its difficulty knob; set it to one of "
+                             f"its levels {list(levels)} (that pins the level) or leave it to the difficulty "
+                             f"option (an index or 'max'), got {value!r}")
+        level = levels.index(value)
+        if self.pinned_difficulty is not None and self.pinned_difficulty != level:
+            raise ValueError(f"game {self.name!r}: {key}={value!r} is difficulty level {level}, but difficulty "
+                             f"{self.pinned_difficulty} was asked for; give one of them")
+        self.controller = Difficulty(levels, self.wins_to_raise, level)
+        self._played = self.controller.summary()
+
     def check_config(self, base: Config) -> None:
-        """Also builds, from ``base``, the config of each difficulty level the game can play and
-        of each end of each randomized range (see :meth:`metammo.game.Game.check_config`)."""
+        """Also pins the difficulty when the user set the knob's key (to one of its levels:
+        the key wins, and the summary reports the level played), and builds, from ``base``,
+        the config of each difficulty level the game can play with each corner of the
+        randomized ranges (every combination of their ends; see
+        :meth:`metammo.game.Game.check_config`)."""
         super().check_config(base)
-        trials = [({}, self.knob, "")]
+        if self.difficulty_key in self._user_keys(base):
+            self._pin_to(getattr(base.tunables, self.difficulty_key))
+        teams = base.shape.num_agents // self.team_size
+        if self.team_size > 1 and teams < 2:
+            raise ValueError(f"game {self.name!r} plays teams of {self.team_size}: num_agents must be a multiple "
+                             f"of {self.team_size} with at least 2 teams, got {base.shape.num_agents}")
+        knobs = [self.knob]
         if self.difficulty_key and not self.controller.pinned:
-            trials += [({}, knob, f" at difficulty {self.difficulty_key}={knob!r}") for knob in self.controller.levels]
-        if self._randomizing():
-            trials += [({key: value}, self.knob, f" with randomized {key}={value!r}")
-                       for key, dist in sorted(self.spec.items()) for value in dist.support()]
-        for drawn, knob, played in trials:
+            knobs = list(self.controller.levels)
+        ranges = sorted(self.spec.items()) if self._randomizing() else []
+        corners = [dict(zip((key for key, _ in ranges), ends))
+                   for ends in itertools.product(*(dist.support() for _, dist in ranges))]
+        # the current level without draws first: a clash that does not depend on them reads plainly
+        for knob, drawn in [(self.knob, {})] + list(itertools.product(knobs, corners)):
             try:
                 self.check_episode_config(self._compose(base, drawn, knob)[0])
             except ValueError as err:
-                raise ValueError(f"game {self.name!r} cannot play on this config{played}: {err}") from None
+                at = f" at difficulty {self.difficulty_key}={knob!r}" if knob != self.knob else ""
+                if drawn:
+                    at += " with randomized " + ", ".join(f"{key}={value!r}" for key, value in drawn.items())
+                raise ValueError(f"game {self.name!r} cannot play on this config{at}: {err}") from None
 
     def check_episode_config(self, cfg: Config) -> None:
         """Raise ValueError when the game cannot play an episode on ``cfg``, a config it built

@@ -12,8 +12,9 @@ modules, or plain data (for command lines and files)::
 
 :func:`parse` checks each entry's form: a tunable key, one known distribution, numeric ends in
 order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be). The env
-checks both ends of every range against its config when it is made
-(:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run.
+checks every corner of the ranges (each combination of their ends: the configs' rules are
+orderings and bounds, so a box whose corners pass passes everywhere) against its config when it
+is made (:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 import metammo
 from metammo.actions import BASE_HEADS, Head
+from metammo.config import make_config
 from metammo.env import Env
 from metammo.game import Game, games, register
 from metammo.observation import SelfFeature
@@ -283,6 +284,14 @@ def test_unknown_preset_lists_presets():
     with pytest.raises(ValueError, match="unknown config 'huge'") as err:
         metammo.make("sandbox", "huge")
     assert "mini" in str(err.value) and "full" in str(err.value)
+
+
+def test_config_remembers_the_keys_set_whatever_their_values():
+    cfg = make_config("mini", fog=False, horizon=50)  # fog=False is the default
+    assert cfg.overridden == {"fog", "horizon"}
+    assert cfg.replace(map_size=64).overridden == {"fog", "horizon", "map_size"}
+    assert make_config("mini").overridden == frozenset()
+    assert cfg == make_config("mini", horizon=50), "equality is about the values only"
 
 
 def test_unknown_config_key_names_it_and_lists_allowed():

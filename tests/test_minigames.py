@@ -36,7 +36,7 @@ from minigames.packs import FULL_GENERALIST, MINI_GENERALIST
 
 REPO = Path(__file__).resolve().parent.parent
 #: Nothing kills anyone unless the test does: no NPCs, no hunger or thirst.
-PEACEFUL = dict(npcs=False, npc_count=0, food_depletion=0, water_depletion=0)
+PEACEFUL = dict(npcs=False, food_depletion=0, water_depletion=0)
 #: The built-in minigames (games other tests register in this process are left out).
 MINIGAMES = sorted(name for name, cls in games().items() if cls.__module__.startswith("minigames."))
 
@@ -541,7 +541,7 @@ def test_registry_lists_the_games_and_packs():
 
 
 def test_pack_samples_games_across_episodes():
-    env = metammo.make("mini_generalist", "mini", seed=0, num_agents=16, horizon=2)
+    env = metammo.make("mini_generalist", "mini", seed=0, num_agents=32, horizon=2)
     env.reset()
     seen = []
     while len(seen) < 15:
@@ -551,13 +551,13 @@ def test_pack_samples_games_across_episodes():
             seen.append(summary["game"])
         # the observations of the (new) episode name its game
         np.testing.assert_array_equal(game_view(env)[:, GameFeature.GAME:GameFeature.GAME + 8],
-                                      np.broadcast_to(game_id(env.game.name), (16, 8)))
+                                      np.broadcast_to(game_id(env.game.name), (32, 8)))
     assert len(set(seen)) >= 3, f"a uniform pack of 5 games sampled only {set(seen)} in 15 episodes"
 
 
 def test_pack_zero_weight_never_sampled():
     weights = [0.0, 1.0, 0.0, 2.0, 0.0]
-    env = metammo.make("mini_generalist", "mini", seed=1, num_agents=16, horizon=1, weights=weights)
+    env = metammo.make("mini_generalist", "mini", seed=1, num_agents=32, horizon=1, weights=weights)
     env.reset()
     seen = {env.game.name}
     for _ in range(12):
@@ -580,7 +580,7 @@ def test_list_of_game_names_is_a_pack():
                          ids=["negative", "all-zero", "short", "long", "nan", "inf"])
 def test_pack_bad_weights(weights):
     with pytest.raises(ValueError, match="weights"):
-        metammo.make("mini_generalist", "mini", num_agents=16, weights=weights)
+        metammo.make("mini_generalist", "mini", num_agents=32, weights=weights)
 
 
 def test_unknown_game_or_pack():
@@ -621,16 +621,16 @@ VECTOR_CASES = [(name, games()[name].configs[0]) for name in MINIGAMES]
 
 @pytest.mark.parametrize("name,config", VECTOR_CASES, ids=[n for n, _ in VECTOR_CASES])
 def test_game_vector(name, config):
-    env = metammo.make(name, config, seed=0, num_agents=16, horizon=5)
+    env = metammo.make(name, config, seed=0, num_agents=32, horizon=5)
     env.reset()
     view = game_view(env)
     game = env.game
     np.testing.assert_array_equal(view[:, GameFeature.GAME:GameFeature.GAME + 8],
-                                  np.broadcast_to(game_id(name), (16, 8)))
+                                  np.broadcast_to(game_id(name), (32, 8)))
     team_size = env.config.tunables.team_size
     assert team_size == game.team_size
     assert (view[:, GameFeature.TEAM_GAME] == (team_size > 1)).all()
-    expected_leader = np.zeros(16, np.uint8)
+    expected_leader = np.zeros(32, np.uint8)
     if name == "protect_the_king":
         expected_leader[::team_size] = 1
     np.testing.assert_array_equal(view[:, GameFeature.LEADER], expected_leader)
@@ -732,7 +732,7 @@ def test_randomize_false_gives_fixed_values():
 ])
 def test_eval_preset(name, expected, level):
     """A preset plays the level whose knob value it sets, else the hardest, and says so."""
-    env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=5, preset="eval")
+    env = metammo.make(name, "mini", seed=0, num_agents=32, horizon=5, preset="eval")
     for _ in range(2):
         env.reset()
         t = env.config.tunables
@@ -802,8 +802,8 @@ def test_invalid_randomization_spec(spec, match):
 
 @pytest.mark.parametrize("game,options,match", [
     ("team_battle", dict(num_agents=100), r"cannot play on this config: .*'team_size' must divide num_agents"),
-    ("protect_the_king", dict(max_npcs=128), r"with randomized npc_count=255: .*'npc_count' must be <= max_npcs"),
-    ("team_battle", dict(max_npcs=128), r"at difficulty npc_count=192: .*'npc_count' must be <= max_npcs"),
+    ("protect_the_king", dict(max_npcs=128), r"with randomized .*npc_count=255: .*'npc_count' must be <= max_npcs"),
+    ("team_battle", dict(max_npcs=128), r"at difficulty npc_count=192 with randomized .*'npc_count' must be <= max_npcs"),
     ("team_battle", dict(preset="eval", difficulty=3), r"preset 'eval' plays difficulty level 1; give difficulty 1"),
     ("multitask", dict(config="mini"), r"does not support config 'mini'; it supports \['full'\]"),
     ("sandwich", dict(map_size=40), r"sandwich' cannot play on this config: .*map_size must be at least 41, got 40"),
@@ -816,15 +816,40 @@ def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options,
         metammo.make(game, config, **options)
 
 
+@pytest.mark.parametrize("options,match", [
+    (dict(npc_count=100), r"'npc_count' is its difficulty knob; set it to one of its levels \[64, 128, 192, 255\]"),
+    (dict(npc_count=128, difficulty=3), r"npc_count=128 is difficulty level 1, but difficulty 3 was asked for"),
+])
+def test_setting_the_difficulty_knob_pins_a_level(options, match):
+    with pytest.raises(ValueError, match=match):
+        metammo.make("team_battle", "mini", **options)
+
+
+def test_randomized_ranges_are_checked_together():
+    """Each end of each range can be valid alone while a combination is not: every corner is
+    checked when the env is made."""
+    spec = {"water_threshold": {"uniform": [0.3, 0.65]}, "grass_threshold": {"uniform": [0.35, 0.7]}}
+    with pytest.raises(ValueError, match=r"with randomized grass_threshold=0.35, water_threshold=0.65: "
+                                         r"config keys 'water_threshold' <= 'grass_threshold'"):
+        metammo.make("king_of_the_hill", "mini", game_options={"randomization": spec})
+
+
+def test_team_games_need_two_teams():
+    with pytest.raises(ValueError, match=r"'team_battle' plays teams of 8: num_agents must be a multiple of 8 "
+                                         r"with at least 2 teams, got 8"):
+        metammo.make("team_battle", "mini", num_agents=8)
+
+
 def test_what_the_game_cannot_reach_is_not_checked():
     """A pinned level or a preset plays one level; a key the user set replaces the draws."""
     metammo.make("team_battle", "mini", max_npcs=128, difficulty=1)  # 128 NPCs
     metammo.make("team_battle", "mini", max_npcs=128, preset="eval", difficulty="max")  # the preset's level: 128
     metammo.make("protect_the_king", "mini", max_npcs=128, npc_count=100)
-    env = metammo.make("sandwich", "mini", map_size=41, num_agents=16)
+    metammo.make("team_battle", "mini", max_npcs=128, npc_count=128)  # the knob pins level 1
+    env = metammo.make("sandwich", "mini", map_size=41, num_agents=32)
     env.reset()
     lo, hi = playable_bounds(env.config)
-    rows, cols = env.state.entities.row[:16], env.state.entities.col[:16]
+    rows, cols = env.state.entities.row[:32], env.state.entities.col[:32]
     assert ((rows >= lo) & (rows < hi) & (cols >= lo) & (cols < hi)).all(), "every team spawns in play"
 
 
@@ -840,11 +865,16 @@ def test_custom_randomization_spec_is_used():
 
 def test_user_overrides_win_over_game_values():
     env = metammo.make("team_battle", "mini", seed=0, num_agents=16, horizon=5, fog_onset=77,
-                       npc_count=10, fog_final_size=9)
+                       npc_count=192, fog_final_size=9)
     for _ in range(3):
         env.reset()
         t = env.config.tunables
-        assert t.fog_onset == 77 and t.npc_count == 10 and t.fog_final_size == 9
+        assert t.fog_onset == 77 and t.npc_count == 192 and t.fog_final_size == 9
+        assert env.episode_summary()["difficulty"] == {"level": 2, "value": 192, "levels": 4, "pinned": True}
+    # a key set to the preset's default value is set all the same (Race fixes combat off)
+    race = metammo.make("race_to_the_center", "mini", seed=0, num_agents=16, horizon=5, combat=True)
+    race.reset()
+    assert race.config.tunables.combat
     koth = metammo.make("king_of_the_hill", "mini", seed=0, num_agents=16, horizon=5, preset="eval",
                         map_size=64, fog_onset=300)
     koth.reset()
@@ -857,7 +887,7 @@ def test_minigames_accept_smaller_shapes():
     failures = {}
     for name in MINI_GENERALIST:
         try:
-            env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=3, max_npcs=96, npc_count=64,
+            env = metammo.make(name, "mini", seed=0, num_agents=32, horizon=3, max_npcs=96, npc_count=64,
                                max_map_size=96, map_size=80)
             env.reset()
             env.step(noop(env))
