@@ -13,7 +13,8 @@ end         a hold of N ticks, every agent dead, or the horizon
 score       winners +(speed bonus + fraction of the team alive) / 2, others -1;
             speed bonus = (horizon - tick) / horizon
 config      mini; map 60; fog on, final size 5; food and water loss 3 per tick,
-            starvation damage 5 (half)
+            starvation damage 5 (half); the centre tile is grass, joined to the edge by
+            a path (the fewest stone and water tiles turned to grass)
 randomized  fog onset U[1, 127], fog speed 1/U{8..19}
 difficulty  N = 10, 20, ..., 200; raised after 2 won episodes at a level
 eval        N = 200, fog onset 32, speed 1/16, held-out maps
@@ -26,8 +27,8 @@ import numpy as np
 
 from metammo.config import Config
 from metammo.constants import Material
-from metammo.state import State
-from metammo.systems.spawn import spawn_agents
+from metammo.state import State, playable_bounds
+from metammo.systems.spawn import open_paths, spawn_agents
 from metammo.tasks import Task
 from minigames.base import Minigame
 from minigames.randomization import Integers, OneOver
@@ -53,6 +54,7 @@ class KingOfTheHill(Minigame):
     def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
         c = self.centre(cfg)
         state.tiles.material[c, c] = Material.GRASS
+        open_paths(state.tiles.material, *playable_bounds(cfg), [c], [c])
         spawn_agents(state, cfg, rng)
         self.holder = -1
 

@@ -7,7 +7,8 @@ win         the first agent on the centre tile
 end         someone reaches the centre, or the horizon (no winner)
 score       the winner +(horizon - tick)/horizon, every other live agent -1
 config      mini without combat, NPCs or fog; one agent per tile; the centre is a
-            5x5 grass square; dead agents respawn on the edge, frozen 10 ticks
+            5x5 grass square, joined to the edge by a path (the fewest stone and water
+            tiles turned to grass); dead agents respawn on the edge, frozen 10 ticks
 randomized  water threshold U[0.2, 0.35], foliage threshold U[0.8, 0.9] (never an all-grass
             map: with no food or water racers would starve before the centre)
 difficulty  map size 40, 48, ..., 128; raised after each win
@@ -25,7 +26,7 @@ from metammo.constants import HEALTH_MAX, PASSABLE, Kind, Material
 from metammo.state import State, playable_bounds
 from metammo.systems.common import randint
 from metammo.systems.lifecycle import revive
-from metammo.systems.spawn import ring, spawn_agents
+from metammo.systems.spawn import open_paths, ring, spawn_agents
 from metammo.tasks import Task
 from minigames.base import Minigame
 from minigames.randomization import Uniform
@@ -80,6 +81,7 @@ class RaceToTheCenter(Minigame):
     def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
         c = self.centre(cfg)
         state.tiles.material[c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1, c - CENTRE_RADIUS:c + CENTRE_RADIUS + 1] = Material.GRASS
+        open_paths(state.tiles.material, *playable_bounds(cfg), [c], [c])
         spawn_agents(state, cfg, rng)
         # Harvesting and regrowth never change whether a tile is passable (constants.DEPLETED),
         # so the passable edge tiles are found once per episode.

@@ -1,7 +1,9 @@
 """Sandwich: teams caught between rallying NPCs and the fog (rules.md §2).
 
 ==========  ===================================================================
-teams       8 teams of 16, spawned on a circle of radius 20 around the centre
+teams       8 teams of 16, spawned on a circle of radius 20 around the centre, each on a
+            grass tile joined to the edge and the centre by a path (the fewest stone and
+            water tiles turned to grass)
 reward      team task TickGE(horizon)
 win         no win before tick 500; then the last team standing, or every team
             alive at the horizon
@@ -36,7 +38,7 @@ import numpy as np
 from metammo.config import Config
 from metammo.constants import HEALTH_MAX, NUM_STYLES, PASSABLE, Kind, Material
 from metammo.state import State, playable_bounds
-from metammo.systems.spawn import place_agents, place_npcs, ring, team_of
+from metammo.systems.spawn import open_paths, place_agents, place_npcs, ring, team_of
 from metammo.tasks import Task
 from minigames.base import Minigame
 from minigames.randomization import Choice, OneOver
@@ -81,6 +83,7 @@ class Sandwich(Minigame):
         team_row = np.rint(c + SPAWN_RADIUS * np.sin(angle)).astype(np.int64)
         team_col = np.rint(c + SPAWN_RADIUS * np.cos(angle)).astype(np.int64)
         state.tiles.material[team_row, team_col] = Material.GRASS
+        open_paths(state.tiles.material, *playable_bounds(cfg), np.append(team_row, c), np.append(team_col, c))
         teams = team_of(cfg)
         place_agents(state, np.arange(n), team_row[teams], team_col[teams], teams,
                      rng.integers(NUM_STYLES, size=n))

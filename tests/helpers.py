@@ -24,13 +24,14 @@ item heads too.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 import metammo
 from metammo.actions import Head
-from metammo.constants import FOOD_MAX, MAX_LEVEL, NPC_HEALTH, WATER_MAX, Event, Kind, Material, Style
+from metammo.constants import FOOD_MAX, MAX_LEVEL, NPC_HEALTH, PASSABLE, WATER_MAX, Event, Kind, Material, Style
 from metammo.state import playable_bounds
 from metammo.systems.spawn import place_agent
 
@@ -48,6 +49,26 @@ LEGEND = {
     "=": Material.FISH,
 }
 NPC_KINDS = {"p": Kind.PASSIVE, "n": Kind.NEUTRAL, "h": Kind.HOSTILE}
+
+
+def reachable_from_edge(material: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``(hi - lo, hi - lo)`` bool: tiles of the playable square ``[lo, hi)^2`` that an agent on
+    its outer ring reaches by 4-neighbour moves over passable tiles (a plain breadth-first search,
+    independent of the engine's code)."""
+    ok = PASSABLE[material[lo:hi, lo:hi]]
+    size = hi - lo
+    seen = np.zeros((size, size), bool)
+    queue = deque((r, c) for r in range(size) for c in range(size)
+                  if (r in (0, size - 1) or c in (0, size - 1)) and ok[r, c])
+    for r, c in queue:
+        seen[r, c] = True
+    while queue:
+        r, c = queue.popleft()
+        for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= rr < size and 0 <= cc < size and ok[rr, cc] and not seen[rr, cc]:
+                seen[rr, cc] = True
+                queue.append((rr, cc))
+    return seen
 AGENT_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 

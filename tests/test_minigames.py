@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 import yaml
 
+from helpers import reachable_from_edge
+
 import metammo
 from metammo.constants import MOVE_DELTA, PASSABLE, Kind, Move
 from metammo.game import ENTRY_POINT_GROUP, games, make_game, packs
@@ -363,6 +365,28 @@ def test_sandwich_last_team_after_tick_500():
     _, _, _, infos = step(env)
     assert len(infos) == 1 and infos[0]["length"] == 601
     assert infos[0]["winners"] == list(range(16))
+
+
+@pytest.mark.parametrize("name,options", [
+    ("race_to_the_center", dict(difficulty="max")),
+    ("king_of_the_hill", dict(preset="eval")),
+    ("sandwich", dict(randomization={"terrain": {"choice": [True]}})),
+], ids=["race", "koth", "sandwich"])
+def test_the_places_a_game_sends_agents_to_are_reachable(name, options):
+    """Race's and King of the Hill's centre and Sandwich's team spawns (and centre) are joined to
+    the edge on every map: before, 7-30 of 40 such episodes had one sealed in stone or water."""
+    options = dict(options)
+    spec = options.pop("randomization", None)
+    env = metammo.make(name, "mini", seed=0, horizon=5, game_options={"randomization": spec} if spec else None,
+                       **options)
+    for _ in range(12):
+        env.reset()
+        lo, hi = playable_bounds(env.config)
+        c = env.game.centre(env.config)
+        seen = reachable_from_edge(env.state.tiles.material, lo, hi)
+        ent = env.state.entities
+        assert seen[c - lo, c - lo], f"map {env.map_seed}: centre sealed"
+        assert seen[ent.row[:128] - lo, ent.col[:128] - lo].all(), f"map {env.map_seed}: a spawn sealed"
 
 
 def test_sandwich_npcs_rally_and_reinforce():

@@ -7,10 +7,11 @@ tests use :data:`QUIET` resources so health changes are exactly the rule under t
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pytest
-from helpers import make_world
+from helpers import LEGEND, make_world, reachable_from_edge
 
 import metammo
 from metammo.config import Shape
@@ -20,7 +21,7 @@ from metammo.observation import SelfFeature as S
 from metammo.state import allocate, playable_bounds
 from metammo.systems.npc import danger_of
 from metammo.systems.resources import deplete
-from metammo.systems.spawn import ring
+from metammo.systems.spawn import open_paths, ring
 
 MELEE, RANGE, MAGE = Style.MELEE, Style.RANGE, Style.MAGE
 OLD = 100  # time_alive past spawn immunity
@@ -658,6 +659,52 @@ def test_exclusive_tiles_spawn_every_agent_on_its_own_tile(seed):
     assert len(tiles) == 128
     assert all(PASSABLE[mat[r, c]] and lo <= r < hi and lo <= c < hi for r, c in tiles)
     assert env.state.tiles.agents.max() == 1 and env.state.tiles.agents.sum() == 128
+
+
+def _square(drawing: str) -> np.ndarray:
+    """A material grid from rows of LEGEND characters (the whole grid is the playable square)."""
+    return np.array([[LEGEND[ch] for ch in line.split()] for line in textwrap.dedent(drawing).strip().splitlines()],
+                    np.uint8)
+
+
+def test_open_paths_opens_the_fewest_impassable_tiles():
+    material = _square("""
+    . . . . . . .
+    . # # # # # .
+    . # ~ ~ ~ # .
+    . # ~ # ~ # .
+    . # ~ ~ ~ # .
+    . # # # # # .
+    . . . . . . .
+    """)
+    assert not reachable_from_edge(material, 0, 7)[3, 3]
+    before = material.copy()
+    assert open_paths(material, 0, 7, [3], [3]) == 3  # the centre stone, one water, one stone
+    assert reachable_from_edge(material, 0, 7)[3, 3]
+    changed = np.argwhere(material != before)
+    assert len(changed) == 3 and (material[tuple(changed.T)] == Material.GRASS).all()
+    assert open_paths(material, 0, 7, [3], [3]) == 0, "already reachable: nothing to open"
+    again = material.copy()
+    assert open_paths(material, 0, 7, [0, 6], [0, 6]) == 0 and (material == again).all()
+
+
+def test_open_paths_joins_several_targets_and_checks_them():
+    material = _square("""
+    # # # # # #
+    # ~ ~ # # .
+    # ~ . # . .
+    # ~ ~ # # .
+    # . . . . .
+    # # # # # #
+    """)
+    before = material.copy()
+    assert open_paths(material, 0, 6, [2, 2], [2, 4]) == 1  # one tile next to (2, 2); (2, 4) is open
+    (r, c), = np.argwhere(material != before)
+    assert abs(r - 2) + abs(c - 2) == 1 and material[r, c] == Material.GRASS
+    seen = reachable_from_edge(material, 0, 6)
+    assert seen[2, 2] and seen[2, 4]
+    with pytest.raises(ValueError, match=r"open_paths: targets must be tiles inside \[0, 6\)"):
+        open_paths(material, 0, 6, [6], [2])
 
 
 # --- observation -------------------------------------------------------------------------

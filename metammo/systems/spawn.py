@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config
-from metammo.constants import HEALTH_MAX, NPC_HEALTH, NUM_STYLES, PASSABLE, Kind
+from metammo.constants import HEALTH_MAX, NPC_HEALTH, NUM_STYLES, PASSABLE, Kind, Material
 from metammo.state import State, playable_bounds
 from metammo.systems.lifecycle import revive
 
@@ -35,6 +35,92 @@ def ring(lo: int, hi: int, k: int) -> np.ndarray:
     bottom = np.stack([np.full_like(span, b), span[::-1] + 1], 1)
     left = np.stack([span[::-1] + 1, np.full_like(span, a)], 1)
     return np.concatenate([top, right, bottom, left])
+
+
+@njit(cache=True)
+def _open_paths(ok, size, targets):
+    """Over the flat ``(size * size,)`` bool ``ok`` (passable) of a square, the tiles to open
+    so each of ``targets`` (flat indices) is reachable from the outer ring: a 0-1 breadth-first
+    search, crossing an impassable tile costs 1. Marks them True in ``ok``; returns the count."""
+    n = size * size
+    dist = np.full(n, n + 1, np.int64)  # fewest impassable tiles crossed from the outer ring
+    prev = np.full(n, -1, np.int64)
+    stack = np.empty(n, np.int64)
+    later = np.empty(n, np.int64)
+    num_stack, num_later = 0, 0
+    for t in range(n):
+        r, c = t // size, t % size
+        if (r == 0 or c == 0 or r == size - 1 or c == size - 1) and ok[t]:
+            dist[t] = 0
+            stack[num_stack] = t
+            num_stack += 1
+    d = 0
+    while num_stack > 0:
+        while num_stack > 0:  # flood at cost d; impassable neighbours cost d + 1, later
+            num_stack -= 1
+            t = stack[num_stack]
+            r, c = t // size, t % size
+            for u in (t - size if r > 0 else -1, t + size if r < size - 1 else -1,
+                      t - 1 if c > 0 else -1, t + 1 if c < size - 1 else -1):
+                if u < 0:
+                    continue
+                nd = d + (0 if ok[u] else 1)
+                if nd < dist[u]:
+                    dist[u] = nd
+                    prev[u] = t
+                    if nd == d:
+                        stack[num_stack] = u
+                        num_stack += 1
+                    else:
+                        later[num_later] = u
+                        num_later += 1
+        d += 1
+        for q in range(num_later):  # the next layer: what is still at cost d
+            if dist[later[q]] == d:
+                stack[num_stack] = later[q]
+                num_stack += 1
+        num_later = 0
+    opened = 0
+    for k in range(targets.shape[0]):
+        t = targets[k]
+        while t >= 0 and not (ok[t] and dist[t] == 0):
+            if not ok[t]:
+                ok[t] = True
+                opened += 1
+            dist[t] = 0  # later targets stop where this path joined
+            t = prev[t]
+    return opened
+
+
+def open_paths(material: np.ndarray, lo: int, hi: int, rows: np.ndarray, cols: np.ndarray) -> int:
+    """Make tiles ``(rows, cols)`` of the playable square ``[lo, hi)^2`` reachable from its
+    outer ring by 4-neighbour moves, in place: each gets a path through the fewest impassable
+    tiles (:data:`~metammo.constants.PASSABLE`), and those tiles, the target's own included,
+    become GRASS. Games whose rules send agents to a tile (the centre, a team's spawn) call it
+    after painting their map features, so no episode is lost to a sealed tile. Deterministic.
+
+    Args:
+        material: ``(grid, grid)`` uint8 tile materials, edited in place.
+        rows, cols: int arrays of one length, tiles inside the square.
+
+    Returns:
+        The number of tiles opened (0 when every target was already reachable).
+
+    Raises:
+        ValueError: a target outside the square.
+    """
+    rows, cols = np.asarray(rows, np.int64).reshape(-1), np.asarray(cols, np.int64).reshape(-1)
+    if rows.shape != cols.shape or ((rows < lo) | (rows >= hi) | (cols < lo) | (cols >= hi)).any():
+        raise ValueError(f"open_paths: targets must be tiles inside [{lo}, {hi}), got rows {rows.tolist()}, "
+                         f"cols {cols.tolist()}")
+    play = material[lo:hi, lo:hi]
+    ok = PASSABLE[play].reshape(-1)
+    if ok.all():  # an all-grass map
+        return 0
+    before = ok.copy()
+    opened = _open_paths(ok, hi - lo, (rows - lo) * (hi - lo) + cols - lo)
+    play[(ok & ~before).reshape(play.shape)] = Material.GRASS  # play is a view of material
+    return int(opened)
 
 
 def team_of(cfg: Config) -> np.ndarray:
