@@ -8,7 +8,10 @@ PettingZoo                         metammo
 =================================  ==============================================================
 ``possible_agents``                ``agent_0 .. agent_{N-1}``, agent ``agent_i`` is slot ``i``
 ``agents``                         the live agents: alive at reset, removed on the step they
-                                   terminate (die, or the game ends) or are truncated (horizon)
+                                   terminate (die, or the game ends) or are truncated (horizon);
+                                   an agent the game revives in the tick it died (Race's
+                                   respawn) stays, without a termination: PettingZoo agents
+                                   cannot come back, and its reward still carries the death
 ``observation_space(agent)``       ``env.single_observation_space`` (one object for every agent)
 ``action_space(agent)``            ``env.single_action_space`` (one object for every agent)
 ``reset(seed, options)``           ``env.reset(seed)``; ``options`` is accepted and unused
@@ -135,9 +138,11 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
         before = self.agents
         obs = obs.copy()
+        # mid-episode, only the dead terminate: a respawned agent lives on
+        ended = terminals if infos else terminals & ~self.env.state.entities.alive[: self.env.num_agents]
         out_obs = {a: obs[self._index[a]] for a in before}
         out_rew = {a: float(rewards[self._index[a]]) for a in before}
-        out_term = {a: bool(terminals[self._index[a]]) for a in before}
+        out_term = {a: bool(ended[self._index[a]]) for a in before}
         out_trunc = {a: bool(truncations[self._index[a]]) for a in before}
         out_info = {a: ({"episode": infos[0]} if infos else {}) for a in before}
         self.agents = [a for a in before if not (out_term[a] or out_trunc[a])]

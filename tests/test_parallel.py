@@ -316,6 +316,25 @@ def test_parallel_api_every_game(game, config):
     parallel_api_test(metammo.make_parallel(game, config, seed=0, horizon=40), num_cycles=90)
 
 
+def test_respawned_racers_stay_in_the_episode():
+    """Race revives its dead in the tick they die: they keep playing (no termination), and the
+    episode runs to its end even after every racer has died once."""
+    env = metammo.make_parallel("race_to_the_center", "mini", seed=0, num_agents=8, horizon=30,
+                                randomize=False, difficulty=0)
+    env.reset()
+    env.env.state.entities.health[1] = 0
+    _, _, terminated, _, _ = env.step({})
+    assert not terminated["agent_1"] and "agent_1" in env.agents and env.env.state.entities.alive[1]
+    env.env.state.entities.health[:8] = 0
+    env.step({})
+    assert len(env.agents) == 8
+    infos = {}
+    while env.agents:
+        _, _, terminated, truncated, infos = env.step({})
+    assert all(truncated.values()) and "episode" in infos["agent_0"]
+    assert infos["agent_0"]["episode"]["length"] == 30
+
+
 @pytest.mark.parametrize(("game", "config"), GAME_CONFIGS)
 def test_parallel_seed_every_game(game, config):
     parallel_seed_test(lambda: metammo.make_parallel(game, config, seed=5, horizon=30), num_cycles=40)
