@@ -1,7 +1,7 @@
 """The minigame API: :class:`Minigame`, a :class:`metammo.game.Game` whose rules are data.
 
-A minigame declares, as class attributes: its teams (``team_size``, ``leaders``), the config
-values its rules fix (``rules_config``), its domain randomization (``randomization``, see
+A minigame declares, as class attributes: its teams (``team_size``, ``min_teams``, ``leaders``),
+the config values its rules fix (``rules_config``), its domain randomization (``randomization``, see
 :mod:`minigames.randomization`), its evaluation ``presets``, its adaptive-difficulty knob
 (``difficulty_levels``, ``difficulty_key``, ``wins_to_raise``, see :mod:`minigames.difficulty`)
 and its task (:meth:`Minigame.task`, see :mod:`metammo.tasks`). It overrides only the hooks its
@@ -52,6 +52,8 @@ class Minigame(Game):
 
     #: agents per team (1: free-for-all)
     team_size: ClassVar[int] = 1
+    #: fewest teams the game can be played with (a last-team-standing game needs 2)
+    min_teams: ClassVar[int] = 1
     #: the first member of each team leads it
     leaders: ClassVar[bool] = False
     #: config values the game's rules fix
@@ -166,10 +168,10 @@ class Minigame(Game):
         super().check_config(base)
         if self.difficulty_key in self._user_keys(base):
             self._pin_to(getattr(base.tunables, self.difficulty_key))
-        teams = base.shape.num_agents // self.team_size
-        if self.team_size > 1 and teams < 2:
-            raise ValueError(f"game {self.name!r} plays teams of {self.team_size}: num_agents must be a multiple "
-                             f"of {self.team_size} with at least 2 teams, got {base.shape.num_agents}")
+        if base.shape.num_agents < self.min_teams * self.team_size:
+            raise ValueError(f"game {self.name!r} needs at least {self.min_teams} teams of {self.team_size}: "
+                             f"num_agents must be at least {self.min_teams * self.team_size}, "
+                             f"got {base.shape.num_agents}")
         knobs = [self.knob]
         if self.difficulty_key and not self.controller.pinned:
             knobs = list(self.controller.levels)

@@ -39,6 +39,7 @@ class KingOfTheHill(Minigame):
     description = "16 teams of 8: seize the centre tile and hold it for N ticks"
     configs = ("mini",)
     team_size = 8
+    min_teams = 2
     rules_config = {"map_size": 60, "fog": True, "fog_final_size": 5, "food_depletion": 3,
                     "water_depletion": 3, "starvation_damage": 5}
     randomization = {"fog_onset": Integers(1, 127), "fog_speed": OneOver(8, 19)}

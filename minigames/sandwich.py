@@ -62,6 +62,7 @@ class Sandwich(Minigame):
     description = "8 teams of 16 between NPCs rallying from the centre and the edge, and the fog"
     configs = ("mini",)
     team_size = 16
+    min_teams = 2
     rules_config = {"map_size": 80, "fog": True, "fog_onset": 1, "npcs": True, "npc_count": 0, "resources": False}
     randomization = {"terrain": Choice((False, True), (0.2, 0.8)), "fog_speed": OneOver(8, 16)}
     presets = {"eval": {"terrain": False, "fog_speed": 1 / 16, "map_pool": "eval"}}

@@ -31,6 +31,7 @@ class TeamBattle(Minigame):
     description = "16 teams of 8 fight in the fog; the last team standing wins"
     configs = ("mini", "full")
     team_size = 8
+    min_teams = 2
     rules_config = {"fog": True, "fog_final_size": 4, "water_threshold": 0.1, "foliage_threshold": 0.9}
     randomization = {"fog_onset": Integers(32, 255), "fog_speed": OneOver(7, 11)}
     presets = {"eval": {"fog_onset": 128, "fog_speed": 1 / 8, "npc_count": 128, "map_pool": "eval"}}

@@ -859,8 +859,8 @@ def test_randomized_ranges_are_checked_together():
 
 
 def test_team_games_need_two_teams():
-    with pytest.raises(ValueError, match=r"'team_battle' plays teams of 8: num_agents must be a multiple of 8 "
-                                         r"with at least 2 teams, got 8"):
+    with pytest.raises(ValueError, match=r"'team_battle' needs at least 2 teams of 8: num_agents must be at "
+                                         r"least 16, got 8"):
         metammo.make("team_battle", "mini", num_agents=8)
 
 

@@ -165,7 +165,7 @@ def test_save_load_round_trip_and_atomic_write(small_replay, tmp_path):
 def test_same_seed_and_actions_give_the_same_file(tmp_path):
     files = []
     for k in range(2):
-        env = metammo.make("team_battle", "mini", seed=5, record=True, **{**SMALL, "horizon": 30, "num_agents": 16})
+        env = metammo.make("team_battle", "mini", seed=5, record=True, **{**SMALL, "horizon": 30, "num_agents": 16, "max_npcs": 64, "npc_count": 64})
         play(env, 30, seed=5)
         files.append(env.last_replay.save(tmp_path / f"{k}{rp.SUFFIX}").read_bytes())
     assert files[0] == files[1]
