@@ -14,8 +14,10 @@ every episode is recorded as a replay (:mod:`metammo.replay`), so the figure inc
 recorder's cost; compare with a run without it. Games with adaptive difficulty climb their
 levels as episodes are won, so what a run plays depends on its length: ``difficulty_ticks``
 reports the timed ticks per game and level, and ``--difficulty`` pins a level (an index, or
-``max``) for a fixed workload. Prints one JSON line (with ``--json``) or a
-short table. Kernels compile (or load from numba's cache) before timing.
+``max``) for a fixed workload; ``difficulty`` reports the pinned level, ``adaptive``, or ``none``
+when no game of the run has difficulty levels (e.g. ``sandbox``). ``--game`` takes a game, a
+game pack, or comma-separated games, as :mod:`metammo.rollout` does. Prints one JSON line (with
+``--json``) or a short table. Kernels compile (or load from numba's cache) before timing.
 """
 
 from __future__ import annotations
@@ -27,17 +29,16 @@ import sys
 import time
 from collections import Counter
 
+from metammo.rollout import add_game_arguments, read_game_arguments
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metammo.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--game", default="sandbox", help="registered game (default sandbox)")
-    parser.add_argument("--config", default="mini", help="config preset: mini or full")
+    add_game_arguments(parser)
     parser.add_argument("--agents", type=int, default=128, help="num_agents (default 128)")
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds (default 10)")
     parser.add_argument("--policy", default="random", help="registered policy choosing the actions")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="config overrides, e.g. --set fog=true fog_onset=0")
     parser.add_argument("--difficulty", default=None, metavar="LEVEL",
                         help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
     parser.add_argument("--record", action="store_true", help="record every episode as a replay")
@@ -54,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
     import metammo
-    from metammo.config import parse_overrides
     from metammo.policy import make_policy
 
     try:
-        overrides = parse_overrides(args.set)
-        env = metammo.make(args.game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
+        game, overrides = read_game_arguments(args)
+        if "num_agents" in overrides:
+            parser.error("--set num_agents: give the agent count with --agents")
+        env = metammo.make(game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
                            difficulty=difficulty, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "reset_share": round(spent["resets"] / timed, 3),
         "difficulty_ticks": {game: {str(level): n for (g, level), n in sorted(played.items()) if g == game}
                              for game in sorted({g for g, _ in played})},
-        "difficulty": args.difficulty or "adaptive",
+        "difficulty": (args.difficulty or "adaptive") if any(g.difficulty_levels for g in env.games) else "none",
         "obs_bytes_per_agent": int(env.single_observation_space.shape[0] * env.observations.itemsize),
         "config": args.config,
         "game": args.game,

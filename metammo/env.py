@@ -15,7 +15,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -265,21 +266,27 @@ def _check_seed(seed: Any) -> None:
 
 
 def _game_names(game: str | Sequence[str]) -> list[str]:
+    known_packs = packs()
     if isinstance(game, str):
-        known_packs = packs()
         return list(known_packs[game]) if game in known_packs else [game]
-    names = list(game)
-    if not names or not all(isinstance(n, str) for n in names):
+    if not isinstance(game, Sequence) or not game or not all(isinstance(n, str) for n in game):
         raise ValueError(f"game must be a game or pack name or a non-empty list of game names, got {game!r}")
-    return names
+    for name in game:
+        if name in known_packs:
+            raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
+                             f"names instead, e.g. its games {list(known_packs[name])}), got {list(game)}")
+    return list(game)
 
 
 def _pack_weights(weights: Sequence[float] | None, names: list[str]) -> np.ndarray:
     if weights is None:
         return np.full(len(names), 1.0 / len(names))
-    w = np.asarray(weights, np.float64)
-    if w.shape != (len(names),):
-        raise ValueError(f"weights must give one number per game ({len(names)}: {names}), got {list(weights)}")
+    listed = isinstance(weights, Iterable) and not isinstance(weights, (str, bytes, Mapping))
+    values = list(weights) if listed else []
+    numbers = all(isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) for x in values)
+    if not listed or not numbers or len(values) != len(names):
+        raise ValueError(f"weights must be a list of numbers, one per game ({len(names)}: {names}), got {weights!r}")
+    w = np.asarray(values, np.float64)
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights must be finite, non-negative and not all zero, got {list(weights)}")
+        raise ValueError(f"weights must be finite, non-negative and not all zero, got {values}")
     return w / w.sum()

@@ -59,6 +59,8 @@ class Game:
         if preset is not None and preset not in self.presets:
             raise ValueError(f"game {self.name!r} has no preset {preset!r}; presets: {sorted(self.presets)}")
         levels = len(self.difficulty_levels)
+        if isinstance(difficulty, np.integer):  # numpy ints count as ints (np.bool_ is no np.integer)
+            difficulty = int(difficulty)
         if difficulty == "max":  # the hardest level; a game without levels has just the one
             difficulty = levels - 1 if levels else None
         if difficulty is not None and (isinstance(difficulty, bool) or not isinstance(difficulty, int)

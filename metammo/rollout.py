@@ -18,18 +18,41 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metammo.rollout", description=__doc__.split("\n\n")[0])
+
+def add_game_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options naming what to play, shared by the engine's command lines (rollout, bench):
+    ``--game``, ``--config`` and ``--set`` (repeatable); read them with :func:`read_game_arguments`."""
     parser.add_argument("--game", default="sandbox",
                         help="registered game or game pack, or comma-separated games (default sandbox)")
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
+    parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="KEY=VALUE",
+                        help="config overrides, e.g. --set fog=true fog_onset=100; repeatable")
+
+
+def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict[str, Any]]:
+    """``--game`` as :func:`metammo.make` takes it (comma-separated names become a list) and
+    ``--set``'s config overrides, checked to be keys and values ``--config`` takes.
+
+    Raises:
+        ValueError: an unknown config preset, a ``--set`` item without ``=``, an unknown config
+            key or a bad value.
+    """
+    from metammo.config import check_overrides, make_config, parse_overrides
+
+    make_config(args.config)  # an unknown --config is named as such, not as a bad --set
+    game = args.game.split(",") if "," in args.game else args.game
+    return game, check_overrides(args.config, parse_overrides(args.set), "--set")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metammo.rollout", description=__doc__.split("\n\n")[0])
+    add_game_arguments(parser)
     parser.add_argument("--policy", default="random",
                         help="registered policy playing every agent: random, scripted, ...")
     parser.add_argument("--episodes", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="config overrides, e.g. --set fog=true fog_onset=100")
     parser.add_argument("--preset", default=None, help="a game's evaluation preset, e.g. eval")
     parser.add_argument("--difficulty", default=None,
                         help="pin the difficulty level: an int or 'max' (default: adaptive)")
@@ -43,17 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
     every_episode = args.replay is not None and "{episode}" in args.replay
-    if args.replay is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.replay))):
-        parser.error(f"--replay {args.replay!r}: its folder does not exist")
+    if args.replay is not None:
+        if args.replay.endswith(("/", os.sep)) or os.path.isdir(args.replay.replace("{episode}", "1")):
+            parser.error(f"--replay {args.replay!r} is a folder; give the path of a file, "
+                         f"e.g. {os.path.join(args.replay, 'ep.replay.json.xz')}")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(args.replay))):
+            parser.error(f"--replay {args.replay!r}: its folder does not exist")
     import metammo
-    from metammo.config import parse_overrides
     from metammo.policy import make_policy
 
     try:
-        game = args.game.split(",") if "," in args.game else args.game
+        game, overrides = read_game_arguments(args)
         difficulty = int(args.difficulty) if args.difficulty and args.difficulty.isdigit() else args.difficulty
         env = metammo.make(game, args.config, seed=args.seed, randomize=args.randomize, preset=args.preset,
-                           difficulty=difficulty, record=args.replay is not None, **parse_overrides(args.set))
+                           difficulty=difficulty, record=args.replay is not None, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))

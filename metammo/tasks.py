@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -432,13 +433,7 @@ class Curriculum:
     eval: tuple[Task, ...]
 
     def __post_init__(self) -> None:
-        for split in ("train", "eval"):
-            if not getattr(self, split):
-                raise ValueError(f"curriculum: the {split!r} task list is empty")
-        shared = {t.key() for t in self.train} & {t.key() for t in self.eval}
-        if shared:
-            names = [t.name for t in self.eval if t.key() in shared]
-            raise ValueError(f"curriculum: training and evaluation tasks must be disjoint; both hold {names}")
+        _check_splits(self.train, self.eval, "curriculum")
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "curriculum") -> "Curriculum":
@@ -454,23 +449,37 @@ class Curriculum:
                 splits[split] = tuple(Task.from_dict(e) for e in entries)
             except ValueError as err:
                 raise ValueError(f"{where} ({split}): {err}") from None
+        _check_splits(splits["train"], splits["eval"], where)
         return cls(**splits)
+
+
+def _check_splits(train: tuple[Task, ...], held_out: tuple[Task, ...], where: str) -> None:
+    """Raises:
+        ValueError: an empty split, or a task in both; the message starts with ``where``."""
+    for split, tasks in (("train", train), ("eval", held_out)):
+        if not tasks:
+            raise ValueError(f"{where}: the {split!r} task list is empty")
+    shared = {t.key() for t in train} & {t.key() for t in held_out}
+    if shared:
+        names = [t.name for t in held_out if t.key() in shared]
+        raise ValueError(f"{where}: training and evaluation tasks must be disjoint; both hold {names}")
 
 
 def load_curriculum(path: str | Path) -> Curriculum:
     """Read a curriculum from a ``.json``, ``.yaml`` or ``.yml`` file (never a pickle).
 
     Raises:
-        ValueError: another suffix, a file that does not parse, or invalid tasks (the message
-            names the file and the problem).
-        FileNotFoundError: no such file.
+        ValueError: not a path, another suffix, no such file, a file that does not parse, or
+            invalid tasks (the message names the file and the problem).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"curriculum must be the path of a .json, .yaml or .yml file, got {path!r}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise ValueError(f"curriculum {path}: suffix must be one of ['.json', '.yaml', '.yml'], got {suffix!r}")
     if not path.is_file():
-        raise FileNotFoundError(f"curriculum {path}: no such file")
+        raise ValueError(f"curriculum {path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}")
     try:
         text = path.read_text()
         if suffix == ".json":

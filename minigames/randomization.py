@@ -10,9 +10,9 @@ modules, or plain data (for command lines and files)::
      "water_threshold": {"uniform": [0.05, 0.15]},
      "terrain": {"choice": [false, true], "p": [0.2, 0.8]}}
 
-:func:`parse` checks each entry's form: a tunable key, one known distribution, numeric ends in
-order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be). The env
-checks every corner of the ranges (each combination of their ends: the configs' rules are
+:func:`parse` checks each entry's form: a tunable key, one known distribution, finite numbers as
+ends, in order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be).
+The env checks every corner of the ranges (each combination of their ends: the configs' rules are
 orderings and bounds, so a box whose corners pass passes everywhere) against its config when it
 is made (:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run.
 """
@@ -116,6 +116,9 @@ def _check(key: str, dist: Any) -> None:
     if isinstance(dist, Uniform):
         if not (_is_number(dist.lo) and _is_number(dist.hi)):
             raise ValueError(f"randomization of {key!r}: uniform takes two numbers, got [{dist.lo!r}, {dist.hi!r}]")
+        if not (np.isfinite(dist.lo) and np.isfinite(dist.hi)):
+            raise ValueError(f"randomization of {key!r}: uniform's ends must be finite numbers, "
+                             f"got [{dist.lo}, {dist.hi}]")
         if type(Tunables.__dataclass_fields__[key].default) is int:
             raise ValueError(f"randomization of {key!r}: an int key takes 'integers' or 'choice', not 'uniform'")
     elif not (_is_int(dist.lo) and _is_int(dist.hi)):
@@ -123,8 +126,8 @@ def _check(key: str, dist: Any) -> None:
     elif isinstance(dist, OneOver) and type(Tunables.__dataclass_fields__[key].default) is not float:
         raise ValueError(f"randomization of {key!r}: 'one_over' draws fractions, for number keys only")
     if not dist.lo <= dist.hi or (isinstance(dist, OneOver) and dist.lo < 1):
-        low = 1 if isinstance(dist, OneOver) else "lo"
-        raise ValueError(f"randomization of {key!r}: need {low} <= lo <= hi, got [{dist.lo}, {dist.hi}]")
+        need = "1 <= lo <= hi" if isinstance(dist, OneOver) else "lo <= hi"
+        raise ValueError(f"randomization of {key!r}: need {need}, got [{dist.lo}, {dist.hi}]")
 
 
 def parse(data: Mapping[str, Any]) -> dict[str, Any]:

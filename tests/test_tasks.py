@@ -833,7 +833,7 @@ def test_a_task_compiles_and_embeds_once_and_its_embedding_is_read_only():
 
 
 def test_missing_curriculum_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="absent.yaml: no such file"):
         load_curriculum(tmp_path / "absent.yaml")
 
 

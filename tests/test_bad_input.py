@@ -1,0 +1,186 @@
+"""Bad input meets a clear error (a ValueError from the library, a one-line ``parser.error`` from
+a command line) naming what was wrong and what is allowed; and command-line options that are
+given twice add up."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+import metammo
+from metammo import bench, rollout
+from minigames.randomization import parse
+
+#: a small, quick world for the command lines
+SMALL = ["--set", "num_agents=8", "max_npcs=8", "npc_count=8", "max_map_size=32", "map_size=32"]
+
+
+def cli_error(main, argv: list[str], capsys) -> str:
+    """The one-line error a command line exits with (status 2), not a traceback."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+# --- the command lines ---------------------------------------------------------------------------
+
+
+def test_rollout_repeated_set_adds_up(capsys):
+    assert rollout.main(["--game", "sandbox", "--json", *SMALL, "--set", "horizon=3", "--set", "fog=true"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["length"] == 3  # horizon=3 was kept although --set came again
+
+
+def test_bench_repeated_set_adds_up_and_takes_a_comma_list(capsys):
+    """--game takes a comma list as rollout does, and the run has difficulty levels: adaptive."""
+    argv = ["--game", "team_battle,sandwich", "--agents", "32", "--seconds", "0.2", "--json",
+            "--set", "horizon=10", "--set", "fog=false"]
+    assert bench.main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["game"] == "team_battle,sandwich" and result["agents"] == 32
+    assert result["overrides"] == {"horizon": 10, "fog": False}
+    assert set(result["difficulty_ticks"]) <= {"team_battle", "sandwich"}
+    assert result["difficulty"] == "adaptive"
+
+
+def test_bench_difficulty_is_none_without_levels(capsys):
+    assert bench.main(["--game", "sandbox", "--agents", "8", "--seconds", "0.1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["difficulty"] == "none"
+
+
+def test_bench_help_names_packs_and_lists(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "game pack, or comma-separated games" in text
+
+
+@pytest.mark.parametrize("main", [rollout.main, bench.main], ids=["rollout", "bench"])
+def test_set_keys_must_be_config_keys(main, capsys):
+    """--set reaches only config keys, never make's other keywords (seed, weights ...)."""
+    msg = cli_error(main, ["--set", "horizon=3", "--set", "seed=1"], capsys)
+    assert "--set" in msg and "unknown config key(s) ['seed']" in msg and "'horizon'" in msg
+
+
+def test_bench_agent_count_comes_from_agents(capsys):
+    msg = cli_error(bench.main, ["--seconds", "0.1", "--set", "num_agents=16"], capsys)
+    assert msg.endswith("error: --set num_agents: give the agent count with --agents")
+
+
+@pytest.mark.parametrize("slash", ["", "/"], ids=["plain", "trailing-slash"])
+def test_rollout_replay_into_a_folder_fails_up_front(tmp_path, slash, capsys):
+    msg = cli_error(rollout.main, ["--set", "horizon=3", *SMALL, "--replay", f"{tmp_path}{slash}"], capsys)
+    assert f"--replay '{tmp_path}{slash}' is a folder; give the path of a file" in msg
+    assert list(tmp_path.iterdir()) == []  # nothing ran, nothing written
+
+
+def test_rollout_replay_to_a_new_folder_with_a_slash_fails(tmp_path, capsys):
+    msg = cli_error(rollout.main, ["--replay", f"{tmp_path}/new/"], capsys)
+    assert "is a folder" in msg and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("main", [rollout.main, bench.main], ids=["rollout", "bench"])
+def test_a_pack_cannot_be_listed_with_other_names(main, capsys):
+    msg = cli_error(main, ["--game", "mini_generalist,sandbox"], capsys)
+    assert "'mini_generalist' is a game pack: packs cannot be listed with other names" in msg
+    assert "list game names instead" in msg and "team_battle" in msg
+
+
+# --- metammo.make ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("game", [["mini_generalist"], ("sandbox", "full_generalist")])
+def test_make_pack_in_a_list(game):
+    with pytest.raises(ValueError, match="is a game pack: packs cannot be listed with other names"):
+        metammo.make(game)
+
+
+@pytest.mark.parametrize("game", [5, None, 2.5, {"sandbox": 1}, b"sandbox"])
+def test_make_game_of_another_type(game):
+    with pytest.raises(ValueError, match="game must be a game or pack name or a non-empty list of game names"):
+        metammo.make(game)
+
+
+@pytest.mark.parametrize("weights", [["a", "b", "c", "d", "e"], 3, "11111", [True] * 5, {"team_battle": 1},
+                                     [[1]] * 5], ids=["strings", "int", "str", "bools", "dict", "nested"])
+def test_pack_weights_of_another_type(weights):
+    with pytest.raises(ValueError) as err:
+        metammo.make("mini_generalist", "mini", num_agents=32, weights=weights)
+    assert str(err.value).startswith("weights must be a list of numbers, one per game (5: ['team_battle',")
+
+
+def test_pack_weights_take_numpy_arrays_and_tuples():
+    env = metammo.make("mini_generalist", "mini", num_agents=32, weights=np.arange(1, 6))
+    np.testing.assert_allclose(env.weights, np.arange(1, 6) / 15)
+    env.set_weights((1, 0, 0, 0, 0.0))
+    np.testing.assert_allclose(env.weights, [1, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="weights must be a list of numbers"):
+        env.set_weights(7)
+
+
+def test_difficulty_takes_numpy_ints_not_bools():
+    env = metammo.make("team_battle", "mini", num_agents=16, difficulty=np.int64(1))
+    assert env.game.difficulty == 1 and type(env.game.pinned_difficulty) is int
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(ValueError, match=r"difficulty must be an int in \[0, 3\] or 'max'"):
+            metammo.make("team_battle", "mini", num_agents=16, difficulty=flag)
+
+
+# --- curriculum files --------------------------------------------------------------------------
+
+
+TASK = {"name": "t/alive", "task": {"TickGE": {"n": 5}}}
+OTHER = {"name": "e/eat", "task": {"CountEvent": {"event": "eat", "n": 2}}}
+
+
+def make_multitask(curriculum):
+    return metammo.make("multitask", "full", game_options={"curriculum": curriculum})
+
+
+@pytest.mark.parametrize("folder", [False, True], ids=["absent", "folder"])
+def test_missing_curriculum_is_a_value_error_naming_the_path(tmp_path, folder):
+    path = tmp_path / "c.yaml"
+    if folder:
+        path.mkdir()
+    with pytest.raises(ValueError) as err:
+        make_multitask(str(path))
+    assert str(err.value) == f"curriculum {path}: " + ("is a folder, not a file" if folder else "no such file")
+
+
+def test_curriculum_that_is_not_a_path():
+    with pytest.raises(ValueError, match=r"curriculum must be the path of a .json, .yaml or .yml file, got 5"):
+        make_multitask(5)
+
+
+@pytest.mark.parametrize("data, problem", [
+    ({"train": [TASK], "eval": [{**TASK, "name": "e/same"}]}, "training and evaluation tasks must be disjoint"),
+    ({"train": [], "eval": [OTHER]}, "the 'train' task list is empty"),
+    ({"train": [TASK], "eval": []}, "the 'eval' task list is empty"),
+], ids=["overlap", "empty-train", "empty-eval"])
+def test_curriculum_errors_name_the_file(tmp_path, data, problem):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError) as err:
+        make_multitask(path)
+    assert str(err.value).startswith(f"curriculum {path}: {problem}")
+
+
+# --- randomization specs -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"npc_count": {"integers": [200, 64]}}, "randomization of 'npc_count': need lo <= hi, got [200, 64]"),
+    ({"fog_speed": {"one_over": [9, 7]}}, "randomization of 'fog_speed': need 1 <= lo <= hi, got [9, 7]"),
+    ({"fog_speed": {"one_over": [0, 7]}}, "randomization of 'fog_speed': need 1 <= lo <= hi, got [0, 7]"),
+    ({"water_threshold": {"uniform": [0.2, 0.1]}}, "randomization of 'water_threshold': need lo <= hi, got [0.2, 0.1]"),
+    ({"water_threshold": {"uniform": [float("nan"), 0.1]}},
+     "randomization of 'water_threshold': uniform's ends must be finite numbers, got [nan, 0.1]"),
+    ({"water_threshold": {"uniform": [0.1, float("inf")]}},
+     "randomization of 'water_threshold': uniform's ends must be finite numbers, got [0.1, inf]"),
+], ids=["integers", "one-over", "one-over-zero", "uniform", "nan", "inf"])
+def test_randomization_range_messages(spec, message):
+    with pytest.raises(ValueError) as err:
+        parse(spec)
+    assert str(err.value) == message
