@@ -37,8 +37,8 @@ same geography. Results are cached (``functools.lru_cache(maxsize=512)``: every 
 evaluation map of a size, ~20 KB each) and read-only; copy
 them into state with ``np.copyto``.
 
-Speed: a 128 map in a 142 grid takes a median 2.0 ms uncached (100 training seeds, 2-core
-CPU, numpy 2.4; 2.9 ms with the stable rank sort it used before), measured with::
+Speed: a 128 map in a 142 grid takes a median 2.0-2.3 ms uncached (100 training seeds, 2-core
+CPU, numpy 2.4; 2.9-3.2 ms with the stable rank sort it used before), measured with::
 
     python -c "import time, numpy as np; from metammo.terrain import generate, TRAIN_MAP_SEEDS
     f = generate.__wrapped__; ts = []
