@@ -367,8 +367,9 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
-            elif mode == _HOLD and not at_centre and min(food, water) >= HOLD_LOW:
-                move = _step_toward(row, mm, to_centre_r, to_centre_c)
+            elif mode == _HOLD:  # fed: to the centre, and on it stay (the fight phase attacks in reach)
+                if not at_centre:
+                    move = _step_toward(row, mm, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:
                 move = _step_toward(row, mm, guard_r, guard_c)
             elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:

@@ -13,9 +13,10 @@ import pytest
 
 import metammo
 from metammo.actions import Head
-from metammo.constants import Event, Move
+from metammo.constants import Event, Kind, Material, Move
 from metammo.observation import SelfFeature
 from metammo.policy import RandomPolicy, make_policy, policies
+from metammo.systems.spawn import place_npcs
 
 HEAD_MASKS = {Head.MOVE: "mask_move", Head.STYLE: "mask_style", Head.TARGET: "mask_target",
               Head.USE: "mask_use", Head.DESTROY: "mask_destroy", Head.SELL_ITEM: "mask_sell_item",
@@ -127,3 +128,23 @@ def test_rollout_cli_runs_the_scripted_bot():
     bad = subprocess.run([sys.executable, "-m", "metammo.rollout", "--policy", "nope"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "unknown policy 'nope'" in bad.stderr
+
+
+def test_king_of_the_hill_holder_stays_on_the_centre():
+    """Fed and on the centre, the bot stays there (attacking what is in reach), even with an NPC
+    in view that it would otherwise chase."""
+    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False)
+    env.reset()
+    state, ent = env.state, env.state.entities
+    c = env.game.centre(env.config)
+    state.tiles.agents[ent.row[0], ent.col[0]] -= 1
+    ent.row[0], ent.col[0] = c, c
+    state.tiles.agents[c, c] += 1
+    slot = int(np.flatnonzero(~ent.alive[env.num_agents:])[0]) + env.num_agents
+    state.tiles.material[c, c + 5] = Material.GRASS
+    place_npcs(state, [slot], [c], [c + 5], [int(Kind.NEUTRAL)], [1], [0], [-1], [-1])
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
+    assert env.layout.view(env.observations, "self")[0, SelfFeature.CENTRE_DISTANCE] == 0
+    assert actions[0, Head.MOVE] == Move.STAY
