@@ -163,9 +163,11 @@ class Task:
         return cls(str(data.get("name", "")), data.get("subject", "agent"), data["task"])
 
     def key(self) -> str:
-        """Canonical text of what the task computes: its subject and compiled program (not
-        the name or the spelling: ``ScoreHit`` and ``CountEvent score_hit`` are one task)."""
-        return json.dumps([self.subject, self.program])
+        """Canonical text of what the task computes: its subject and a normal form of its
+        compiled program (:func:`_normal_form`), so the name and the spelling do not matter:
+        ``ScoreHit`` and ``CountEvent score_hit`` are one task, and so are ``AND [a, b]`` and
+        ``AND [b, a]``, ``NOT NOT a`` and ``a``."""
+        return json.dumps([self.subject, _normal_form(self.program)])
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "subject": self.subject, "task": self.tree}
@@ -213,6 +215,38 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
         raise ValueError(f"{where}: {name} takes arguments {names}, got {sorted(body)}")
     values = [float(a.parse(body[a.name], f"{where}: {name}")) for a in args]
     return [(opcode, *(values + [0.0] * (3 - len(values))))]
+
+
+def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
+    """The expression tree of a postfix ``program`` rewritten by identities that hold for
+    progress values in [0, 1]: AND, OR, ADD and MUL are associative and commutative (nested
+    ones flattened, children sorted; AND and OR also drop repeated children), SUB's subtrahends
+    commute (``SUB [SUB [a, b], c]`` is ``SUB [a, b, c]``), a combinator of one child is that
+    child, and NOT NOT cancels. Leaves are the instructions. JSON-ready lists."""
+    stack: list[Any] = []
+    for op, a, b, c in program:
+        if not 1 <= op <= len(COMBINATORS):  # a constant or a predicate
+            stack.append([op, a, b, c])
+            continue
+        name, arity = COMBINATORS[int(op) - 1], int(a)
+        kids = stack[len(stack) - arity:]
+        del stack[len(stack) - arity:]
+        if name == "NOT":
+            (kid,) = kids
+            stack.append(kid[1][0] if kid[0] == "NOT" else ["NOT", [kid]])
+            continue
+        if name == "SUB":
+            first, rest = kids[0], kids[1:]
+            if first[0] == "SUB":
+                first, rest = first[1][0], first[1][1:] + rest
+            kids = [first] + sorted(rest, key=json.dumps)
+        else:
+            flat = [g for kid in kids for g in (kid[1] if kid[0] == name else [kid])]
+            kids = sorted(flat, key=json.dumps)
+            if name in ("AND", "OR"):
+                kids = [kid for k, kid in enumerate(kids) if k == 0 or kid != kids[k - 1]]
+        stack.append(kids[0] if len(kids) == 1 else [name, kids])
+    return stack[0]
 
 
 def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -772,6 +772,39 @@ def test_curriculum_disjointness_sees_through_spellings(train_tree, eval_tree):
         Curriculum.from_dict(data)
 
 
+_EAT, _DRINK, _ALIVE = ({"CountEvent": {"event": "eat", "n": 5}}, {"CountEvent": {"event": "drink", "n": 5}},
+                        {"StayAlive": {"n": 100}})
+
+
+@pytest.mark.parametrize("train_tree, eval_tree", [
+    ({"AND": [_EAT, _DRINK]}, {"AND": [_DRINK, _EAT]}),
+    ({"OR": [{"OR": [_EAT, _DRINK]}, _ALIVE]}, {"OR": [_ALIVE, _DRINK, _EAT]}),
+    ({"ADD": [_EAT, {"ADD": [_DRINK, _ALIVE]}]}, {"ADD": [_ALIVE, _EAT, _DRINK]}),
+    ({"MUL": [_EAT, _DRINK]}, {"MUL": [_DRINK, _EAT]}),
+    ({"AND": [_EAT, _EAT, _DRINK]}, {"AND": [_DRINK, _EAT]}),
+    ({"NOT": {"NOT": _EAT}}, _EAT),
+    ({"OR": [_EAT]}, _EAT),
+    ({"SUB": [{"SUB": [_ALIVE, _EAT]}, _DRINK]}, {"SUB": [_ALIVE, _DRINK, _EAT]}),
+], ids=["and-order", "or-nested", "add-nested", "mul-order", "and-repeat", "not-not", "one-child", "sub-rest"])
+def test_curriculum_disjointness_sees_through_identities(train_tree, eval_tree):
+    """Trees that compute the same progress in any state (combinators reordered, nested,
+    repeated where that changes nothing, NOT NOT) are one task: shared between train and eval."""
+    data = {"train": [{"name": "t", "task": train_tree}], "eval": [{"name": "e", "task": eval_tree}]}
+    with pytest.raises(ValueError, match="disjoint"):
+        Curriculum.from_dict(data)
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"SUB": [_EAT, _DRINK]}, {"SUB": [_DRINK, _EAT]}),
+    ({"ADD": [_EAT, _EAT]}, _EAT),
+    ({"MUL": [_EAT, _EAT]}, _EAT),
+    ({"AND": [_EAT, _DRINK]}, {"OR": [_EAT, _DRINK]}),
+], ids=["sub-order", "add-repeat", "mul-repeat", "and-or"])
+def test_different_tasks_keep_different_keys(first, second):
+    assert Task("a", "agent", first).key() != Task("b", "agent", second).key()
+    assert Task("a", "agent", first).key() != Task("a", "team", first).key()
+
+
 @pytest.mark.parametrize("data, fragments", [
     ({"train": [], "eval": EVAL}, ["the 'train' task list is empty"]),
     ({"train": TRAIN, "eval": []}, ["the 'eval' task list is empty"]),
