@@ -17,8 +17,9 @@ Each tick, for each live agent, in priority order:
    afford, and a ration or potion when it has none.
 
 4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
-   Center it walks to the centre tile unless hungry or thirsty; in King of the Hill it goes to the
-   centre when not hungry or thirsty, stays on it and attacks any rival in reach; in Protect the King a member keeps within
+   Center it walks to the centre tile unless hungry or thirsty and farther from it than its food
+   and water last; in King of the Hill it goes to the centre when not hungry or thirsty, stays
+   on it and attacks any rival in reach; in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
 
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
@@ -70,6 +71,10 @@ FOG_ALARM = 52
 LOW = 45
 #: Health below this: no new fights with agents, drink a potion when there is one.
 HURT = 50
+#: Race to the Center: food and water lost per tick (the default) and the ticks an agent lives
+#: with both at 0 (100 health, 10 starvation damage each): a racer closer to the centre than
+#: its food or water lasts keeps racing instead of turning back to eat.
+DEPLETION, STARVING_TICKS = 5, 5
 #: King of the Hill: food or water below this (not LOW) sends the bot from the centre to eat.
 HOLD_LOW = 25
 #: A guard (Protect the King) walks back to its leader beyond this Chebyshev distance.
@@ -316,7 +321,10 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         centre = (row[s_off + S.MAP_SIZE] - 1) // 2
         to_centre_r, to_centre_c = centre - row[s_off + S.ROW], centre - row[s_off + S.COL]
         at_centre = to_centre_r == 0 and to_centre_c == 0
-        racing = mode == _RACE and not at_centre and min(food, water) >= LOW
+        # race while fed, or when the centre is nearer than the ticks left before starving
+        reach = min(food, water) // DEPLETION + STARVING_TICKS
+        racing = mode == _RACE and not at_centre and (min(food, water) >= LOW
+                                                      or abs(to_centre_r) + abs(to_centre_c) <= reach)
         if row[s_off + S.FOG] > FOG_ALARM or racing:
             move = _step_toward(row, mm, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:

@@ -148,3 +148,24 @@ def test_king_of_the_hill_holder_stays_on_the_centre():
     actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
     assert env.layout.view(env.observations, "self")[0, SelfFeature.CENTRE_DISTANCE] == 0
     assert actions[0, Head.MOVE] == Move.STAY
+
+
+def test_a_hungry_racer_near_the_centre_finishes_the_race():
+    """Hungry (food 30, below LOW) four tiles from the centre, with foliage in view behind it:
+    it can reach the centre before it starves, so it races on instead of turning back to eat."""
+    env = metammo.make("race_to_the_center", "mini", seed=0, autoreset=False, terrain=False, randomize=False,
+                       difficulty="max")  # map 128
+    env.reset()
+    state, ent = env.state, env.state.entities
+    c = env.game.centre(env.config)
+    for k, (r, col) in enumerate([(c - 4, c), (c - 30, c)]):  # near, and far from the centre
+        state.tiles.agents[ent.row[k], ent.col[k]] -= 1
+        ent.row[k], ent.col[k] = r, col
+        state.tiles.agents[r, col] += 1
+        state.tiles.material[r - 2, col] = Material.FOLIAGE  # food two tiles away from the centre
+    ent.food[:2] = ent.water[:2] = 30
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
+    assert actions[0, Head.MOVE] == Move.SOUTH, "near: on to the centre"
+    assert actions[1, Head.MOVE] == Move.NORTH, "far: to the food first"
