@@ -705,6 +705,15 @@ def test_open_paths_joins_several_targets_and_checks_them():
     assert seen[2, 2] and seen[2, 4]
     with pytest.raises(ValueError, match=r"open_paths: targets must be tiles inside \[0, 6\)"):
         open_paths(material, 0, 6, [6], [2])
+    walled = _square("""
+    # # # # #
+    # . . . #
+    # . . . #
+    # . . . #
+    # # # # #
+    """)
+    assert open_paths(walled, 0, 5, [2], [2]) == 1, "a ring with no way in: one ring tile opens"
+    assert reachable_from_edge(walled, 0, 5)[2, 2]
 
 
 # --- observation -------------------------------------------------------------------------

@@ -48,14 +48,19 @@ def _open_paths(ok, size, targets):
     stack = np.empty(n, np.int64)
     later = np.empty(n, np.int64)
     num_stack, num_later = 0, 0
-    for t in range(n):
+    for t in range(n):  # sources: the ring, an impassable ring tile at cost 1
         r, c = t // size, t % size
-        if (r == 0 or c == 0 or r == size - 1 or c == size - 1) and ok[t]:
-            dist[t] = 0
-            stack[num_stack] = t
-            num_stack += 1
+        if r == 0 or c == 0 or r == size - 1 or c == size - 1:
+            if ok[t]:
+                dist[t] = 0
+                stack[num_stack] = t
+                num_stack += 1
+            else:
+                dist[t] = 1
+                later[num_later] = t
+                num_later += 1
     d = 0
-    while num_stack > 0:
+    while num_stack > 0 or num_later > 0:
         while num_stack > 0:  # flood at cost d; impassable neighbours cost d + 1, later
             num_stack -= 1
             t = stack[num_stack]
