@@ -13,9 +13,9 @@ the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (wh
 is on and no preset is chosen), the difficulty knob, the chosen preset; config keys the user set
 (``metammo.make(..., fog_onset=100)``: :attr:`metammo.config.Config.overridden`, and keys of a
 hand-built config away from its preset's defaults) always win; setting the difficulty knob's
-key pins the difficulty at the level of that value, which must be one of the levels. The env
+key pins the difficulty at the level of that value (or the nearest level). The env
 checks every config this can build (:meth:`Minigame.check_config`: each difficulty level with
-each corner of the randomized ranges) when it is made.
+each corner of the randomized ranges, up to :data:`MAX_CORNERS` of them) when it is made.
 
 A preset plays one difficulty level: the level whose knob value it sets, else the hardest
 (rules.md §2: evaluation presets are at maximum difficulty).
@@ -29,6 +29,7 @@ for winners (:data:`WINNER_SCORE`).
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
@@ -45,6 +46,9 @@ from minigames.difficulty import Difficulty
 
 #: Added to a winner's task progress in the reference's evaluation score.
 WINNER_SCORE = 16.0
+#: Most combinations of randomized range ends :meth:`Minigame.check_config` builds per
+#: difficulty level (2 ** 8: eight two-ended ranges); a larger spec has each end checked alone.
+MAX_CORNERS = 256
 
 
 class Minigame(Game):
@@ -146,22 +150,16 @@ class Minigame(Game):
                 if key in base.overridden or getattr(base.tunables, key) != getattr(defaults, key)}
 
     def _pin_to(self, value: Any) -> None:
-        """Pin the difficulty at the level whose knob value the user set (``value``)."""
-        levels, key = self.difficulty_levels, self.difficulty_key
-        if value not in levels:
-            raise ValueError(f"game {self.name!r}: config key {key!r} is its difficulty knob; set it to one of "
-                             f"its levels {list(levels)} (that pins the level) or leave it to the difficulty "
-                             f"option (an index or 'max'), got {value!r}")
-        level = levels.index(value)
-        if self.pinned_difficulty is not None and self.pinned_difficulty != level:
-            raise ValueError(f"game {self.name!r}: {key}={value!r} is difficulty level {level}, but difficulty "
-                             f"{self.pinned_difficulty} was asked for; give one of them")
-        self.controller = Difficulty(levels, self.wins_to_raise, level)
+        """The user set the knob's key to ``value``: every episode plays it (over the difficulty
+        option), and the difficulty is pinned at the level of that value, else the nearest."""
+        levels = self.difficulty_levels
+        level = min(range(len(levels)), key=lambda k: abs(levels[k] - value))
+        self.controller = Difficulty(levels, self.wins_to_raise, level, None if value == levels[level] else value)
         self._played = self.controller.summary()
 
     def check_config(self, base: Config) -> None:
-        """Also pins the difficulty when the user set the knob's key (to one of its levels:
-        the key wins, and the summary reports the level played), and builds, from ``base``,
+        """Also pins the difficulty when the user set the knob's key (the key wins; the summary
+        reports the value played and its level, or the nearest), and builds, from ``base``,
         the config of each difficulty level the game can play with each corner of the
         randomized ranges (every combination of their ends; see
         :meth:`metammo.game.Game.check_config`)."""
@@ -176,8 +174,11 @@ class Minigame(Game):
         if self.difficulty_key and not self.controller.pinned:
             knobs = list(self.controller.levels)
         ranges = sorted(self.spec.items()) if self._randomizing() else []
-        corners = [dict(zip((key for key, _ in ranges), ends))
-                   for ends in itertools.product(*(dist.support() for _, dist in ranges))]
+        if math.prod(len(dist.support()) for _, dist in ranges) <= MAX_CORNERS:
+            corners = [dict(zip((key for key, _ in ranges), ends))
+                       for ends in itertools.product(*(dist.support() for _, dist in ranges))]
+        else:  # too many to build: each end alone (combinations then fail at a reset)
+            corners = [{key: end} for key, dist in ranges for end in dist.support()]
         # the current level without draws first: a clash that does not depend on them reads plainly
         for knob, drawn in [(self.knob, {})] + list(itertools.product(knobs, corners)):
             try:

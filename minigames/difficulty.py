@@ -22,9 +22,11 @@ class Difficulty:
         levels: the knob's values, easiest first (at least one).
         wins_to_raise: wins at the current level that raise it.
         pinned: a fixed level index, or ``None`` to adapt from 0.
+        value: with ``pinned``, the knob's value when it is not that level's (a value the user
+            set: the level is then the nearest one).
     """
 
-    def __init__(self, levels: Sequence[Any], wins_to_raise: int, pinned: int | None = None):
+    def __init__(self, levels: Sequence[Any], wins_to_raise: int, pinned: int | None = None, value: Any = None):
         if not levels:
             raise ValueError("difficulty needs at least one level")
         if wins_to_raise < 1:
@@ -33,12 +35,13 @@ class Difficulty:
         self.wins_to_raise = wins_to_raise
         self.pinned = pinned is not None
         self.level = 0 if pinned is None else pinned
+        self._value = value
         self.history: deque[tuple[int, bool]] = deque(maxlen=HISTORY)
 
     @property
     def value(self) -> Any:
-        """The knob's value at the current level."""
-        return self.levels[self.level]
+        """The knob's value at the current level (or the value it was pinned with)."""
+        return self.levels[self.level] if self._value is None else self._value
 
     def record(self, had_winners: bool) -> None:
         """Note an episode played at the current level; maybe raise the level."""

@@ -14,7 +14,8 @@ modules, or plain data (for command lines and files)::
 ends, in order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be).
 The env checks every corner of the ranges (each combination of their ends: the configs' rules are
 orderings and bounds, so a box whose corners pass passes everywhere) against its config when it
-is made (:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run.
+is made (:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run; a
+spec with more than :data:`minigames.base.MAX_CORNERS` corners has each end checked alone.
 """
 
 from __future__ import annotations

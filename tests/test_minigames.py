@@ -840,13 +840,24 @@ def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options,
         metammo.make(game, config, **options)
 
 
-@pytest.mark.parametrize("options,match", [
-    (dict(npc_count=100), r"'npc_count' is its difficulty knob; set it to one of its levels \[64, 128, 192, 255\]"),
-    (dict(npc_count=128, difficulty=3), r"npc_count=128 is difficulty level 1, but difficulty 3 was asked for"),
+@pytest.mark.parametrize("options,level,value", [
+    (dict(npc_count=100), 1, 100),  # off the levels: the nearest, 128
+    (dict(npc_count=128, difficulty=3), 1, 128),  # the key wins over the difficulty option
+    (dict(npc_count=255, difficulty="max", preset="eval"), 3, 255),  # ... and over the preset's level
 ])
-def test_setting_the_difficulty_knob_pins_a_level(options, match):
-    with pytest.raises(ValueError, match=match):
-        metammo.make("team_battle", "mini", **options)
+def test_setting_the_difficulty_knob_plays_it_and_pins_its_level(options, level, value):
+    env = metammo.make("team_battle", "mini", seed=0, horizon=2, **options)
+    for _ in range(2):
+        env.reset()
+        assert env.config.tunables.npc_count == value
+        assert env.episode_summary()["difficulty"] == {"level": level, "value": value, "levels": 4, "pinned": True}
+        assert game_view(env)[0, GameFeature.DIFFICULTY] == level * 255 // 3
+
+
+def test_a_pack_takes_a_key_that_is_one_games_difficulty_knob():
+    env = metammo.make("mini_generalist", "mini", seed=0, horizon=2, fog_onset=100)
+    ptk = next(g for g in env.games if g.name == "protect_the_king")
+    assert ptk.controller.pinned and ptk.knob == 100 and ptk.difficulty == 2  # fog onset 128 is nearest
 
 
 def test_randomized_ranges_are_checked_together():
@@ -856,6 +867,19 @@ def test_randomized_ranges_are_checked_together():
     with pytest.raises(ValueError, match=r"with randomized grass_threshold=0.35, water_threshold=0.65: "
                                          r"config keys 'water_threshold' <= 'grass_threshold'"):
         metammo.make("king_of_the_hill", "mini", game_options={"randomization": spec})
+
+
+def test_a_large_randomization_spec_is_checked_end_by_end(monkeypatch):
+    """Beyond MAX_CORNERS combinations, make checks each end alone (no exponential wait): an end
+    that is bad on its own still fails, a clash of two ends is left to the reset."""
+    import minigames.base
+
+    monkeypatch.setattr(minigames.base, "MAX_CORNERS", 2)
+    crossing = {"water_threshold": {"uniform": [0.3, 0.65]}, "grass_threshold": {"uniform": [0.35, 0.7]}}
+    metammo.make("king_of_the_hill", "mini", game_options={"randomization": crossing})
+    with pytest.raises(ValueError, match=r"with randomized npc_count=300: .*'npc_count' must be <= max_npcs"):
+        metammo.make("king_of_the_hill", "mini", game_options={"randomization": {
+            **crossing, "npc_count": {"integers": [0, 300]}}})
 
 
 def test_team_games_need_two_teams():
