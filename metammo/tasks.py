@@ -263,6 +263,11 @@ def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 # --- evaluation ------------------------------------------------------------------------------
 
+#: A value within this of 1 counts as 1: float sums of fractions that make 1 (0.1 + 0.2 + 0.7)
+#: can land an ulp below it in one order and on it in another, and a task is complete at 1.
+ROUNDING = 1e-9
+
+
 @njit(cache=True)
 def score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team_task, team_size,
                 alive, time_alive, row, col, level, xp, gold, counts, inv_item, inv_level, inv_quantity,
@@ -405,7 +410,7 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
                 elif op == 27:  # ProtectLeader
                     if leader[t] >= 0:
                         x = time_alive[leader[t]] / a
-                stack[top] = min(max(x, 0.0), 1.0)
+                stack[top] = 1.0 if x > 1.0 - ROUNDING else max(x, 0.0)
                 top += 1
             v = stack[0]
             if team_task[k]:

@@ -366,6 +366,14 @@ def test_team_members_with_different_tasks(pair):
     np.testing.assert_allclose(got, [0.3, 0.2, 0.7, 0.7])
 
 
+def test_fractions_that_sum_to_one_complete_in_any_order(pair):
+    """0.1 + 0.2 + 0.7 is 0.9999999999999999 in one order of float additions and 1.0 in another;
+    the two orders are one task (one key), so both must reach 1."""
+    forward, backward = Task("f", "agent", {"ADD": [0.1, 0.2, 0.7]}), Task("b", "agent", {"ADD": [0.7, 0.2, 0.1]})
+    assert forward.key() == backward.key()
+    assert (run_kernel(pair, [forward, backward], [0, 1, 0, 1]) == 1.0).all()
+
+
 def test_kernel_pays_progress_increase_until_complete(pair):
     """score_tasks over ticks: rewards += progress change while acting and not yet complete;
     ``best`` is the maximum, ``complete`` latches at 1, ``value`` follows the progress."""
