@@ -10,8 +10,9 @@ PettingZoo                         metammo
 ``agents``                         the live agents: alive at reset, removed on the step they
                                    terminate (die, or the game ends) or are truncated (horizon);
                                    an agent the game revives in the tick it died (Race's
-                                   respawn) stays, without a termination: PettingZoo agents
-                                   cannot come back, and its reward still carries the death
+                                   respawn) stays, without a termination (truncated only if
+                                   that tick is the horizon): PettingZoo agents cannot come
+                                   back, and its reward still carries the death
 ``observation_space(agent)``       ``env.single_observation_space`` (one object for every agent)
 ``action_space(agent)``            ``env.single_action_space`` (one object for every agent)
 ``reset(seed, options)``           ``env.reset(seed)``; ``options`` is accepted and unused
@@ -138,8 +139,9 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
         before = self.agents
         obs = obs.copy()
-        # mid-episode, only the dead terminate: a respawned agent lives on
-        ended = terminals if infos else terminals & ~self.env.state.entities.alive[: self.env.num_agents]
+        # a respawned agent lives on: not terminated mid-episode, only truncated at the horizon
+        alive = self.env.state.entities.alive[: self.env.num_agents]
+        ended = terminals & ~(alive & truncations) if infos else terminals & ~alive
         out_obs = {a: obs[self._index[a]] for a in before}
         out_rew = {a: float(rewards[self._index[a]]) for a in before}
         out_term = {a: bool(ended[self._index[a]]) for a in before}
