@@ -39,18 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds (default 10)")
     parser.add_argument("--policy", default="random", help="registered policy choosing the actions")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--difficulty", default=None, metavar="LEVEL",
-                        help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
     parser.add_argument("--record", action="store_true", help="record every episode as a replay")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
     if not args.seconds > 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
-    difficulty = args.difficulty
-    if difficulty is not None and difficulty != "max":
-        if not difficulty.isdigit():
-            parser.error(f"--difficulty must be a level index (0, 1, ...) or 'max', got {difficulty!r}")
-        difficulty = int(difficulty)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
@@ -58,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from metammo.policy import make_policy
 
     try:
-        game, overrides = read_game_arguments(args)
+        game, overrides, difficulty = read_game_arguments(args)
         if "num_agents" in overrides:
             parser.error("--set num_agents: give the agent count with --agents")
         env = metammo.make(game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,

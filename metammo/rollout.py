@@ -23,27 +23,36 @@ from typing import Any
 
 def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     """The options naming what to play, shared by the engine's command lines (rollout, bench):
-    ``--game``, ``--config`` and ``--set`` (repeatable); read them with :func:`read_game_arguments`."""
+    ``--game``, ``--config``, ``--set`` (repeatable) and ``--difficulty``; read them with
+    :func:`read_game_arguments`."""
     parser.add_argument("--game", default="sandbox",
                         help="registered game or game pack, or comma-separated games (default sandbox)")
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
     parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="KEY=VALUE",
                         help="config overrides, e.g. --set fog=true fog_onset=100; repeatable")
+    parser.add_argument("--difficulty", default=None, metavar="LEVEL",
+                        help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
 
 
-def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict[str, Any]]:
-    """``--game`` as :func:`metammo.make` takes it (comma-separated names become a list) and
-    ``--set``'s config overrides, checked to be keys and values ``--config`` takes.
+def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict[str, Any], int | str | None]:
+    """``(game, overrides, difficulty)``: ``--game`` as :func:`metammo.make` takes it
+    (comma-separated names become a list), ``--set``'s config overrides, checked to be keys and
+    values ``--config`` takes, and ``--difficulty`` as an int, ``"max"`` or None.
 
     Raises:
         ValueError: an unknown config preset, a ``--set`` item without ``=``, an unknown config
-            key or a bad value.
+            key or a bad value, a ``--difficulty`` that is neither an index nor ``max``.
     """
     from metammo.config import check_overrides, make_config, parse_overrides
 
     make_config(args.config)  # an unknown --config is named as such, not as a bad --set
     game = args.game.split(",") if "," in args.game else args.game
-    return game, check_overrides(args.config, parse_overrides(args.set), "--set")
+    difficulty = args.difficulty
+    if difficulty is not None and difficulty != "max":
+        if not difficulty.isdigit():
+            raise ValueError(f"--difficulty must be a level index (0, 1, ...) or 'max', got {difficulty!r}")
+        difficulty = int(difficulty)
+    return game, check_overrides(args.config, parse_overrides(args.set), "--set"), difficulty
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--preset", default=None, help="a game's evaluation preset, e.g. eval")
-    parser.add_argument("--difficulty", default=None,
-                        help="pin the difficulty level: an int or 'max' (default: adaptive)")
     parser.add_argument("--no-randomize", dest="randomize", action="store_false",
                         help="turn domain randomization off")
     parser.add_argument("--replay", default=None, metavar="PATH",
@@ -76,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from metammo.policy import make_policy
 
     try:
-        game, overrides = read_game_arguments(args)
-        difficulty = int(args.difficulty) if args.difficulty and args.difficulty.isdigit() else args.difficulty
+        game, overrides, difficulty = read_game_arguments(args)
         env = metammo.make(game, args.config, seed=args.seed, randomize=args.randomize, preset=args.preset,
                            difficulty=difficulty, record=args.replay is not None, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)

@@ -173,12 +173,11 @@ class Minigame(Game):
         knobs = [self.knob]
         if self.difficulty_key and not self.controller.pinned:
             knobs = list(self.controller.levels)
-        ranges = sorted(self.spec.items()) if self._randomizing() else []
-        if math.prod(len(dist.support()) for _, dist in ranges) <= MAX_CORNERS:
-            corners = [dict(zip((key for key, _ in ranges), ends))
-                       for ends in itertools.product(*(dist.support() for _, dist in ranges))]
+        ranges = {key: dist.support() for key, dist in sorted(self.spec.items())} if self._randomizing() else {}
+        if math.prod(map(len, ranges.values())) <= MAX_CORNERS:
+            corners = [dict(zip(ranges, ends)) for ends in itertools.product(*ranges.values())]
         else:  # too many to build: each end alone (combinations then fail at a reset)
-            corners = [{key: end} for key, dist in ranges for end in dist.support()]
+            corners = [{key: end} for key, ends in ranges.items() for end in ends]
         # the current level without draws first: a clash that does not depend on them reads plainly
         for knob, drawn in [(self.knob, {})] + list(itertools.product(knobs, corners)):
             try:

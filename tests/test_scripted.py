@@ -130,6 +130,14 @@ def test_rollout_cli_runs_the_scripted_bot():
     assert bad.returncode != 0 and "unknown policy 'nope'" in bad.stderr
 
 
+def move_agent(state, i: int, r: int, c: int) -> None:
+    """Put live agent ``i`` on tile (r, c), keeping the tile counts right."""
+    ent = state.entities
+    state.tiles.agents[ent.row[i], ent.col[i]] -= 1
+    ent.row[i], ent.col[i] = r, c
+    state.tiles.agents[r, c] += 1
+
+
 def test_king_of_the_hill_holder_stays_on_the_centre():
     """Fed and on the centre, the bot stays there (attacking what is in reach), even with an NPC
     in view that it would otherwise chase."""
@@ -137,9 +145,7 @@ def test_king_of_the_hill_holder_stays_on_the_centre():
     env.reset()
     state, ent = env.state, env.state.entities
     c = env.game.centre(env.config)
-    state.tiles.agents[ent.row[0], ent.col[0]] -= 1
-    ent.row[0], ent.col[0] = c, c
-    state.tiles.agents[c, c] += 1
+    move_agent(state, 0, c, c)
     slot = int(np.flatnonzero(~ent.alive[env.num_agents:])[0]) + env.num_agents
     state.tiles.material[c, c + 5] = Material.GRASS
     place_npcs(state, [slot], [c], [c + 5], [int(Kind.NEUTRAL)], [1], [0], [-1], [-1])
@@ -159,9 +165,7 @@ def test_a_hungry_racer_near_the_centre_finishes_the_race():
     state, ent = env.state, env.state.entities
     c = env.game.centre(env.config)
     for k, (r, col) in enumerate([(c - 4, c), (c - 30, c)]):  # near, and far from the centre
-        state.tiles.agents[ent.row[k], ent.col[k]] -= 1
-        ent.row[k], ent.col[k] = r, col
-        state.tiles.agents[r, col] += 1
+        move_agent(state, k, r, col)
         state.tiles.material[r - 2, col] = Material.FOLIAGE  # food two tiles away from the centre
     ent.food[:2] = ent.water[:2] = 30
     env.refresh_observations()
