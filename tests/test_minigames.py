@@ -1108,6 +1108,70 @@ def test_minigames_list():
     assert bad.returncode != 0
 
 
+# --- python -m minigames.bench ------------------------------------------------------------------
+
+
+def bench_record(game, config, round_, steps, live, difficulty="adaptive", levels=None):
+    """A record as ``python -m metammo.bench --json`` prints it, plus the round."""
+    return {"game": game, "config": config, "round": round_, "agent_steps_per_s": steps,
+            "live_agent_steps_per_s": live, "live_agents_per_tick": 64.0, "game_hooks_share": 0.05,
+            "reset_share": 0.2, "env_steps": 300, "episodes": 10, "difficulty": difficulty,
+            "difficulty_ticks": {game: levels or {"0": 300}}}
+
+
+def test_bench_plan_puts_the_sandbox_first_on_each_config():
+    from minigames.bench import plan
+
+    games = {"team_battle": ("mini", "full"), "sandwich": ("mini",), "sandbox": ("mini", "full")}
+    assert plan(games, ["mini", "full"]) == [
+        ("sandbox", "mini"), ("team_battle", "mini"), ("sandwich", "mini"),
+        ("sandbox", "full"), ("team_battle", "full")]
+    with pytest.raises(ValueError, match=r"'huge'.*\['full', 'mini'\]"):
+        plan(games, ["huge"])
+
+
+def test_bench_table_takes_each_ratio_within_its_round():
+    from minigames.bench import markdown, table
+
+    records = [
+        bench_record("sandbox", "mini", 0, 1_000_000, 500_000, difficulty="none"),
+        bench_record("team_battle", "mini", 0, 600_000, 450_000, levels={"0": 100, "3": 300}),
+        # the machine slowed down in round 1: both halve, the ratio stays
+        bench_record("sandbox", "mini", 1, 500_000, 250_000, difficulty="none"),
+        bench_record("team_battle", "mini", 1, 300_000, 225_000, levels={"3": 400}),
+        bench_record("sandbox", "mini", 2, 900_000, 400_000, difficulty="none"),
+        bench_record("team_battle", "mini", 2, 900_000, 400_000, levels={"3": 200}),
+    ]
+    sandbox, battle = table(records)
+    assert sandbox["vs_sandbox"] == 1.0 and sandbox["levels"] == "-"
+    # per-round ratios 0.6, 0.6, 1.0: median 0.6 (a ratio of medians would give 0.67)
+    assert battle["vs_sandbox"] == pytest.approx(0.6)
+    assert battle["live_vs_sandbox"] == pytest.approx(0.9)
+    assert battle["agent_steps_per_s"] == 600_000 and battle["runs"] == [600_000, 300_000, 900_000]
+    assert battle["levels"] == {"0": 0.1, "3": 0.9}
+    assert battle["ticks_per_episode"] == 30
+    text = markdown([sandbox, battle])
+    assert "| `team_battle` | mini | 0.60M (0.60, 0.30, 0.90) | 0.60 | 64 | 0.40M | 0.90 | 5% | 20% | 30 | 0: 10%, 3: 90% |" in text
+    # a game whose rounds have no sandbox run has no ratio
+    (alone,) = table([bench_record("sandwich", "mini", 0, 1, 1)])
+    assert alone["vs_sandbox"] is None and "| - |" in markdown([alone])
+
+
+def test_bench_command_runs_each_game_against_the_sandbox():
+    out = run_cli("-m", "minigames.bench", "--games", "king_of_the_hill", "--configs", "mini",
+                  "--rounds", "1", "--seconds", "0.3", "--json", timeout=300)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["game"], r["config"], r["round"]) for r in records] == [
+        ("sandbox", "mini", 0), ("king_of_the_hill", "mini", 0)]
+    assert all(r["agent_steps_per_s"] > 0 and r["env_steps"] > 0 for r in records)
+    for args, message in ((["--games", "nope"], "unknown game(s) ['nope']"),
+                          (["--configs", "huge"], "no game supports config 'huge'"),
+                          (["--rounds", "0"], "--rounds must be >= 1")):
+        bad = run_cli("-m", "minigames.bench", *args)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+
+
 # --- third-party games through entry points -----------------------------------------------------
 
 
