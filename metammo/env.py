@@ -27,9 +27,11 @@ from metammo.constants import Event
 from metammo.game import game_class, new_game, option_names, packs
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, game_id, observe, system_bits
 from metammo.replay import Recorder, Replay
-from metammo.state import allocate
+from metammo.state import allocate, playable_bounds
+from metammo.systems.common import centre_tile
 from metammo.systems.npc import npc_population
 from metammo.systems.params import params
+from metammo.systems.spawn import open_paths
 from metammo.systems.tick import tick
 from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate
 
@@ -165,6 +167,8 @@ class Env:
         ))
         state.rng[0] = rng.integers(2**63, dtype=np.uint64)
         self.game.setup(state, cfg, rng)
+        if t.fog and t.fog_onset < t.horizon:
+            _join_safe_square(state.tiles.material, cfg)
         npc_population(state.entities, state.tiles, state.rng, self._params)
         self._write_game_vector()
         self.refresh_observations()
@@ -258,6 +262,17 @@ class Env:
 
     def close(self) -> None:
         """Nothing to release; present for the env contracts."""
+
+
+def _join_safe_square(material: np.ndarray, cfg: Config) -> None:
+    """Make a tile of the fog's safe square (rules.md §1 "Death fog": ``2 * fog_final_size + 1``
+    tiles a side around the centre tile) reachable from the map's edge, opening the fewest
+    impassable tiles (:func:`~metammo.systems.spawn.open_paths`), so the fog cannot kill every
+    agent. Runs after the game's setup, so a game that already joins its centre opens nothing."""
+    lo, hi = playable_bounds(cfg)
+    centre, half = centre_tile(lo, hi), cfg.tunables.fog_final_size
+    span = np.arange(max(lo, centre - half), min(hi, centre + half + 1))
+    open_paths(material, lo, hi, np.repeat(span, span.size), np.tile(span, span.size), every=False)
 
 
 def _check_seed(seed: Any) -> None:

@@ -703,8 +703,9 @@ def test_open_paths_joins_several_targets_and_checks_them():
     assert abs(r - 2) + abs(c - 2) == 1 and material[r, c] == Material.GRASS
     seen = reachable_from_edge(material, 0, 6)
     assert seen[2, 2] and seen[2, 4]
-    with pytest.raises(ValueError, match=r"open_paths: targets must be tiles inside \[0, 6\)"):
-        open_paths(material, 0, 6, [6], [2])
+    for rows, cols in (([6], [2]), ([], [])):
+        with pytest.raises(ValueError, match=r"open_paths: targets must be one or more tiles inside \[0, 6\)"):
+            open_paths(material, 0, 6, rows, cols)
     walled = _square("""
     # # # # #
     # . . . #
@@ -715,6 +716,30 @@ def test_open_paths_joins_several_targets_and_checks_them():
     assert open_paths(walled, 0, 5, [2], [2]) == 1, "a ring with no way in: one ring tile opens"
     assert reachable_from_edge(walled, 0, 5)[2, 2]
 
+
+
+def test_open_paths_can_join_just_the_cheapest_target():
+    material = _square("""
+    . . . . . . . . .
+    . # # # # # # # .
+    . # # # # # # # .
+    . # # . # # . ~ .
+    . # # # # # # # .
+    . # # # # # # # .
+    . # # # # # # # .
+    . # # # # # # # .
+    . . . . . . . . .
+    """)
+    area = np.array([(3, 3), (3, 6)]).T  # two sealed tiles: behind two stones, behind one water
+    before = material.copy()
+    assert open_paths(material, 0, 9, *area, every=False) == 1
+    assert material[3, 7] == Material.GRASS and (material != before).sum() == 1
+    seen = reachable_from_edge(material, 0, 9)
+    assert seen[3, 6] and not seen[3, 3], "the dearer target stays sealed"
+    assert open_paths(material, 0, 9, *area, every=False) == 0, "one target is reachable: nothing to do"
+    every = before.copy()
+    assert open_paths(every, 0, 9, *area) == 3  # the water, and two stones into the other
+    assert reachable_from_edge(every, 0, 9)[tuple(area)].all()
 
 # --- observation -------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Death fog (rules.md §1 "Death fog"; values from :func:`metammo.systems.common.fog_value`).
 
 Each tick an agent on a tile whose fog value is above 0.5 takes ``round(value)`` damage. The fog
-hurts agents only: NPCs are scenery that games keep away from it by where they spawn.
+hurts agents only: NPCs are scenery that games keep away from it by where they spawn. On every
+map some tile of the safe square is reachable from the edge (the env opens a path at the start of
+an episode when the fog will rise, ``metammo.env._join_safe_square``).
 """
 
 from __future__ import annotations

@@ -37,33 +37,62 @@ def ring(lo: int, hi: int, k: int) -> np.ndarray:
     return np.concatenate([top, right, bottom, left])
 
 
+_GRASS = int(Material.GRASS)
+
+
 @njit(cache=True)
-def _open_paths(ok, size, targets):
-    """Over the flat ``(size * size,)`` bool ``ok`` (passable) of a square, the tiles to open
-    so each of ``targets`` (flat indices) is reachable from the outer ring: a 0-1 breadth-first
-    search, crossing an impassable tile costs 1. Marks them True in ``ok``; returns the count."""
+def _on_ring(t, size):
+    r, c = t // size, t % size
+    return r == 0 or c == 0 or r == size - 1 or c == size - 1
+
+
+@njit(cache=True)
+def _open_paths(play, passable, targets, every):
+    """Open the tiles of the square ``play`` ((size, size) uint8 materials, edited in place) that
+    join ``targets`` (flat indices) to its outer ring: a 0-1 breadth-first search, entering an
+    impassable tile (per the bool table ``passable``) costs 1. ``every``: from the ring until each
+    target is settled, then each target's cheapest path back to where it meets the ring's
+    passable region or a path opened before; else from the targets until the first ring tile is
+    settled, and that one path. Tiles settle in order of cost, so the search stops as soon as
+    its goals are settled. Opened tiles become GRASS; returns their count."""
+    size = play.shape[0]
     n = size * size
-    dist = np.full(n, n + 1, np.int64)  # fewest impassable tiles crossed from the outer ring
+    ok = np.empty(n, np.bool_)
+    for r in range(size):
+        for c in range(size):
+            ok[r * size + c] = passable[play[r, c]]
+    if ok.all():  # an all-grass map
+        return 0
+    dist = np.full(n, n + 1, np.int64)  # fewest impassable tiles crossed from the seeds
     prev = np.full(n, -1, np.int64)
     stack = np.empty(n, np.int64)
     later = np.empty(n, np.int64)
-    num_stack, num_later = 0, 0
-    for t in range(n):  # sources: the ring, an impassable ring tile at cost 1
-        r, c = t // size, t % size
-        if r == 0 or c == 0 or r == size - 1 or c == size - 1:
-            if ok[t]:
-                dist[t] = 0
+    is_target = np.zeros(n, np.bool_)
+    is_target[targets] = True
+    need = is_target.sum() if every else 1
+    settled = np.empty(need, np.int64)
+    num_stack, num_later, found = 0, 0, 0
+    for k in range(n if every else targets.shape[0]):  # seeds, in row-major order
+        t = k if every else targets[k]
+        if every and not _on_ring(t, size):
+            continue
+        cost = 0 if ok[t] else 1
+        if cost < dist[t]:
+            dist[t] = cost
+            if cost == 0:
                 stack[num_stack] = t
                 num_stack += 1
             else:
-                dist[t] = 1
                 later[num_later] = t
                 num_later += 1
     d = 0
-    while num_stack > 0 or num_later > 0:
-        while num_stack > 0:  # flood at cost d; impassable neighbours cost d + 1, later
+    while found < need and (num_stack > 0 or num_later > 0):
+        while num_stack > 0 and found < need:  # flood at cost d; impassable neighbours cost d + 1
             num_stack -= 1
             t = stack[num_stack]
+            if is_target[t] if every else _on_ring(t, size):
+                settled[found] = t
+                found += 1
             r, c = t // size, t % size
             for u in (t - size if r > 0 else -1, t + size if r < size - 1 else -1,
                       t - 1 if c > 0 else -1, t + 1 if c < size - 1 else -1):
@@ -86,46 +115,45 @@ def _open_paths(ok, size, targets):
                 num_stack += 1
         num_later = 0
     opened = 0
-    for k in range(targets.shape[0]):
-        t = targets[k]
+    for k in range(found):
+        t = settled[k]
         while t >= 0 and not (ok[t] and dist[t] == 0):
             if not ok[t]:
                 ok[t] = True
+                play[t // size, t % size] = _GRASS
                 opened += 1
-            dist[t] = 0  # later targets stop where this path joined
+            dist[t] = 0  # later paths stop where this one joined
             t = prev[t]
     return opened
 
 
-def open_paths(material: np.ndarray, lo: int, hi: int, rows: np.ndarray, cols: np.ndarray) -> int:
+def open_paths(material: np.ndarray, lo: int, hi: int, rows: np.ndarray, cols: np.ndarray,
+               every: bool = True) -> int:
     """Make tiles ``(rows, cols)`` of the playable square ``[lo, hi)^2`` reachable from its
     outer ring by 4-neighbour moves, in place: each gets a path through the fewest impassable
     tiles (:data:`~metammo.constants.PASSABLE`), and those tiles, the target's own included,
-    become GRASS. Games whose rules send agents to a tile (the centre, a team's spawn) call it
-    after painting their map features, so no episode is lost to a sealed tile. Deterministic.
+    become GRASS. With ``every=False`` only one target is joined, the one with the cheapest
+    path (for an area any of whose tiles will do, such as the fog's safe square). Games whose
+    rules send agents to a tile (the centre, a team's spawn) call it after painting their map
+    features, so no episode is lost to a sealed tile. Deterministic.
 
     Args:
         material: ``(grid, grid)`` uint8 tile materials, edited in place.
         rows, cols: int arrays of one length, tiles inside the square.
+        every: join every target (True) or one (False).
 
     Returns:
-        The number of tiles opened (0 when every target was already reachable).
+        The number of tiles opened (0 when the targets were already reachable).
 
     Raises:
-        ValueError: a target outside the square.
+        ValueError: no targets, or a target outside the square.
     """
     rows, cols = np.asarray(rows, np.int64).reshape(-1), np.asarray(cols, np.int64).reshape(-1)
-    if rows.shape != cols.shape or ((rows < lo) | (rows >= hi) | (cols < lo) | (cols >= hi)).any():
-        raise ValueError(f"open_paths: targets must be tiles inside [{lo}, {hi}), got rows {rows.tolist()}, "
-                         f"cols {cols.tolist()}")
-    play = material[lo:hi, lo:hi]
-    ok = PASSABLE[play].reshape(-1)
-    if ok.all():  # an all-grass map
-        return 0
-    before = ok.copy()
-    opened = _open_paths(ok, hi - lo, (rows - lo) * (hi - lo) + cols - lo)
-    play[(ok & ~before).reshape(play.shape)] = Material.GRASS  # play is a view of material
-    return int(opened)
+    if rows.shape != cols.shape or not rows.size or ((rows < lo) | (rows >= hi) | (cols < lo) | (cols >= hi)).any():
+        raise ValueError(f"open_paths: targets must be one or more tiles inside [{lo}, {hi}), got rows "
+                         f"{rows.tolist()}, cols {cols.tolist()}")
+    targets = (rows - lo) * (hi - lo) + cols - lo
+    return int(_open_paths(material[lo:hi, lo:hi], PASSABLE, targets, bool(every)))
 
 
 def team_of(cfg: Config) -> np.ndarray:
