@@ -18,8 +18,10 @@ Each tick, for each live agent, in priority order:
 
 4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
    Center it walks to the centre tile unless hungry or thirsty and farther from it than its food
-   and water last; in King of the Hill it goes to the centre when not hungry or thirsty, stays
-   on it and attacks any rival in reach; in Protect the King a member keeps within
+   and water last; in King of the Hill it goes to the centre while its health is at least
+   :data:`HURT`, hungry or not, stays on it and attacks any rival in reach; blocked on the way
+   to the centre, it walks around the obstacle by a shortest path through the tiles in view
+   (also when fleeing the fog); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
 
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
@@ -43,6 +45,7 @@ from metammo.constants import (
     Kind,
     Material,
     Move,
+    PASSABLE,
 )
 from metammo.observation import (
     ENTITY_FEATURES,
@@ -75,7 +78,7 @@ HURT = 50
 #: with both at 0 (100 health, 10 starvation damage each): a racer closer to the centre than
 #: its food or water lasts keeps racing instead of turning back to eat.
 DEPLETION, STARVING_TICKS = 5, 5
-#: King of the Hill: food or water below this (not LOW) sends the bot from the centre to eat.
+#: King of the Hill: food or water below this (not LOW) sends a hurt bot (health below HURT) to eat.
 HOLD_LOW = 25
 #: A guard (Protect the King) walks back to its leader beyond this Chebyshev distance.
 GUARD_RANGE = 2
@@ -99,6 +102,60 @@ def _step_toward(row, mm, dr, dc):
     if second != 0 and row[mm + second]:
         return second
     return 0
+
+
+@njit(cache=True)
+def _path_toward(row, t_off, mm, vision, dr, dc):
+    """The first move of a shortest walk, over passable tiles in view, to the tile in view
+    nearest (Manhattan) the point ``(dr, dc)`` tiles away (which may lie out of view); 0 when
+    no reachable tile in view is nearer than where the agent stands. A breadth-first search
+    over the ``(2 * vision + 1)**2`` tile plane, for when the straight step is blocked."""
+    side = 2 * vision + 1
+    n = side * side
+    start = vision * side + vision
+    first = np.zeros(n, np.int64)  # the move that starts the walk to each tile; 0: not reached
+    queue = np.empty(n, np.int64)
+    queue[0], head, tail = start, 0, 1
+    best, best_d = start, abs(dr) + abs(dc)
+    bound = max(abs(dr) - vision, 0) + max(abs(dc) - vision, 0)  # no tile in view is nearer
+    while head < tail and best_d > bound:
+        t = queue[head]
+        head += 1
+        r, c = t // side, t % side
+        for m, u in ((_N, t - side if r > 0 else -1), (_S, t + side if r < side - 1 else -1),
+                     (_E, t + 1 if c < side - 1 else -1), (_W, t - 1 if c > 0 else -1)):
+            if u < 0 or u == start or first[u] != 0 or not PASSABLE[row[t_off + u]]:
+                continue
+            if t == start and not row[mm + m]:  # the first step must be a legal move now
+                continue
+            first[u] = m if t == start else first[t]
+            d = abs(dr - (u // side - vision)) + abs(dc - (u % side - vision))
+            if d < best_d:
+                best, best_d = u, d
+            queue[tail] = u
+            tail += 1
+    return first[best]
+
+
+@njit(cache=True)
+def _toward_centre(row, t_off, mm, vision, dr, dc):
+    """The straight step toward the centre ``(dr, dc)`` tiles away when it is open; when an agent
+    stands there, the step along the other axis (:func:`_step_toward`); when the terrain blocks
+    it, the first step of a walk around (:func:`_path_toward`)."""
+    if dr == 0 and dc == 0:
+        return 0
+    side = 2 * vision + 1
+    if abs(dr) >= abs(dc):
+        straight = _S if dr > 0 else _N
+        ahead = (vision + (1 if dr > 0 else -1)) * side + vision
+    else:
+        straight = _E if dc > 0 else _W
+        ahead = vision * side + vision + (1 if dc > 0 else -1)
+    if row[mm + straight]:
+        return straight
+    if PASSABLE[row[t_off + ahead]]:
+        return _step_toward(row, mm, dr, dc)
+    return _path_toward(row, t_off, mm, vision, dr, dc)
 
 
 @njit(cache=True)
@@ -321,12 +378,16 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         centre = (row[s_off + S.MAP_SIZE] - 1) // 2
         to_centre_r, to_centre_c = centre - row[s_off + S.ROW], centre - row[s_off + S.COL]
         at_centre = to_centre_r == 0 and to_centre_c == 0
-        # race while fed, or when the centre is nearer than the ticks left before starving
+        # Race: race while fed, or when the centre is nearer than the ticks left before starving.
+        # King of the Hill: go to the centre and hold it while healthy, hungry or not (a team
+        # that leaves it loses its hold).
         reach = min(food, water) // DEPLETION + STARVING_TICKS
-        racing = mode == _RACE and not at_centre and (min(food, water) >= LOW
-                                                      or abs(to_centre_r) + abs(to_centre_c) <= reach)
+        near = abs(to_centre_r) + abs(to_centre_c) <= reach
+        racing = not at_centre and ((mode == _RACE and (min(food, water) >= LOW or near))
+                                    or (mode == _HOLD and health >= HURT))
+        holding = mode == _HOLD and at_centre and health >= HURT
         if row[s_off + S.FOG] > FOG_ALARM or racing:
-            move = _step_toward(row, mm, to_centre_r, to_centre_c)
+            move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:
                 move = _explore(row, mm, state[i], rng)
                 wander = True
@@ -365,7 +426,9 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 memory[3] = -1  # the remembered foliage is in view and gone
             low = HOLD_LOW if mode == _HOLD else LOW
             thirsty, hungry = water < low, food < low
-            if thirsty and best_w <= plane:
+            if holding:
+                move = 0
+            elif thirsty and best_w <= plane:
                 if best_w > 1:
                     move = _step_toward(row, mm, wr, wc)
             elif thirsty and memory[1] >= 0:
@@ -375,9 +438,9 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
-            elif mode == _HOLD:  # fed: to the centre, and on it stay (the fight phase attacks in reach)
+            elif mode == _HOLD:  # hurt but fed: to the centre, and on it stay (the fight phase attacks in reach)
                 if not at_centre:
-                    move = _step_toward(row, mm, to_centre_r, to_centre_c)
+                    move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:
                 move = _step_toward(row, mm, guard_r, guard_c)
             elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:
@@ -388,7 +451,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 at = row[t_off + (rr + vision) * side + rc + vision]
                 if not (at == _FISH and best_r == 1):
                     move = _step_toward(row, mm, rr, rc)
-            settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or (mode == _HOLD and at_centre)
+            settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or holding
             if move == 0 and (thirsty or hungry) and not settled:
                 # nothing known: the centre is farther from the all-grass edge ring
                 centre = row[s_off + S.MAP_SIZE] // 2

@@ -105,10 +105,17 @@ def test_decide_reports_which_choices_follow_from_the_observation():
     assert racing.mean() > 0.5  # at tick 0 everyone is fed: most step toward the centre
     centre = (me[:, SelfFeature.MAP_SIZE].astype(int) - 1) // 2
     step = {Move.NORTH: (-1, 0), Move.SOUTH: (1, 0), Move.EAST: (0, 1), Move.WEST: (0, -1)}
+    moves = env.layout.view(obs, "mask_move")
+    detours = 0
     for i in np.flatnonzero(racing):
         dr, dc = step[Move(actions[i, Head.MOVE])]
-        closer = dr * (centre[i] - int(me[i, SelfFeature.ROW])) + dc * (centre[i] - int(me[i, SelfFeature.COL]))
-        assert closer > 0, (i, actions[i, Head.MOVE])
+        to_r, to_c = centre[i] - int(me[i, SelfFeature.ROW]), centre[i] - int(me[i, SelfFeature.COL])
+        if dr * to_r + dc * to_c <= 0:  # not closer: a way round, taken only when the straight step is blocked
+            straight = (Move.SOUTH if to_r > 0 else Move.NORTH) if abs(to_r) >= abs(to_c) else (
+                Move.EAST if to_c > 0 else Move.WEST)
+            assert not moves[i, straight], (i, actions[i, Head.MOVE])
+            detours += 1
+    assert detours < racing.sum() / 4
     dead = obs.copy()
     env.layout.view(dead, "self")[:, SelfFeature.ALIVE] = 0
     _, _, sure = deciding.decide(dead, state_d)
@@ -173,3 +180,47 @@ def test_a_hungry_racer_near_the_centre_finishes_the_race():
     actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
     assert actions[0, Head.MOVE] == Move.SOUTH, "near: on to the centre"
     assert actions[1, Head.MOVE] == Move.NORTH, "far: to the food first"
+
+
+def test_a_racer_walks_around_a_wall_to_the_centre():
+    """A wall of stone across the straight way to the centre, open at its ends: the bot takes the
+    shortest way round through the tiles in view (the greedy step alone turned back and forth
+    along the wall) and reaches the centre."""
+    env = metammo.make("race_to_the_center", "mini", seed=0, autoreset=False, terrain=False, randomize=False,
+                       difficulty="max")  # map 128, all grass
+    env.reset()
+    state = env.state
+    c = env.game.centre(env.config)
+    move_agent(state, 0, c - 6, c)
+    state.tiles.material[c - 5, c - 3:c + 4] = Material.STONE
+    state.tiles.material[c - 4, c - 3:c + 4] = Material.WATER
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    for tick in range(6 + 2 * 4 + 1):  # rows to go, plus four columns out and back
+        actions, memory = policy.act(env.observations, memory)
+        if tick == 0:
+            assert actions[0, Head.MOVE] in (Move.EAST, Move.WEST), "blocked ahead: sideways to the wall's end"
+        actions[1:] = 0  # everyone else stays put
+        env.step(actions)
+        if (state.entities.row[0], state.entities.col[0]) == (c, c):
+            break
+    assert (state.entities.row[0], state.entities.col[0]) == (c, c)
+
+
+def test_a_hungry_king_of_the_hill_holder_keeps_the_centre_while_healthy():
+    """On the centre with food 10 (hungry) and foliage next to it: with health 100 it stays (a
+    team that leaves loses its hold); hurt (health 40, below HURT) it steps off to eat."""
+    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False, npcs=False)
+    env.reset()
+    state, ent = env.state, env.state.entities
+    c = env.game.centre(env.config)
+    move_agent(state, 0, c, c)
+    state.tiles.material[c, c + 1] = Material.FOLIAGE
+    ent.food[0] = 10
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    for health, move in ((100, Move.STAY), (40, Move.EAST)):
+        ent.health[0] = health
+        env.refresh_observations()
+        actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
+        assert actions[0, Head.MOVE] == move, f"health {health}"
