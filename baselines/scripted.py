@@ -39,13 +39,14 @@ from metammo.constants import (
     EQUIP_SLOT,
     HARVEST_SKILL,
     MAX_LEVEL,
+    MOVE_DELTA,
     NUM_STYLES,
+    PASSABLE,
     EquipSlot,
     Item,
     Kind,
     Material,
     Move,
-    PASSABLE,
 )
 from metammo.observation import (
     ENTITY_FEATURES,
@@ -92,11 +93,18 @@ KEEP_CONSUMABLES = 2
 
 
 @njit(cache=True)
-def _step_toward(row, mm, dr, dc):
-    """The move that closes the larger gap of (dr, dc), else the other, else 0 (blocked)."""
+def _axis_moves(dr, dc):
+    """``(first, second)``: the moves that close the larger and the smaller gap of (dr, dc), 0
+    where a gap is 0."""
     vertical = _S if dr > 0 else (_N if dr < 0 else 0)
     horizontal = _E if dc > 0 else (_W if dc < 0 else 0)
-    first, second = (vertical, horizontal) if abs(dr) >= abs(dc) else (horizontal, vertical)
+    return (vertical, horizontal) if abs(dr) >= abs(dc) else (horizontal, vertical)
+
+
+@njit(cache=True)
+def _step_toward(row, mm, dr, dc):
+    """The move that closes the larger gap of (dr, dc), else the other, else 0 (blocked)."""
+    first, second = _axis_moves(dr, dc)
     if first != 0 and row[mm + first]:
         return first
     if second != 0 and row[mm + second]:
@@ -142,19 +150,12 @@ def _toward_centre(row, t_off, mm, vision, dr, dc):
     """The straight step toward the centre ``(dr, dc)`` tiles away when it is open; when an agent
     stands there, the step along the other axis (:func:`_step_toward`); when the terrain blocks
     it, the first step of a walk around (:func:`_path_toward`)."""
-    if dr == 0 and dc == 0:
-        return 0
-    side = 2 * vision + 1
-    if abs(dr) >= abs(dc):
-        straight = _S if dr > 0 else _N
-        ahead = (vision + (1 if dr > 0 else -1)) * side + vision
-    else:
-        straight = _E if dc > 0 else _W
-        ahead = vision * side + vision + (1 if dc > 0 else -1)
-    if row[mm + straight]:
-        return straight
-    if PASSABLE[row[t_off + ahead]]:
-        return _step_toward(row, mm, dr, dc)
+    first, second = _axis_moves(dr, dc)
+    if first == 0 or row[mm + first]:
+        return first
+    ahead = (vision + MOVE_DELTA[first, 0]) * (2 * vision + 1) + vision + MOVE_DELTA[first, 1]
+    if PASSABLE[row[t_off + ahead]]:  # an agent in the way
+        return second if second != 0 and row[mm + second] else 0
     return _path_toward(row, t_off, mm, vision, dr, dc)
 
 

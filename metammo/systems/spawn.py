@@ -17,6 +17,7 @@ from metammo.state import State, playable_bounds
 from metammo.systems.lifecycle import revive
 
 _AGENT = int(Kind.AGENT)
+_GRASS = int(Material.GRASS)
 
 
 def ring(lo: int, hi: int, k: int) -> np.ndarray:
@@ -35,9 +36,6 @@ def ring(lo: int, hi: int, k: int) -> np.ndarray:
     bottom = np.stack([np.full_like(span, b), span[::-1] + 1], 1)
     left = np.stack([span[::-1] + 1, np.full_like(span, a)], 1)
     return np.concatenate([top, right, bottom, left])
-
-
-_GRASS = int(Material.GRASS)
 
 
 @njit(cache=True)
