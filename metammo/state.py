@@ -99,12 +99,14 @@ class Events(NamedTuple):
 
     ``log[k] = (Event, actor, target, value, item)`` for ``k < num_log``; cleared every tick
     (``item`` is ``item * ITEM_CODE_STRIDE + level``, 0 for none; see :class:`~metammo.constants.Event`).
-    ``counts[e, Event]`` accumulates over the episode.
+    ``counts[e, Event]`` counts an entity's events over the episode and ``amounts[e, Event]``
+    sums their ``value`` column (gold earned and spent, damage dealt, ...).
     """
 
     log: np.ndarray  # (capacity, 5) int32
     num_log: np.ndarray  # (1,) int64
     counts: np.ndarray  # (max_entities, NUM_EVENTS) int32
+    amounts: np.ndarray  # (max_entities, NUM_EVENTS) int64
 
 
 @dataclass
@@ -151,7 +153,7 @@ INITIAL = {
 
 #: Event log capacity per entity per tick: an entity hits, is hit, eats, drinks, harvests,
 #: trades ... a few times per tick; a death hands up to INVENTORY_SLOTS items to the killer.
-#: Events beyond the capacity are still counted in ``Events.counts``.
+#: Events beyond the capacity are still counted in ``Events.counts`` and ``amounts``.
 EVENTS_PER_ENTITY = 16
 
 
@@ -210,6 +212,7 @@ def allocate(shape: Shape) -> State:
         log=np.empty((e * EVENTS_PER_ENTITY, 5), np.int32),
         num_log=np.empty(1, np.int64),
         counts=np.empty((e, NUM_EVENTS), np.int32),
+        amounts=np.empty((e, NUM_EVENTS), np.int64),
     )
     state = State(tiles, entities, inventory, market, events, np.zeros(1, np.uint64))
     state.clear()

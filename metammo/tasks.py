@@ -18,8 +18,11 @@ Tasks are plain data, as curricula files hold them::
 A node is ``{PREDICATE: {arg: value}}``, ``{COMBINATOR: [node, ...]}`` (``NOT`` takes one node)
 or a number in [0, 1] (a constant, e.g. a weight inside ``MUL``). :data:`PREDICATES` lists every
 predicate with its arguments. Event-based predicates count events of that kind (the event log's
-``Events.counts``), whatever the item or amount. Not built from the reference list:
-``CanSeeAgent``, ``SeizeTile``, ``MakeProfit``.
+``Events.counts``), whatever the item or amount; the gold predicates (``EarnGold``,
+``SpendGold``, ``MakeProfit``) sum gold amounts (``Events.amounts``), as the reference does.
+``SeizeTile`` and ``SeizeCenter`` read the holds that :class:`minigames.base.Minigame` keeps of
+the tiles its tasks name (a team holds a tile from the tick its live members stand there with
+no other agent until another team does; its count rises each tick it stands there alone).
 
 Trees compile to a postfix program (:func:`compile_tasks`) that one compiled kernel evaluates
 for every agent each tick (:func:`score_tasks`). :func:`embed` maps a definition to a fixed 16-byte
@@ -107,15 +110,24 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "FullyArmed": (23, (_LEVEL,), "fraction of hat, top, bottom equipped at or above the level"),
     "ProgressTowardCenter": (24, (), "1 - Chebyshev distance to the centre / (map size / 2)"),
     "AllMembersWithinRange": (25, (Arg("n", 0, 256),), "fraction of live team members within n tiles of the leader"),
-    "SeizeCenter": (26, (_N,), "ticks the subject's team has held the centre alone / n"),
+    "SeizeCenter": (26, (_N,), "ticks the subject's team has held the centre alone / n (SeizeTile 0, 0)"),
     "ProtectLeader": (27, (_N,), "ticks the team's leader has lived / n"),
+    "CanSeeAgent": (28, (Arg("agent", 0, 1023),),
+                    "1 while a live member has the live agent `agent` (an id) within its view"),
+    "SeizeTile": (29, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
+                  "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n"),
+    "EarnGold": (30, (_N,), "gold earned (sales, NPC and agent kills) / n"),
+    "SpendGold": (31, (_N,), "gold spent on purchases / n"),
+    "MakeProfit": (32, (_N,), "(gold earned - gold spent) / n"),
 }
 #: Predicates that are :data:`PREDICATES` ``CountEvent`` with a fixed event (the reference's names).
 EVENT_PREDICATES = {
-    "ScoreHit": Event.SCORE_HIT, "DefeatEntity": Event.PLAYER_KILL, "EarnGold": Event.EARN_GOLD,
-    "SpendGold": Event.SPEND_GOLD, "ConsumeItem": Event.CONSUME, "HarvestItem": Event.HARVEST,
-    "FireAmmo": Event.FIRE_AMMO, "ListItem": Event.LIST, "BuyItem": Event.BUY,
+    "ScoreHit": Event.SCORE_HIT, "DefeatEntity": Event.PLAYER_KILL, "ConsumeItem": Event.CONSUME,
+    "HarvestItem": Event.HARVEST, "FireAmmo": Event.FIRE_AMMO, "ListItem": Event.LIST, "BuyItem": Event.BUY,
 }
+#: Opcodes of the predicates that read a tile's hold, and the tile's ``(row, col)`` offsets from
+#: the centre in their instruction: ``SeizeCenter`` is ``SeizeTile 0, 0``.
+SEIZE_OPS = (26, 29)
 
 
 @dataclass(frozen=True)
@@ -217,16 +229,23 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
     return [(opcode, *(values + [0.0] * (3 - len(values))))]
 
 
+def seize_target(op: float, a: float, b: float, c: float) -> tuple[float, float, float]:
+    """``(row, col, n)`` of a :data:`SEIZE_OPS` instruction: the tile's offsets from the centre
+    and the ticks to hold it."""
+    return (0.0, 0.0, a) if op == SEIZE_OPS[0] else (a, b, c)
+
+
 def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
     """The expression tree of a postfix ``program`` rewritten by identities that hold for
     progress values in [0, 1]: AND, OR, ADD and MUL are associative and commutative (nested
     ones flattened, children sorted; AND and OR also drop repeated children), SUB's subtrahends
     commute (``SUB [SUB [a, b], c]`` is ``SUB [a, b, c]``), a combinator of one child is that
-    child, and NOT NOT cancels. Leaves are the instructions. JSON-ready lists."""
+    child, and NOT NOT cancels. Leaves are the instructions, ``SeizeCenter`` written as the
+    ``SeizeTile`` it is. JSON-ready lists."""
     stack: list[Any] = []
     for op, a, b, c in program:
         if not 1 <= op <= len(COMBINATORS):  # a constant or a predicate
-            stack.append([op, a, b, c])
+            stack.append([SEIZE_OPS[1], *seize_target(op, a, b, c)] if op in SEIZE_OPS else [op, a, b, c])
             continue
         name, arity = COMBINATORS[int(op) - 1], int(a)
         kids = stack[len(stack) - arity:]
@@ -261,8 +280,35 @@ def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.nda
     return program, length, team
 
 
+def seize_table(tasks: Sequence[Task]) -> np.ndarray:
+    """The ``holds`` table :func:`score_tasks` reads: ``(K, 4)`` int64, one row
+    ``(row, col, -1, 0)`` (no holder yet) per distinct tile the tasks' ``SeizeTile`` and
+    ``SeizeCenter`` name, in first-named order; ``(0, 4)`` when none does."""
+    tiles = {}
+    for task in tasks:
+        for op, a, b, c in task.program:
+            if op in SEIZE_OPS:
+                tiles.setdefault(seize_target(op, a, b, c)[:2], None)
+    table = np.zeros((len(tiles), 4), np.int64)
+    table[:, :2] = list(tiles) if tiles else np.zeros((0, 2))
+    table[:, 2] = -1
+    return table
+
+
+def check_agent_ids(tasks: Sequence[Task], num_agents: int) -> None:
+    """Raises:
+        ValueError: a ``CanSeeAgent`` names an agent id outside ``0 .. num_agents - 1``."""
+    opcode = PREDICATES["CanSeeAgent"][0]
+    for task in tasks:
+        for op, a, _, _ in task.program:
+            if op == opcode and a >= num_agents:
+                raise ValueError(f"task {task.name!r}: CanSeeAgent agent {int(a)} is not an agent of this env; "
+                                 f"agent ids are 0..{num_agents - 1}")
+
+
 # --- evaluation ------------------------------------------------------------------------------
 
+EARN_GOLD, SPEND_GOLD = int(Event.EARN_GOLD), int(Event.SPEND_GOLD)
 #: A value within this of 1 counts as 1: float sums of fractions that make 1 (0.1 + 0.2 + 0.7)
 #: can land an ulp below it in one order and on it in another, and a task is complete at 1.
 ROUNDING = 1e-9
@@ -270,17 +316,20 @@ ROUNDING = 1e-9
 
 @njit(cache=True)
 def score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team_task, team_size,
-                alive, time_alive, row, col, level, xp, gold, counts, inv_item, inv_level, inv_quantity,
-                inv_equipped, material, tick, lo, hi, vision, spawn_row, spawn_col, held, leader):
+                alive, time_alive, row, col, level, xp, gold, counts, amounts, inv_item, inv_level, inv_quantity,
+                inv_equipped, material, tick, lo, hi, vision, spawn_row, spawn_col, holds, leader):
     """Evaluate every agent's task and pay its progress increase.
 
     Per agent (``(num_agents,)`` arrays): ``value`` (float64) is the task's progress, updated
     unless the subject has no live member or the agent has no task (``agent_task`` -1);
     ``best`` (float64) its maximum; ``complete`` (bool) whether it has reached 1, after which
     it pays nothing more; ``rewards`` (float32) gains ``value - previous value`` where
-    ``acting`` (bool). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``held`` and
-    ``leader`` are per team, ``spawn_row/col`` per agent; the rest are the state's arrays
-    (``Entities`` fields, ``Events.counts``, ``Inventory`` fields, ``Tiles.material``).
+    ``acting`` (bool). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``leader``
+    is per team (its leader's slot, -1 for none), ``spawn_row/col`` per agent; ``holds`` is
+    ``(K, 4)`` int64, one row ``(row, col, team, ticks)`` per tile the tasks seize (offsets
+    from the centre; the holding team, -1 for none; ticks it has held the tile alone); the rest
+    are the state's arrays (``Entities`` fields, ``Events.counts`` and ``amounts``,
+    ``Inventory`` fields, ``Tiles.material``).
 
     One flat function on plain arrays, on purpose: numba reference-counts every array passed
     to a helper (inlined or not), which cost ~0.4 us per evaluation, and NamedTuple arguments
@@ -405,11 +454,29 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
                                 members += 1
                                 near += max(abs(row[j] - row[lead]), abs(col[j] - col[lead])) <= a
                         x = near / members
-                elif op == 26:  # SeizeCenter
-                    x = held[t] / a
+                elif op == 26 or op == 29:  # SeizeCenter, SeizeTile
+                    dr, dc, n = (0.0, 0.0, a) if op == 26 else (a, b, c)
+                    for s in range(holds.shape[0]):
+                        if holds[s, 0] == dr and holds[s, 1] == dc and holds[s, 2] == t:
+                            x = holds[s, 3] / n
                 elif op == 27:  # ProtectLeader
                     if leader[t] >= 0:
                         x = time_alive[leader[t]] / a
+                elif op == 28:  # CanSeeAgent
+                    g = int(a)
+                    if g < num_agents and alive[g]:
+                        for j in range(m0, m1):
+                            if alive[j] and max(abs(row[j] - row[g]), abs(col[j] - col[g])) <= vision:
+                                x = 1.0
+                elif op == 30:  # EarnGold
+                    for j in range(m0, m1):
+                        x += amounts[j, EARN_GOLD] / a
+                elif op == 31:  # SpendGold
+                    for j in range(m0, m1):
+                        x += amounts[j, SPEND_GOLD] / a
+                elif op == 32:  # MakeProfit
+                    for j in range(m0, m1):
+                        x += (amounts[j, EARN_GOLD] - amounts[j, SPEND_GOLD]) / a
                 stack[top] = 1.0 if x > 1.0 - ROUNDING else max(x, 0.0)
                 top += 1
             v = stack[0]

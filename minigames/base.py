@@ -6,7 +6,8 @@ the config values its rules fix (``rules_config``), its domain randomization (``
 (``difficulty_levels``, ``difficulty_key``, ``wins_to_raise``, see :mod:`minigames.difficulty`)
 and its task (:meth:`Minigame.task`, see :mod:`metammo.tasks`). It overrides only the hooks its
 rules need: :meth:`Minigame.rules` (special rules each tick), :meth:`Minigame.is_over`,
-:meth:`Minigame.winners` and :meth:`Minigame.winning_score`.
+:meth:`Minigame.winners` and :meth:`Minigame.winning_score`. The base keeps the holds of the
+tiles its tasks seize (``SeizeTile``, ``SeizeCenter``): :meth:`Minigame.hold`.
 
 Each episode's config is built in this order, later entries winning: the env's base config,
 the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
@@ -40,7 +41,7 @@ from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
 from metammo.systems.common import centre_tile
 from metammo.systems.spawn import spawn_agents
-from metammo.tasks import EMBED_DIM, Task, compile_tasks, score_tasks
+from metammo.tasks import EMBED_DIM, Task, check_agent_ids, compile_tasks, score_tasks, seize_table
 from minigames import randomization as dr
 from minigames.difficulty import Difficulty
 
@@ -255,11 +256,12 @@ class Minigame(Game):
         self.spawn_row = ent.row[:n].copy()
         self.spawn_col = ent.col[:n].copy()
         num_teams = n // self.team_size
-        self.held = np.zeros(num_teams, np.int64)
         self.leader_slot = (np.arange(num_teams) * self.team_size if self.leaders
                             else np.full(num_teams, -1)).astype(np.int64)
         self.tasks, self.agent_task = self.assign_tasks(cfg, rng)
+        check_agent_ids(self.tasks, n)
         self._program, self._length, self._team_task = compile_tasks(self.tasks)
+        self.holds = seize_table(self.tasks)
         self._bounds = playable_bounds(cfg)
         self.progress = np.zeros(n, np.float64)
         self.best = np.zeros(n, np.float64)
@@ -273,8 +275,40 @@ class Minigame(Game):
         score_tasks(self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
                     self._program, self._length, self._team_task, self.team_size, ent.alive,
                     ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts,
-                    inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material, state.tick, lo, hi,
-                    cfg.shape.vision, self.spawn_row, self.spawn_col, self.held, self.leader_slot)
+                    state.events.amounts, inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material,
+                    state.tick, lo, hi, cfg.shape.vision, self.spawn_row, self.spawn_col, self.holds,
+                    self.leader_slot)
+
+    def _hold_tiles(self, state: State, cfg: Config) -> None:
+        """Count this tick's holds of the tiles in :attr:`holds`: a team whose live members
+        stand on a tile with no other agent holds it (its count restarts when it takes the
+        tile from another team) and its count rises by one; a contested or empty tile changes
+        nothing."""
+        ent, n, (lo, hi) = state.entities, cfg.shape.num_agents, self._bounds
+        c = centre_tile(lo, hi)
+        for hold in self.holds:
+            r, q = c + hold[0], c + hold[1]
+            if not (lo <= r < hi and lo <= q < hi) or not state.tiles.agents[r, q]:  # most ticks
+                continue
+            teams = np.unique(np.flatnonzero(ent.alive[:n] & (ent.row[:n] == r) & (ent.col[:n] == q)) // self.team_size)
+            if len(teams) != 1:
+                continue
+            if teams[0] != hold[2]:
+                hold[2:] = teams[0], 0
+            hold[3] += 1
+
+    def hold(self, row: int = 0, col: int = 0) -> tuple[int, int]:
+        """``(team, ticks)`` of the tile ``(row, col)`` (offsets from the centre): the team
+        holding it (-1: none yet) and the ticks it has held it alone.
+
+        Raises:
+            KeyError: no task of the episode seizes that tile (only those are kept).
+        """
+        for r, q, team, ticks in self.holds:
+            if (r, q) == (row, col):
+                return int(team), int(ticks)
+        raise KeyError(f"no task of this episode seizes the tile ({row}, {col}); seized: "
+                       f"{[tuple(t) for t in self.holds[:, :2].tolist()]}")
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
         vectors = np.stack([t.embedding for t in self.tasks])
@@ -284,6 +318,8 @@ class Minigame(Game):
         n = cfg.shape.num_agents
         alive = state.entities.alive[:n]
         np.logical_or(alive, died, out=self._acting)
+        if len(self.holds):
+            self._hold_tiles(state, cfg)
         self.rules(state, cfg, died)
         self._evaluate(state, cfg, rewards)
         if self.death_penalty:

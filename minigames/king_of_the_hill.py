@@ -57,33 +57,22 @@ class KingOfTheHill(Minigame):
         state.tiles.material[c, c] = Material.GRASS
         open_paths(state.tiles.material, *playable_bounds(cfg), [c], [c])
         spawn_agents(state, cfg, rng)
-        self.holder = -1
-
-    def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
-        ent, n, c = state.entities, cfg.shape.num_agents, self.centre(cfg)
-        if not state.tiles.agents[c, c]:  # most ticks: nobody on the centre
-            return
-        on = ent.alive[:n] & (ent.row[:n] == c) & (ent.col[:n] == c)
-        teams = np.unique(np.flatnonzero(on) // self.team_size)
-        if len(teams) != 1:
-            return
-        if teams[0] != self.holder:
-            self.holder = int(teams[0])
-            self.held[:] = 0
-        self.held[self.holder] += 1
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        return (self.holder >= 0 and self.held[self.holder] >= self.knob) or super().is_over(state, cfg)
+        holder, ticks = self.hold()  # the centre, which the task seizes
+        return (holder >= 0 and ticks >= self.knob) or super().is_over(state, cfg)
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
-        teams = np.zeros(len(self.held), bool)
-        if self.holder >= 0:
-            teams[self.holder] = self.teams_alive(state, cfg)[self.holder]
+        holder, _ = self.hold()
+        teams = np.zeros(cfg.shape.num_agents // self.team_size, bool)
+        if holder >= 0:
+            teams[holder] = self.teams_alive(state, cfg)[holder]
         return self.team_members(teams)
 
     def winning_score(self, state: State, cfg: Config) -> float:
-        if self.holder < 0:
+        holder, _ = self.hold()
+        if holder < 0:
             return 0.0
         speed = (cfg.tunables.horizon - state.tick) / cfg.tunables.horizon
-        members = slice(self.holder * self.team_size, (self.holder + 1) * self.team_size)
+        members = slice(holder * self.team_size, (holder + 1) * self.team_size)
         return (speed + state.entities.alive[members].mean()) / 2

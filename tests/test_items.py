@@ -561,6 +561,9 @@ def test_sell_lists_and_the_next_tick_a_buyer_naming_item_and_level_gets_it():
     for row in [(Event.BUY, 1, 0, 7, c), (Event.SELL, 0, 1, 7, c), (Event.SPEND_GOLD, 1, 0, 7, 0),
                 (Event.EARN_GOLD, 0, 1, 7, 0)]:
         assert row in log
+    amounts = w.state.events.amounts  # the gold task predicates' sums
+    assert (amounts[0, Event.EARN_GOLD], amounts[1, Event.SPEND_GOLD]) == (7, 7)
+    assert amounts[0, Event.SPEND_GOLD] == amounts[1, Event.EARN_GOLD] == 0
     assert tuple(w.view("market", "C")[Item.HAT - 1, 1]) == (0, 0)
 
 

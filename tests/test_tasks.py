@@ -65,7 +65,7 @@ N_AGENTS, TEAM_SIZE = 6, 3
 # --- running the kernel the way Minigame._evaluate does ------------------------------------------
 
 
-def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, held=None, leader=None,
+def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, holds=None, leader=None,
                out=None):
     """Each agent's progress after one evaluation by the compiled kernel, the way
     ``Minigame._evaluate`` calls it, for ``tasks`` (agent ``i`` plays ``tasks[agent_task[i]]``;
@@ -77,15 +77,15 @@ def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, he
     spawn_row, spawn_col = spawn if spawn is not None else (ent.row[:n].copy(), ent.col[:n].copy())
     spawn_row, spawn_col = np.asarray(spawn_row, np.int32), np.asarray(spawn_col, np.int32)
     num_teams = n // team_size
-    held = np.zeros(num_teams, np.int64) if held is None else np.asarray(held, np.int64)
+    holds = np.zeros((0, 4), np.int64) if holds is None else np.asarray(holds, np.int64).reshape(-1, 4)
     leader = np.full(num_teams, -1, np.int64) if leader is None else np.asarray(leader, np.int64)
     program, length, team = compile_tasks(tasks)
     lo, hi = playable_bounds(w.cfg)
-    counts, tick, vision = w.state.events.counts, w.state.tick, w.cfg.shape.vision
+    events, tick, vision = w.state.events, w.state.tick, w.cfg.shape.vision
     score_tasks(out, out.copy(), np.zeros(n, np.bool_), np.zeros(n, np.float32), np.zeros(n, np.bool_), agent_task,
                 program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
-                ent.gold, counts, inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick, lo, hi, vision,
-                spawn_row, spawn_col, held, leader)
+                ent.gold, events.counts, events.amounts, inv.item, inv.level, inv.quantity, inv.equipped,
+                w.tiles.material, tick, lo, hi, vision, spawn_row, spawn_col, holds, leader)
     return out
 
 
@@ -107,7 +107,7 @@ MATERIAL_P = {Material.GRASS: 0.9, Material.STONE: 0.08, Material.ORE: 0.015, Ma
 
 def randomize(w, rng):
     """Write a random but coherent state (dead agents hold nothing, as after a death) and return
-    ``(spawn, held, leader)``."""
+    ``(spawn, holds, leader)``."""
     n = w.env.num_agents
     ent, inv, counts = w.ent, w.state.inventory, w.state.events.counts
     lo, hi = playable_bounds(w.cfg)
@@ -129,6 +129,7 @@ def randomize(w, rng):
     ent.xp[:n] = rng.integers(0, 2000, (n, NUM_SKILLS))
     ent.gold[:n] = rng.integers(0, 60, n) * ent.alive[:n]
     counts[:n] = rng.integers(0, 8, counts[:n].shape)
+    w.state.events.amounts[:n] = rng.integers(0, 30, counts[:n].shape)
     for arr in inv:
         arr[:n] = 0
     for i in range(n):
@@ -150,15 +151,17 @@ def randomize(w, rng):
     teams = n // TEAM_SIZE
     leader = np.where(rng.random(teams) < 0.75,
                       np.arange(teams) * TEAM_SIZE + rng.integers(0, TEAM_SIZE, teams), -1).astype(np.int64)
-    held = rng.integers(0, 80, teams).astype(np.int64)
-    return spawn, held, leader
+    holds = np.array([[r, c, rng.integers(-1, teams), rng.integers(0, 80)] for r, c in SEIZED], np.int64)
+    if rng.random() < 0.15:  # everyone alive (AllDead 0), with what the state holds so far
+        ent.alive[:n] = True
+    return spawn, holds, leader
 
 
 def cheb(r1, c1, r2, c2):
     return max(abs(int(r1) - int(r2)), abs(int(c1) - int(c2)))
 
 
-def ref_leaf(name, a, w, members, t, spawn, held, leader):
+def ref_leaf(name, a, w, members, t, spawn, holds, leader):
     """A predicate's value (unclipped) from its docstring, the obvious way."""
     n = w.env.num_agents
     ent, inv = w.ent, w.state.inventory
@@ -212,8 +215,20 @@ def ref_leaf(name, a, w, members, t, spawn, held, leader):
             return 0.0
         near = [j for j in live if cheb(ent.row[j], ent.col[j], ent.row[lead], ent.col[lead]) <= a["n"]]
         return len(near) / len(live)
-    if name == "SeizeCenter":
-        return held[t] / a["n"]
+    if name in ("SeizeCenter", "SeizeTile"):
+        tile = (0, 0) if name == "SeizeCenter" else (a["row"], a["col"])
+        return sum(ticks / a["n"] for r, c, team, ticks in holds if (r, c) == tile and team == t)
+    if name == "CanSeeAgent":
+        g, v = a["agent"], w.cfg.shape.vision
+        return float(g < n and ent.alive[g] and any(cheb(ent.row[j], ent.col[j], ent.row[g], ent.col[g]) <= v
+                                                     for j in live))
+    gold = w.state.events.amounts[members][:, [Event.EARN_GOLD, Event.SPEND_GOLD]].sum(axis=0)
+    if name == "EarnGold":
+        return gold[0] / a["n"]
+    if name == "SpendGold":
+        return gold[1] / a["n"]
+    if name == "MakeProfit":
+        return (gold[0] - gold[1]) / a["n"]
     if name == "ProtectLeader":
         return ent.time_alive[leader[t]] / a["n"] if leader[t] >= 0 else 0.0
     raise AssertionError(f"no reference for {name}")
@@ -250,7 +265,14 @@ CASES = {
     "AllMembersWithinRange": [{"n": 0}, {"n": 5}, {"n": 20}],
     "SeizeCenter": [{"n": 10}, {"n": 60}],
     "ProtectLeader": [{"n": 30}, {"n": 300}],
+    "CanSeeAgent": [{"agent": 0}, {"agent": 4}, {"agent": 1023}],
+    "SeizeTile": [{"row": 0, "col": 0, "n": 30}, {"row": 2, "col": -3, "n": 60}, {"row": 5, "col": 5, "n": 1}],
+    "EarnGold": [{"n": 3}, {"n": 40}],
+    "SpendGold": [{"n": 3}, {"n": 40}],
+    "MakeProfit": [{"n": 5}, {"n": 30}],
 }
+#: Tiles of the random ``holds`` tables (offsets from the centre); SeizeTile 5, 5 is never held.
+SEIZED = [(0, 0), (2, -3), (-16, 15)]
 STATES = 12
 
 
@@ -258,15 +280,15 @@ def check_against_reference(world, name, cases, subject):
     rng = np.random.default_rng(1234)
     seen = set()
     for k in range(STATES):
-        spawn, held, leader = randomize(world, rng)
+        spawn, holds, leader = randomize(world, rng)
         for args in cases:
-            out = run_kernel(world, [Task(name, subject, {name: args})], spawn=spawn, held=held, leader=leader)
+            out = run_kernel(world, [Task(name, subject, {name: args})], spawn=spawn, holds=holds, leader=leader)
             for i in range(N_AGENTS):
                 members, t = members_of(i, subject)
                 if not any(world.ent.alive[j] for j in members):
                     assert out[i] == UNCHANGED, f"{name}{args} state {k} agent {i}: no live member"
                     continue
-                want = clip(ref_leaf(name, args, world, members, t, spawn, held, leader))
+                want = clip(ref_leaf(name, args, world, members, t, spawn, holds, leader))
                 assert out[i] == pytest.approx(want, abs=1e-12), (
                     f"{name}{args} ({subject}) state {k} agent {i}: kernel {out[i]}, reference {want}")
                 seen.add(want if want in (0.0, 1.0) else "between")
@@ -290,7 +312,7 @@ def test_event_predicate_counts_its_event(world, name, subject):
     check_against_reference(world, name, [{"n": 3}, {"n": 40}], subject)
     # ... and is exactly CountEvent with that event
     rng = np.random.default_rng(7)
-    spawn, held, leader = randomize(world, rng)
+    spawn, holds, leader = randomize(world, rng)
     world.ent.alive[:N_AGENTS] = True
     alias = Task("a", subject, {name: {"n": 4}})
     plain = Task("p", subject, {"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), "n": 4}})
@@ -395,8 +417,9 @@ def test_kernel_pays_progress_increase_until_complete(pair):
         rewards = np.full(n, 0.25, np.float32)  # added to, not overwritten
         score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team, 2, ent.alive,
                     ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, w.state.events.counts,
-                    inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick, lo, hi, w.cfg.shape.vision,
-                    ent.row[:n].copy(), ent.col[:n].copy(), np.zeros(2, np.int64), np.full(2, -1, np.int64))
+                    w.state.events.amounts, inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick,
+                    lo, hi, w.cfg.shape.vision, ent.row[:n].copy(), ent.col[:n].copy(), np.zeros((0, 4), np.int64),
+                    np.full(2, -1, np.int64))
         paid.append(rewards - 0.25)
         values.append(value.copy())
     want = [ref_tree(tree, t) for t in ticks]
@@ -447,7 +470,8 @@ def test_leader_predicates(pair):
     w.ent.alive[0] = False  # the leader died: 0, though B lives
     np.testing.assert_allclose(run_kernel(w, near, team_size=2, leader=lead)[:2], [0.0, 0.0])
     seize = [Task("s", "agent", {"SeizeCenter": {"n": 20}})]
-    np.testing.assert_allclose(run_kernel(w, seize, team_size=2, held=[5, 30])[1:], [0.25, 1.0, 1.0])
+    np.testing.assert_allclose(run_kernel(w, seize, team_size=2, holds=[0, 0, 0, 5])[1:], [0.25, 0.0, 0.0])
+    np.testing.assert_allclose(run_kernel(w, seize, team_size=2, holds=[0, 0, 1, 30])[1:], [0.0, 1.0, 1.0])
 
 
 # --- combinators --------------------------------------------------------------------------------
@@ -1017,6 +1041,42 @@ def test_team_task_rewards_every_member_and_observation_holds_the_embedding():
     assert env.state.events.counts[1, Event.EAT] == 0
     np.testing.assert_allclose(total, [1.0, 1.0])
     assert infos[0]["scores"] == [1.0, 1.0]
+
+
+def test_seize_tile_counts_a_team_alone_on_the_tile_and_restarts_on_a_takeover():
+    """SeizeTile 0, 1 through the env: four agents of two teams spawn on the centre; team 0
+    steps east onto the tile (held 1, 2 ticks), C of team 1 joins (contested: no count), team 0
+    steps back (team 1 alone: it takes the tile and its count starts at 1; team 0's falls to 0)."""
+    seize = {"SeizeTile": {"row": 0, "col": 1, "n": 4}}
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=20, **{**PROBE, "num_agents": 4},
+                       game_options={"tree": seize, "subject": "team", "team_size": 2})
+    env.reset()
+    game = env.game
+    assert game.hold(0, 1) == (-1, 0)
+    with pytest.raises(KeyError, match=r"seizes the tile \(0, 0\).*\[\(0, 1\)\]"):
+        game.hold()
+    still = np.zeros_like(env.actions)
+    moves = {0: Move.EAST, 1: Move.EAST}, {}, {2: Move.EAST}, {}, {0: Move.WEST, 1: Move.WEST}, {}
+    seen = []
+    for move in moves:
+        act = still.copy()
+        for i, m in move.items():
+            act[i, 0] = m
+        env.step(act)
+        seen.append((game.hold(0, 1), game.progress.tolist()))
+    assert seen == [((0, 1), [0.25, 0.25, 0.0, 0.0]), ((0, 2), [0.5, 0.5, 0.0, 0.0]),
+                    ((0, 2), [0.5, 0.5, 0.0, 0.0]), ((0, 2), [0.5, 0.5, 0.0, 0.0]),
+                    ((1, 1), [0.0, 0.0, 0.25, 0.25]), ((1, 2), [0.0, 0.0, 0.5, 0.5])]
+
+
+def test_can_see_agent_must_name_an_agent_of_the_env():
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
+                       game_options={"tree": {"CanSeeAgent": {"agent": 1}}})
+    env.reset()
+    assert env.game.progress.tolist() == [1.0, 1.0]  # both on one tile: each sees agent 1
+    with pytest.raises(ValueError, match=r"CanSeeAgent agent 2 is not an agent of this env; agent ids are 0\.\.1"):
+        metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
+                     game_options={"tree": {"CanSeeAgent": {"agent": 2}}}).reset()
 
 
 def test_team_task_pays_nothing_to_dead_members():

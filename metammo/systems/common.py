@@ -58,8 +58,8 @@ def shuffled(rng, n):
 
 @njit(cache=True)
 def emit(events, kind, actor, target, value, item=0):
-    """Append ``(kind, actor, target, value, item)`` to this tick's log and count it for
-    ``actor``; ``item`` is :func:`item_code` of the item involved (0: none)."""
+    """Append ``(kind, actor, target, value, item)`` to this tick's log, count it for ``actor``
+    and add ``value`` to its amount; ``item`` is :func:`item_code` of the item involved (0: none)."""
     n = events.num_log[0]
     if n < events.log.shape[0]:
         events.log[n, 0] = kind
@@ -69,6 +69,7 @@ def emit(events, kind, actor, target, value, item=0):
         events.log[n, 4] = item
         events.num_log[0] = n + 1
     events.counts[actor, kind] += 1
+    events.amounts[actor, kind] += value
 
 
 @njit(cache=True)
