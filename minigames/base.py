@@ -262,7 +262,12 @@ class Minigame(Game):
         check_agent_ids(self.tasks, n)
         self._program, self._length, self._team_task = compile_tasks(self.tasks)
         self.holds = seize_table(self.tasks)
-        self._bounds = playable_bounds(cfg)
+        self._bounds = lo, hi = playable_bounds(cfg)
+        offsets = [tuple(t) for t in self.holds[:, :2].tolist()]
+        self._hold_row = {t: k for k, t in enumerate(offsets)}
+        c = centre_tile(lo, hi)  # the tiles on the map, as (row of holds, tile row, tile column)
+        self._held_tiles = [(k, c + r, c + q) for k, (r, q) in enumerate(offsets)
+                            if lo <= c + r < hi and lo <= c + q < hi]
         self.progress = np.zeros(n, np.float64)
         self.best = np.zeros(n, np.float64)
         self._complete = np.zeros(n, bool)
@@ -284,18 +289,16 @@ class Minigame(Game):
         stand on a tile with no other agent holds it (its count restarts when it takes the
         tile from another team) and its count rises by one; a contested or empty tile changes
         nothing."""
-        ent, n, (lo, hi) = state.entities, cfg.shape.num_agents, self._bounds
-        c = centre_tile(lo, hi)
-        for hold in self.holds:
-            r, q = c + hold[0], c + hold[1]
-            if not (lo <= r < hi and lo <= q < hi) or not state.tiles.agents[r, q]:  # most ticks
+        ent, n = state.entities, cfg.shape.num_agents
+        for k, r, q in self._held_tiles:
+            if not state.tiles.agents[r, q]:  # most ticks
                 continue
             teams = np.unique(np.flatnonzero(ent.alive[:n] & (ent.row[:n] == r) & (ent.col[:n] == q)) // self.team_size)
             if len(teams) != 1:
                 continue
-            if teams[0] != hold[2]:
-                hold[2:] = teams[0], 0
-            hold[3] += 1
+            if teams[0] != self.holds[k, 2]:
+                self.holds[k, 2:] = teams[0], 0
+            self.holds[k, 3] += 1
 
     def hold(self, row: int = 0, col: int = 0) -> tuple[int, int]:
         """``(team, ticks)`` of the tile ``(row, col)`` (offsets from the centre): the team
@@ -304,11 +307,10 @@ class Minigame(Game):
         Raises:
             KeyError: no task of the episode seizes that tile (only those are kept).
         """
-        for r, q, team, ticks in self.holds:
-            if (r, q) == (row, col):
-                return int(team), int(ticks)
-        raise KeyError(f"no task of this episode seizes the tile ({row}, {col}); seized: "
-                       f"{[tuple(t) for t in self.holds[:, :2].tolist()]}")
+        k = self._hold_row.get((row, col))
+        if k is None:
+            raise KeyError(f"no task of this episode seizes the tile ({row}, {col}); seized: {list(self._hold_row)}")
+        return int(self.holds[k, 2]), int(self.holds[k, 3])
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
         vectors = np.stack([t.embedding for t in self.tasks])
@@ -318,7 +320,7 @@ class Minigame(Game):
         n = cfg.shape.num_agents
         alive = state.entities.alive[:n]
         np.logical_or(alive, died, out=self._acting)
-        if len(self.holds):
+        if self._held_tiles:
             self._hold_tiles(state, cfg)
         self.rules(state, cfg, died)
         self._evaluate(state, cfg, rewards)
