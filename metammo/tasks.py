@@ -68,12 +68,14 @@ _COMBINATOR_OP = {name: k + 1 for k, name in enumerate(COMBINATORS)}
 
 @dataclass(frozen=True)
 class Arg:
-    """An argument of a predicate: a name and either an integer range or an enum."""
+    """An argument of a predicate: a name and either an integer range or an enum. An ``id``
+    range (agent ids) names things rather than amounts: its values embed apart, not on a scale."""
 
     name: str
     lo: int = 1
     hi: int = 100_000
     enum: Any = None
+    id: bool = False
 
     def parse(self, value: Any, where: str) -> int:
         if self.enum is not None:
@@ -112,7 +114,7 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "AllMembersWithinRange": (25, (Arg("n", 0, 256),), "fraction of live team members within n tiles of the leader"),
     "SeizeCenter": (26, (_N,), "ticks the subject's team has held the centre alone / n (SeizeTile 0, 0)"),
     "ProtectLeader": (27, (_N,), "ticks the team's leader has lived / n"),
-    "CanSeeAgent": (28, (Arg("agent", 0, 1023),),
+    "CanSeeAgent": (28, (Arg("agent", 0, 1023, id=True),),
                     "1 while a live member has the live agent `agent` (an id) within its view"),
     "SeizeTile": (29, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
                   "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n"),
@@ -513,7 +515,7 @@ def _embed_node(node: Any) -> np.ndarray:
     v = _direction("predicate", name).copy()
     for arg in args:
         value = (body or {})[arg.name]
-        if arg.enum is not None:
+        if arg.enum is not None or arg.id:
             v += 0.5 * _direction("arg", name, arg.name, str(value).lower())
         else:  # magnitudes on a log scale, so 10 and 12 land close and 10 and 1000 do not
             v += 0.5 * np.log1p(abs(value)) / np.log1p(arg.hi) * np.sign(value) * _direction("arg", name, arg.name)

@@ -738,6 +738,9 @@ def test_embedding_geometry():
     # subject matters, name does not
     assert dist(base, emb(EAT10, subject="team")) > 0
     np.testing.assert_array_equal(base, emb(EAT10, name="something/else"))
+    # agent ids name agents, not amounts: neighbouring ids embed apart, every one distinct
+    seen = {emb({"CanSeeAgent": {"agent": g}}).tobytes() for g in range(128)}
+    assert len(seen) == 128
     # aliases and the two spellings of NOT embed as what they mean
     np.testing.assert_array_equal(emb({"ScoreHit": {"n": 5}}),
                                   emb({"CountEvent": {"event": "score_hit", "n": 5}}))
