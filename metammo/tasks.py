@@ -506,9 +506,12 @@ def _embed_node(node: Any) -> np.ndarray:
         return float(node) * _direction("const")
     (name, body), = node.items()
     if name in _COMBINATOR_OP:
-        children = body if isinstance(body, list) else [body]
-        mean = np.mean([_embed_node(ch) for ch in children], axis=0)
-        return (-mean if name == "NOT" else mean) + 0.5 * _direction("combinator", name)
+        vectors = [_embed_node(ch) for ch in (body if isinstance(body, list) else [body])]
+        if name == "SUB" and len(vectors) > 1:  # what is taken from what: the first child against the rest
+            v = (vectors[0] - np.mean(vectors[1:], axis=0)) / 2
+        else:
+            v = np.mean(vectors, axis=0) * (-1 if name == "NOT" else 1)
+        return v + 0.5 * _direction("combinator", name)
     if name in EVENT_PREDICATES:
         return _embed_node(_count_event(name, body, ""))
     _, args, _ = PREDICATES[name]
@@ -524,8 +527,11 @@ def _embed_node(node: Any) -> np.ndarray:
 
 def embed(task: Task) -> np.ndarray:
     """The task's ``(EMBED_DIM,)`` uint8 embedding: a sum of fixed directions for each
-    predicate, argument value (numbers on a log scale) and combinator, plus the subject,
-    mapped to 0..255 around 128. Deterministic across processes and versions of Python."""
+    predicate, argument value (numbers on a log scale, names and ids each their own) and
+    combinator, plus the subject, mapped to 0..255 around 128. A combinator's children enter as
+    their mean (negated under ``NOT``, so ``NOT NOT a`` is ``a``), ``SUB``'s as half of the first
+    minus the mean of the rest (``SUB [a, b]`` and ``SUB [b, a]`` differ). Deterministic across
+    processes and versions of Python."""
     v = _embed_node(task.tree) + 0.5 * _direction("subject", task.subject)
     return np.clip(np.round(128 + 64 * v), 0, 255).astype(np.uint8)
 

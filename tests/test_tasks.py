@@ -738,6 +738,10 @@ def test_embedding_geometry():
     # subject matters, name does not
     assert dist(base, emb(EAT10, subject="team")) > 0
     np.testing.assert_array_equal(base, emb(EAT10, name="something/else"))
+    # SUB takes the rest from the first: order matters there, not among what is taken
+    hit, alive, tick = {"ScoreHit": {"n": 3}}, {"StayAlive": {"n": 300}}, {"TickGE": {"n": 50}}
+    assert dist(emb({"SUB": [hit, alive]}), emb({"SUB": [alive, hit]})) > 30
+    np.testing.assert_array_equal(emb({"SUB": [hit, alive, tick]}), emb({"SUB": [hit, tick, alive]}))
     # agent ids name agents, not amounts: neighbouring ids embed apart, every one distinct
     seen = {emb({"CanSeeAgent": {"agent": g}}).tobytes() for g in range(128)}
     assert len(seen) == 128
