@@ -291,9 +291,9 @@ def seize_table(tasks: Sequence[Task]) -> np.ndarray:
         for op, a, b, c in task.program:
             if op in SEIZE_OPS:
                 tiles.setdefault(seize_target(op, a, b, c)[:2], None)
-    table = np.zeros((len(tiles), 4), np.int64)
-    table[:, :2] = list(tiles) if tiles else np.zeros((0, 2))
-    table[:, 2] = -1
+    table = np.full((len(tiles), 4), -1, np.int64)
+    table[:, :2] = np.reshape(list(tiles), (-1, 2))
+    table[:, 3] = 0
     return table
 
 

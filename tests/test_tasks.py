@@ -824,7 +824,9 @@ _EAT, _DRINK, _ALIVE = ({"CountEvent": {"event": "eat", "n": 5}}, {"CountEvent":
     ({"NOT": {"NOT": _EAT}}, _EAT),
     ({"OR": [_EAT]}, _EAT),
     ({"SUB": [{"SUB": [_ALIVE, _EAT]}, _DRINK]}, {"SUB": [_ALIVE, _DRINK, _EAT]}),
-], ids=["and-order", "or-nested", "add-nested", "mul-order", "and-repeat", "not-not", "one-child", "sub-rest"])
+    ({"OR": [{"SeizeCenter": {"n": 7}}, _EAT]}, {"OR": [_EAT, {"SeizeTile": {"row": 0, "col": 0, "n": 7}}]}),
+], ids=["and-order", "or-nested", "add-nested", "mul-order", "and-repeat", "not-not", "one-child", "sub-rest",
+        "seize-centre"])
 def test_curriculum_disjointness_sees_through_identities(train_tree, eval_tree):
     """Trees that compute the same progress in any state (combinators reordered, nested,
     repeated where that changes nothing, NOT NOT) are one task: shared between train and eval."""
