@@ -117,7 +117,8 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "CanSeeAgent": (28, (Arg("agent", 0, 1023, id=True),),
                     "1 while a live member has the live agent `agent` (an id) within its view"),
     "SeizeTile": (29, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
-                  "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n"),
+                  "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n "
+                  "(a tile off the episode's map is never held)"),
     "EarnGold": (30, (_N,), "gold earned (sales, NPC and agent kills) / n"),
     "SpendGold": (31, (_N,), "gold spent on purchases / n"),
     "MakeProfit": (32, (_N,), "(gold earned - gold spent) / n"),
@@ -298,7 +299,9 @@ def seize_table(tasks: Sequence[Task]) -> np.ndarray:
 
 
 def check_agent_ids(tasks: Sequence[Task], num_agents: int) -> None:
-    """Raises:
+    """Check that every ``CanSeeAgent`` of ``tasks`` names an agent of an env of ``num_agents``.
+
+    Raises:
         ValueError: a ``CanSeeAgent`` names an agent id outside ``0 .. num_agents - 1``."""
     opcode = PREDICATES["CanSeeAgent"][0]
     for task in tasks:

@@ -320,9 +320,9 @@ class Minigame(Game):
         n = cfg.shape.num_agents
         alive = state.entities.alive[:n]
         np.logical_or(alive, died, out=self._acting)
-        if self._held_tiles:
-            self._hold_tiles(state, cfg)
         self.rules(state, cfg, died)
+        if self._held_tiles:  # after the rules, which may kill or move agents
+            self._hold_tiles(state, cfg)
         self._evaluate(state, cfg, rewards)
         if self.death_penalty:
             rewards[died] -= self.death_penalty

@@ -41,6 +41,8 @@ from metammo.constants import (
 from metammo.game import games, register
 from metammo.observation import GameFeature
 from metammo.state import playable_bounds
+from metammo.systems.lifecycle import kill_agents
+from metammo.systems.params import params
 from metammo.systems.spawn import place_agent
 from metammo.tasks import (
     EMBED_DIM,
@@ -938,10 +940,14 @@ class Probe(Minigame):
     configs = ("mini", "full")
     has_winners = False
 
-    def __init__(self, tree=TICK, subject="agent", offset=(0, 0), team_size=1, absent=(), **options):
+    def __init__(self, tree=TICK, subject="agent", offset=(0, 0), team_size=1, absent=(), doomed=(), **options):
         self.team_size = team_size
         super().__init__(**options)
-        self.tree, self.subject, self.offset, self.absent = tree, subject, offset, absent
+        self.tree, self.subject, self.offset, self.absent, self.doomed = tree, subject, offset, absent, doomed
+
+    def rules(self, state, cfg, died):
+        if self.doomed and state.tick == 1:  # a special rule kills them on the first tick
+            kill_agents(state, params(cfg), np.array(self.doomed))
 
     def task(self, cfg):
         return Task("probe/task", self.subject, self.tree)
@@ -1076,6 +1082,18 @@ def test_seize_tile_counts_a_team_alone_on_the_tile_and_restarts_on_a_takeover()
     assert seen == [((0, 1), [0.25, 0.25, 0.0, 0.0]), ((0, 2), [0.5, 0.5, 0.0, 0.0]),
                     ((0, 2), [0.5, 0.5, 0.0, 0.0]), ((0, 2), [0.5, 0.5, 0.0, 0.0]),
                     ((1, 1), [0.0, 0.0, 0.25, 0.25]), ((1, 2), [0.0, 0.0, 0.5, 0.5])]
+
+
+def test_a_hold_is_counted_after_the_rules_kill():
+    """Both teams spawn on the seized tile and a rule kills team 1 on the first tick: team 0 is
+    then alone there and holds the tile that tick (counted before the rules, it was contested)."""
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 4},
+                       game_options={"tree": {"SeizeCenter": {"n": 2}}, "subject": "team", "team_size": 2,
+                                     "doomed": (2, 3)})
+    env.reset()
+    env.step(np.zeros_like(env.actions))
+    assert not env.state.entities.alive[2:4].any()
+    assert env.game.hold() == (0, 1) and env.game.progress.tolist()[:2] == [0.5, 0.5]
 
 
 def test_can_see_agent_must_name_an_agent_of_the_env():
