@@ -88,6 +88,8 @@ class Arg:
         return value
 
 
+#: SeizeTile's opcode; SeizeCenter compiles to it, so opcode 26 is unused
+_SEIZE_TILE = 29
 _N = Arg("n")
 _SKILL = Arg("skill", enum=Skill)
 _LEVEL = Arg("level", 1, MAX_LEVEL)
@@ -112,11 +114,12 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "FullyArmed": (23, (_LEVEL,), "fraction of hat, top, bottom equipped at or above the level"),
     "ProgressTowardCenter": (24, (), "1 - Chebyshev distance to the centre / (map size / 2)"),
     "AllMembersWithinRange": (25, (Arg("n", 0, 256),), "fraction of live team members within n tiles of the leader"),
-    "SeizeCenter": (26, (_N,), "ticks the subject's team has held the centre alone / n (SeizeTile 0, 0)"),
+    "SeizeCenter": (_SEIZE_TILE, (_N,), "ticks the subject's team has held the centre alone / n "
+                    "(compiles to SeizeTile 0, 0)"),
     "ProtectLeader": (27, (_N,), "ticks the team's leader has lived / n"),
     "CanSeeAgent": (28, (Arg("agent", 0, 1023, id=True),),
                     "1 while a live member has the live agent `agent` (an id) within its view"),
-    "SeizeTile": (29, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
+    "SeizeTile": (_SEIZE_TILE, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
                   "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n "
                   "(a tile off the episode's map is never held)"),
     "EarnGold": (30, (_N,), "gold earned (sales, NPC and agent kills) / n"),
@@ -128,9 +131,6 @@ EVENT_PREDICATES = {
     "ScoreHit": Event.SCORE_HIT, "DefeatEntity": Event.PLAYER_KILL, "ConsumeItem": Event.CONSUME,
     "HarvestItem": Event.HARVEST, "FireAmmo": Event.FIRE_AMMO, "ListItem": Event.LIST, "BuyItem": Event.BUY,
 }
-#: Opcodes of the predicates that read a tile's hold, and the tile's ``(row, col)`` offsets from
-#: the centre in their instruction: ``SeizeCenter`` is ``SeizeTile 0, 0``.
-SEIZE_OPS = (26, 29)
 
 
 @dataclass(frozen=True)
@@ -229,13 +229,9 @@ def _compile(node: Any, where: str) -> list[tuple[float, float, float, float]]:
     if set(body) != set(names):
         raise ValueError(f"{where}: {name} takes arguments {names}, got {sorted(body)}")
     values = [float(a.parse(body[a.name], f"{where}: {name}")) for a in args]
+    if name == "SeizeCenter":  # SeizeTile 0, 0: one instruction for every held tile
+        values = [0.0, 0.0] + values
     return [(opcode, *(values + [0.0] * (3 - len(values))))]
-
-
-def seize_target(op: float, a: float, b: float, c: float) -> tuple[float, float, float]:
-    """``(row, col, n)`` of a :data:`SEIZE_OPS` instruction: the tile's offsets from the centre
-    and the ticks to hold it."""
-    return (0.0, 0.0, a) if op == SEIZE_OPS[0] else (a, b, c)
 
 
 def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
@@ -243,12 +239,11 @@ def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
     progress values in [0, 1]: AND, OR, ADD and MUL are associative and commutative (nested
     ones flattened, children sorted; AND and OR also drop repeated children), SUB's subtrahends
     commute (``SUB [SUB [a, b], c]`` is ``SUB [a, b, c]``), a combinator of one child is that
-    child, and NOT NOT cancels. Leaves are the instructions, ``SeizeCenter`` written as the
-    ``SeizeTile`` it is. JSON-ready lists."""
+    child, and NOT NOT cancels. Leaves are the instructions. JSON-ready lists."""
     stack: list[Any] = []
     for op, a, b, c in program:
         if not 1 <= op <= len(COMBINATORS):  # a constant or a predicate
-            stack.append([SEIZE_OPS[1], *seize_target(op, a, b, c)] if op in SEIZE_OPS else [op, a, b, c])
+            stack.append([op, a, b, c])
             continue
         name, arity = COMBINATORS[int(op) - 1], int(a)
         kids = stack[len(stack) - arity:]
@@ -289,9 +284,9 @@ def seize_table(tasks: Sequence[Task]) -> np.ndarray:
     ``SeizeCenter`` name, in first-named order; ``(0, 4)`` when none does."""
     tiles = {}
     for task in tasks:
-        for op, a, b, c in task.program:
-            if op in SEIZE_OPS:
-                tiles.setdefault(seize_target(op, a, b, c)[:2], None)
+        for op, a, b, _ in task.program:
+            if op == _SEIZE_TILE:
+                tiles.setdefault((a, b), None)
     table = np.full((len(tiles), 4), -1, np.int64)
     table[:, :2] = np.reshape(list(tiles), (-1, 2))
     table[:, 3] = 0
@@ -459,11 +454,10 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
                                 members += 1
                                 near += max(abs(row[j] - row[lead]), abs(col[j] - col[lead])) <= a
                         x = near / members
-                elif op == 26 or op == 29:  # SeizeCenter, SeizeTile
-                    dr, dc, n = (0.0, 0.0, a) if op == 26 else (a, b, c)
+                elif op == 29:  # SeizeTile (and SeizeCenter, compiled to it)
                     for s in range(holds.shape[0]):
-                        if holds[s, 0] == dr and holds[s, 1] == dc and holds[s, 2] == t:
-                            x = holds[s, 3] / n
+                        if holds[s, 0] == a and holds[s, 1] == b and holds[s, 2] == t:
+                            x = holds[s, 3] / c
                 elif op == 27:  # ProtectLeader
                     if leader[t] >= 0:
                         x = time_alive[leader[t]] / a
