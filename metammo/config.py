@@ -106,6 +106,8 @@ class Tunables:
     water_threshold: float = _spec(0.30, 0.0, 1.0, doc="noise <= this is water")
     grass_threshold: float = _spec(0.70, 0.0, 1.0, doc="noise <= this is grass")
     foliage_threshold: float = _spec(0.85, 0.0, 1.0, doc="noise <= this is foliage, else stone")
+    extra_resources: bool = _spec(False, doc="scatter (map_size // 6)**2 single water and as many "
+                                  "foliage tiles on grass (the reference's TERRAIN_SCATTER_EXTRA_RESOURCES)")
     # resources (rules.md §1 "Resources")
     food_depletion: int = _spec(5, 0, 100, doc="food lost per tick")
     water_depletion: int = _spec(5, 0, 100, doc="water lost per tick")

@@ -163,7 +163,7 @@ class Env:
         self.map_seed = int(pool[rng.integers(len(pool))])
         np.copyto(state.tiles.material, generate(
             self.map_seed, t.map_size, cfg.shape.grid_size, t.water_threshold,
-            t.grass_threshold, t.foliage_threshold, flat=not t.terrain,
+            t.grass_threshold, t.foliage_threshold, flat=not t.terrain, extra=t.extra_resources,
         ))
         state.rng[0] = rng.integers(2**63, dtype=np.uint64)
         self.game.setup(state, cfg, rng)

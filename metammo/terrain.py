@@ -30,10 +30,14 @@ Algorithm (:func:`generate`), for a playable square of side ``map_size`` centred
 
    Each placement draws distinct tiles without replacement from the eligible ones; when fewer
    are eligible than asked (e.g. ``water=0`` leaves no water for fish) all of them are used.
+5. **Extra resources** (``extra=True``; the reference's ``TERRAIN_SCATTER_EXTRA_RESOURCES``,
+   ``scatter_extra_resources`` with density factor :data:`EXTRA_DENSITY`): ``(map_size // 6)**2``
+   single WATER tiles, then as many single FOLIAGE tiles, on the interior's remaining GRASS, so
+   food and water lie within a few tiles everywhere (100 of each on a 60 map: ~2.8% each).
 
 Determinism: every draw comes from ``np.random.default_rng(SeedSequence((seed, map_size)))``;
-the noise and the resources use two spawned child streams, so changing the thresholds keeps the
-same geography. Results are cached (``functools.lru_cache(maxsize=512)``: every training and
+the noise, the resources and the extra resources use three spawned child streams, so changing
+the thresholds keeps the same geography, and turning ``extra`` on adds tiles to the same map. Results are cached (``functools.lru_cache(maxsize=512)``: every training and
 evaluation map of a size, ~20 KB each) and read-only; copy
 them into state with ``np.copyto``.
 
@@ -84,6 +88,7 @@ __all__ = [
     "CENTRE_WAVELENGTHS",
     "EDGE_WAVELENGTHS",
     "EVAL_MAP_SEEDS",
+    "EXTRA_DENSITY",
     "MIN_MAP_SIZE",
     "REFERENCE_AREA",
     "TRAIN_MAP_SEEDS",
@@ -111,6 +116,10 @@ _CLUSTER_MATERIALS = np.array([Material.ORE, Material.TREE, Material.CRYSTAL], d
 CENTRE_WAVELENGTHS: tuple[float, ...] = (48.0, 24.0, 12.0, 6.0)
 #: Octave wavelengths (tiles) of the edge field, first octave weight 1, then halving.
 EDGE_WAVELENGTHS: tuple[float, ...] = (16.0, 8.0, 4.0)
+
+#: The reference's ``density_factor``: ``extra=True`` adds ``(map_size // EXTRA_DENSITY)**2``
+#: water and as many foliage tiles.
+EXTRA_DENSITY = 6
 
 #: 4-neighbour offsets (d_row, d_col): the arms of a plus-shaped cluster.
 _ARMS = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int64)
@@ -226,6 +235,17 @@ def _scatter(rng: np.random.Generator, play: np.ndarray, map_size: int) -> None:
     flat[_choose(rng, interior & near & (play == Material.WATER), targets["fish"])] = Material.FISH
 
 
+def _scatter_extra(rng: np.random.Generator, play: np.ndarray, map_size: int) -> None:
+    """Turn ``(map_size // EXTRA_DENSITY)**2`` interior GRASS tiles of ``play`` into WATER, then
+    as many of the remaining into FOLIAGE, in place (fewer when less grass is left)."""
+    count = (map_size // EXTRA_DENSITY) ** 2
+    interior = np.zeros(play.shape, dtype=np.bool_)
+    interior[1:-1, 1:-1] = True
+    flat = play.reshape(-1)
+    for material in (Material.WATER, Material.FOLIAGE):
+        flat[_choose(rng, interior & (play == Material.GRASS), count)] = material
+
+
 def _check_int(name: str, value, lo: int, hi: int | None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name!r} must be an int, got {value!r}")
@@ -236,7 +256,7 @@ def _check_int(name: str, value, lo: int, hi: int | None) -> int:
     return value
 
 
-def _validate(seed, map_size, grid_size, water, grass, foliage, flat) -> None:
+def _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra) -> None:
     _check_int("seed", seed, 0, None)
     _check_int("grid_size", grid_size, MIN_MAP_SIZE, None)
     _check_int("map_size", map_size, MIN_MAP_SIZE, int(grid_size))
@@ -250,8 +270,9 @@ def _validate(seed, map_size, grid_size, water, grass, foliage, flat) -> None:
             "thresholds must satisfy 0 <= 'water' <= 'grass' <= 'foliage' <= 1, "
             f"got water={water}, grass={grass}, foliage={foliage}"
         )
-    if not isinstance(flat, (bool, np.bool_)):
-        raise ValueError(f"'flat' must be a bool, got {flat!r}")
+    for name, value in (("flat", flat), ("extra", extra)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name!r} must be a bool, got {value!r}")
 
 
 @functools.lru_cache(maxsize=512)
@@ -273,6 +294,7 @@ def generate(
     grass: float = 0.70,
     foliage: float = 0.85,
     flat: bool = False,
+    extra: bool = False,
 ) -> np.ndarray:
     """The tile materials of map ``seed`` (rules.md §1 "Map"; algorithm in the module doc).
 
@@ -285,6 +307,8 @@ def generate(
         water, grass, foliage: noise thresholds in [0, 1] with ``water <= grass <= foliage``;
             noise is rank-normalised, so they are the cumulative material fractions.
         flat: all-GRASS playable square, no resources (the ``terrain`` system off).
+        extra: scatter the reference's extra single water and foliage tiles (step 5 of the
+            module doc); ignored when ``flat``.
 
     Returns:
         ``(grid_size, grid_size)`` uint8 array of :class:`~metammo.constants.Material` codes,
@@ -294,11 +318,11 @@ def generate(
         ValueError: an argument of the wrong type or out of range, or thresholds out of order;
             the message names the argument and the allowed range.
     """
-    _validate(seed, map_size, grid_size, water, grass, foliage, flat)
+    _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra)
     play = np.full((map_size, map_size), Material.GRASS, dtype=np.uint8)
     if not flat:
         noise = _noise_of(int(seed), int(map_size))
-        resource_rng = np.random.default_rng(np.random.SeedSequence((int(seed), int(map_size))).spawn(2)[1])
+        _, resource_seq, extra_seq = np.random.SeedSequence((int(seed), int(map_size))).spawn(3)
         play[...] = np.select(
             [noise <= water, noise <= grass, noise <= foliage],
             [Material.WATER, Material.GRASS, Material.FOLIAGE],
@@ -306,7 +330,9 @@ def generate(
         )
         play[[0, -1], :] = Material.GRASS
         play[:, [0, -1]] = Material.GRASS
-        _scatter(resource_rng, play, map_size)
+        _scatter(np.random.default_rng(resource_seq), play, map_size)
+        if extra:
+            _scatter_extra(np.random.default_rng(extra_seq), play, map_size)
     tiles = np.full((grid_size, grid_size), Material.VOID, dtype=np.uint8)
     border = (grid_size - map_size) // 2
     tiles[border : border + map_size, border : border + map_size] = play

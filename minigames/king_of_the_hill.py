@@ -7,18 +7,26 @@ reward      team task: 0.3 * ProgressTowardCenter until the team seizes the cent
 seize       a team seizes the centre when its members stand on it with no one else;
             it holds it, its count rising each tick it stands there alone, until
             another team stands there alone
-win         the team that holds the centre for N ticks; else the holder at the horizon,
-            if it has a live member
-end         a hold of N ticks, every agent dead, or the horizon
+win         the team that holds the centre for N ticks; the last team alive once it holds
+            the centre; else the holder at the horizon, if it has a live member
+end         a hold of N ticks, one team left holding the centre, every agent dead, or the
+            horizon
 score       winners +(speed bonus + fraction of the team alive) / 2, others -1;
             speed bonus = (horizon - tick) / horizon
-config      mini; map 60; fog on, final size 5; food and water loss 3 per tick,
-            starvation damage 5 (half); the centre tile is grass, joined to the edge by
-            a path (the fewest stone and water tiles turned to grass)
+config      mini without NPCs; map 60; one agent per tile; water 0.05 and foliage 0.95
+            thresholds, extra resources; fog on, final size 5; food and water loss 3 per
+            tick, starvation damage 5 (half); the centre tile is grass, joined to the edge
+            by a path (the fewest stone and water tiles turned to grass)
 randomized  fog onset U[1, 127], fog speed 1/U{8..19}
 difficulty  N = 10, 20, ..., 200; raised after 2 won episodes at a level
 eval        N = 200, fog onset 32, speed 1/16, held-out maps
 ==========  ===================================================================
+
+Source: rules.md §2; where it is silent, the reference's ``nmmo/minigames/king_hill.py`` (Neural
+MMO 2.1), which Meta MMO's ``EasyKingoftheHill`` extends: its ``_set_config`` turns on only
+terrain, combat, resources and communication (so no NPCs), forbids moving into occupied tiles,
+lowers the water and stone thresholds and scatters extra resources; its ``_check_winners`` also
+ends the game when one team is left and holds the centre.
 """
 
 from __future__ import annotations
@@ -40,8 +48,9 @@ class KingOfTheHill(Minigame):
     configs = ("mini",)
     team_size = 8
     min_teams = 2
-    rules_config = {"map_size": 60, "fog": True, "fog_final_size": 5, "food_depletion": 3,
-                    "water_depletion": 3, "starvation_damage": 5}
+    rules_config = {"map_size": 60, "npcs": False, "exclusive_tiles": True, "water_threshold": 0.05,
+                    "foliage_threshold": 0.95, "extra_resources": True, "fog": True, "fog_final_size": 5,
+                    "food_depletion": 3, "water_depletion": 3, "starvation_damage": 5}
     randomization = {"fog_onset": Integers(1, 127), "fog_speed": OneOver(8, 19)}
     presets = {"eval": {"fog_onset": 32, "fog_speed": 1 / 16, "map_pool": "eval"}}
     difficulty_levels = tuple(range(10, 201, 10))
@@ -60,7 +69,11 @@ class KingOfTheHill(Minigame):
 
     def is_over(self, state: State, cfg: Config) -> bool:
         holder, ticks = self.hold()  # the centre, which the task seizes
-        return (holder >= 0 and ticks >= self.knob) or super().is_over(state, cfg)
+        if holder >= 0:
+            alive = self.teams_alive(state, cfg)
+            if ticks >= self.knob or (alive[holder] and alive.sum() == 1):
+                return True
+        return super().is_over(state, cfg)
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         holder, _ = self.hold()

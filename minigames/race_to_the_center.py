@@ -6,14 +6,18 @@ reward      task ProgressTowardCenter: 1 - Chebyshev distance / (map size / 2)
 win         the first agent on the centre tile
 end         someone reaches the centre, or the horizon (no winner)
 score       the winner +(horizon - tick)/horizon, every other live agent -1
-config      mini without combat, NPCs or fog; one agent per tile; the centre is a
-            5x5 grass square, joined to the edge by a path (the fewest stone and water
-            tiles turned to grass); dead agents respawn on the edge, frozen 10 ticks
-randomized  water threshold U[0.2, 0.35], foliage threshold U[0.8, 0.9] (never an all-grass
-            map: with no food or water racers would starve before the centre)
+config      mini without combat, NPCs or fog; one agent per tile; water 0.05 and foliage
+            0.95 thresholds, extra resources; the centre is a 5x5 grass square, joined to
+            the edge by a path (the fewest stone and water tiles turned to grass); dead
+            agents respawn on the edge, frozen 10 ticks
+randomized  water threshold U[0.03, 0.08], foliage threshold U[0.92, 0.97] (never an
+            all-grass map: with no food or water racers would starve before the centre)
 difficulty  map size 40, 48, ..., 128; raised after each win
 eval        map size 128, held-out maps
 ==========  ===================================================================
+
+Source: rules.md §2; the thresholds and extra resources are those of the reference's
+``nmmo/minigames/center_race.py`` (Neural MMO 2.1), randomized around them here.
 """
 
 from __future__ import annotations
@@ -68,8 +72,9 @@ class RaceToTheCenter(Minigame):
     name = "race_to_the_center"
     description = "no fighting: the first agent to reach the centre tile wins"
     configs = ("mini",)
-    rules_config = {"combat": False, "npcs": False, "fog": False, "exclusive_tiles": True}
-    randomization = {"water_threshold": Uniform(0.2, 0.35), "foliage_threshold": Uniform(0.8, 0.9)}
+    rules_config = {"combat": False, "npcs": False, "fog": False, "exclusive_tiles": True,
+                    "water_threshold": 0.05, "foliage_threshold": 0.95, "extra_resources": True}
+    randomization = {"water_threshold": Uniform(0.03, 0.08), "foliage_threshold": Uniform(0.92, 0.97)}
     presets = {"eval": {"map_size": 128, "map_pool": "eval"}}
     difficulty_key = "map_size"
     difficulty_levels = tuple(range(40, 129, 8))

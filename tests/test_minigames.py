@@ -144,9 +144,34 @@ def test_protect_the_king_last_leader_wins():
 
 def make_koth(horizon: int = 200):
     env = metammo.make("king_of_the_hill", "mini", seed=0, num_agents=24, horizon=horizon,
-                       randomize=False, difficulty=0, autoreset=False, npcs=False, npc_count=0)
+                       randomize=False, difficulty=0, autoreset=False)
     env.reset()
     return env
+
+
+def test_king_of_the_hill_plays_the_reference_config_without_npcs():
+    env = make_koth()
+    t = env.config.tunables
+    assert not t.npcs and t.exclusive_tiles and t.extra_resources
+    assert (t.water_threshold, t.foliage_threshold, t.map_size) == (0.05, 0.95, 60)
+    assert not env.state.entities.alive[24:].any(), "NPC slots follow the agents'"
+    for _ in range(20):
+        step(env)
+        assert not env.state.entities.alive[24:].any(), "no NPC ever spawns"
+
+
+def test_king_of_the_hill_ends_when_the_last_team_left_holds_the_centre():
+    env = make_koth()
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c, c)
+    env.state.entities.health[16:24] = 0  # team 2 dies on the first tick; teams 0 and 1 remain
+    env.refresh_observations()
+    for _ in range(3):
+        assert not step(env)[3], "two teams alive: the holder must hold N ticks"
+    env.state.entities.health[8:16] = 0  # team 1 dies: team 0, holding the centre, is left
+    _, _, _, infos = step(env)
+    assert len(infos) == 1 and infos[0]["length"] == 4
+    assert infos[0]["winners"] == list(range(8))
 
 
 def test_king_of_the_hill_hold_for_n_ticks_wins():
@@ -752,14 +777,15 @@ def test_randomize_false_gives_fixed_values():
         t = env.config.tunables
         assert env.episode_summary()["randomized"] == {}
         assert t.fog and t.fog_final_size == 4
-        assert t.water_threshold == 0.1 and t.foliage_threshold == 0.9
+        assert t.water_threshold == 0.1 and t.foliage_threshold == 0.9 and t.extra_resources
         assert t.fog_onset == 1024 and t.fog_speed == 0.125  # the config's own values
         assert t.npc_count == 64 and t.team_size == 8
         assert t.map_pool == "train"
     race = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, randomize=False)
     race.reset()
     t = race.config.tunables
-    assert t.terrain and t.water_threshold == 0.30 and not t.combat and t.exclusive_tiles
+    assert t.terrain and t.water_threshold == 0.05 and t.foliage_threshold == 0.95 and t.extra_resources
+    assert not t.combat and t.exclusive_tiles
     assert race.episode_summary()["randomized"] == {}
 
 

@@ -223,6 +223,24 @@ def test_flat_map_is_all_grass():
         assert (tiles == Material.VOID).sum() == GRID * GRID - size * size
 
 
+@pytest.mark.parametrize("size", (40, 60, 128))
+def test_extra_resources_turn_interior_grass_into_single_water_and_foliage(size):
+    # the reference's scatter_extra_resources: (map_center // 6)**2 of each, on grass only
+    base = playable(generate(5, size, GRID, water=0.05, foliage=0.95), size)
+    extra = playable(generate(5, size, GRID, water=0.05, foliage=0.95, extra=True), size)
+    changed = base != extra
+    assert (base[changed] == Material.GRASS).all(), "only grass changes"
+    assert not ring(changed).any(), "the outer ring stays grass"
+    count = (size // terrain.EXTRA_DENSITY) ** 2
+    assert (extra[changed] == Material.WATER).sum() == count
+    assert (extra[changed] == Material.FOLIAGE).sum() == count
+    assert changed.sum() == 2 * count
+
+
+def test_extra_resources_on_a_flat_map_change_nothing():
+    assert np.array_equal(generate(5, 64, GRID, flat=True, extra=True), generate(5, 64, GRID, flat=True))
+
+
 # --- cache and read-only -------------------------------------------------------------------
 
 
@@ -258,6 +276,7 @@ def test_returned_array_is_read_only_and_cached():
         ({"water": 0.5, "grass": 0.4}, "grass"),
         ({"grass": 0.9, "foliage": 0.8}, "foliage"),
         ({"flat": 1}, "flat"),
+        ({"extra": "yes"}, "extra"),
     ],
 )
 def test_bad_arguments_raise(kwargs, name):
