@@ -37,9 +37,9 @@ Algorithm (:func:`generate`), for a playable square of side ``map_size`` centred
 
 Determinism: every draw comes from ``np.random.default_rng(SeedSequence((seed, map_size)))``;
 the noise, the resources and the extra resources use three spawned child streams, so changing
-the thresholds keeps the same geography, and turning ``extra`` on adds tiles to the same map. Results are cached (``functools.lru_cache(maxsize=512)``: every training and
-evaluation map of a size, ~20 KB each) and read-only; copy
-them into state with ``np.copyto``.
+the thresholds keeps the same geography, and turning ``extra`` on adds tiles to the same map.
+Results are cached (``functools.lru_cache(maxsize=512)``: every training and evaluation map of
+a size, ~20 KB each) and read-only; copy them into state with ``np.copyto``.
 
 Speed: a 128 map in a 142 grid takes a median 2.0-2.3 ms uncached (100 training seeds, 2-core
 CPU, numpy 2.4; 2.9-3.2 ms with the stable rank sort it used before), measured with::

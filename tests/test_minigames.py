@@ -174,6 +174,34 @@ def test_king_of_the_hill_ends_when_the_last_team_left_holds_the_centre():
     assert infos[0]["winners"] == list(range(8))
 
 
+def test_king_of_the_hill_goes_on_while_the_last_team_left_does_not_hold_the_centre():
+    env = make_koth()
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c, c)  # team 0 seizes the centre
+    env.refresh_observations()
+    assert not step(env)[3]
+    env.state.entities.health[:8] = 0  # the holder's team dies: teams 1 and 2 remain
+    assert not step(env)[3]
+    env.state.entities.health[16:24] = 0  # team 2 dies: team 1 is left, never having held it
+    for t in range(5):
+        assert not step(env)[3], f"one team left without the centre ended the game after {t + 1} ticks"
+    move_agent(env, 8, c, c)  # team 1 takes the centre: it is the last team and the holder
+    env.refresh_observations()
+    _, _, _, infos = step(env)
+    assert len(infos) == 1 and infos[0]["winners"] == list(range(8, 16))
+
+
+def test_king_of_the_hill_spawns_128_agents_one_per_tile_on_its_60_map():
+    env = metammo.make("king_of_the_hill", "mini", seed=0, randomize=False)
+    for _ in range(3):
+        env.reset()
+        e, n = env.state.entities, env.num_agents
+        assert e.alive[:n].all()
+        tiles = set(zip(e.row[:n].tolist(), e.col[:n].tolist()))
+        assert len(tiles) == n, "two agents share a tile"
+        assert PASSABLE[env.state.tiles.material[e.row[:n], e.col[:n]]].all()
+
+
 def test_king_of_the_hill_hold_for_n_ticks_wins():
     horizon = 200
     env = make_koth(horizon)

@@ -69,6 +69,10 @@ def test_maps_are_the_same_in_every_version():
     for seed, size in ((0, 128), (7, 40), (EVAL_MAP_SEEDS[0], 64)):
         digest.update(_uncached(seed, size, GRID).tobytes())
     assert digest.hexdigest() == "aee0c1d48e519741101c034962301702f830a64e0eeb0118149b438490638aa1"
+    extra = hashlib.sha256()
+    for seed, size in ((0, 128), (7, 60)):
+        extra.update(_uncached(seed, size, GRID, 0.05, 0.70, 0.95, extra=True).tobytes())
+    assert extra.hexdigest() == "020cae17290bf5c79000460e0598a80a6b7f07ee70eb932ec53e5217f2815c1b"
 
 
 def test_quantiles_rank_ties_in_row_major_order():
