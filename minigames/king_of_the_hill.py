@@ -22,11 +22,12 @@ difficulty  N = 10, 20, ..., 200; raised after 2 won episodes at a level
 eval        N = 200, fog onset 32, speed 1/16, held-out maps
 ==========  ===================================================================
 
-Source: rules.md §2; where it is silent, the reference's ``nmmo/minigames/king_hill.py`` (Neural
-MMO 2.1), which Meta MMO's ``EasyKingoftheHill`` extends: its ``_set_config`` turns on only
-terrain, combat, resources and communication (so no NPCs), forbids moving into occupied tiles,
-lowers the water and stone thresholds and scatters extra resources; its ``_check_winners`` also
-ends the game when one team is left and holds the centre.
+Source: rules.md §2 (Meta MMO's overrides: map 60, fog, depletion, starvation), and beyond its
+summary the reference's ``nmmo/minigames/king_hill.py`` (Neural MMO 2.1), which Meta MMO's
+``EasyKingoftheHill`` extends: its ``_set_config`` turns on only terrain, combat, resources and
+communication (so no NPCs, although rules.md's mini config has them), forbids moving into
+occupied tiles, lowers the water and stone thresholds and scatters extra resources; its
+``_check_winners`` also ends the game when one team is left and holds the centre.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ eval        map size 128, held-out maps
 ==========  ===================================================================
 
 Source: rules.md §2; the thresholds and extra resources are those of the reference's
-``nmmo/minigames/center_race.py`` (Neural MMO 2.1), randomized around them here.
+``nmmo/minigames/center_race.py`` (Neural MMO 2.1), randomized near them here.
 """
 
 from __future__ import annotations
