@@ -33,11 +33,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from metammo.config import Tunables
 from metammo.constants import (
     ATTACK_STYLE,
     COUNTERS,
     EQUIP_SLOT,
     HARVEST_SKILL,
+    HEALTH_MAX,
     MAX_LEVEL,
     MOVE_DELTA,
     NUM_STYLES,
@@ -75,10 +77,11 @@ FOG_ALARM = 52
 LOW = 45
 #: Health below this: no new fights with agents, drink a potion when there is one.
 HURT = 50
-#: Race to the Center: food and water lost per tick (the default) and the ticks an agent lives
-#: with both at 0 (100 health, 10 starvation damage each): a racer closer to the centre than
-#: its food or water lasts keeps racing instead of turning back to eat.
-DEPLETION, STARVING_TICKS = 5, 5
+#: Race to the Center: food and water lost per tick (the config's default) and the ticks an
+#: agent lives with both at 0 (full health, the default starvation damage from each): a racer
+#: closer to the centre than its food or water lasts keeps racing instead of turning back to eat.
+DEPLETION = max(Tunables.food_depletion, Tunables.water_depletion)
+STARVING_TICKS = HEALTH_MAX // (2 * Tunables.starvation_damage)
 #: King of the Hill: food or water below this (not LOW) sends a hurt bot (health below HURT) to eat.
 HOLD_LOW = 25
 #: A guard (Protect the King) walks back to its leader beyond this Chebyshev distance.
@@ -150,12 +153,12 @@ def _toward_centre(row, t_off, mm, vision, dr, dc):
     """The straight step toward the centre ``(dr, dc)`` tiles away when it is open; when an agent
     stands there, the step along the other axis (:func:`_step_toward`); when the terrain blocks
     it, the first step of a walk around (:func:`_path_toward`)."""
-    first, second = _axis_moves(dr, dc)
+    first = _axis_moves(dr, dc)[0]
     if first == 0 or row[mm + first]:
         return first
     ahead = (vision + MOVE_DELTA[first, 0]) * (2 * vision + 1) + vision + MOVE_DELTA[first, 1]
     if PASSABLE[row[t_off + ahead]]:  # an agent in the way
-        return second if second != 0 and row[mm + second] else 0
+        return _step_toward(row, mm, dr, dc)
     return _path_toward(row, t_off, mm, vision, dr, dc)
 
 

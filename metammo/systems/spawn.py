@@ -45,10 +45,10 @@ def _on_ring(t, size):
 
 
 @njit(cache=True)
-def _open_paths(play, passable, targets, every):
+def _open_paths(play, targets, every):
     """Open the tiles of the square ``play`` ((size, size) uint8 materials, edited in place) that
     join ``targets`` (flat indices) to its outer ring: a 0-1 breadth-first search, entering an
-    impassable tile (per the bool table ``passable``) costs 1. ``every``: from the ring until each
+    impassable tile (per ``constants.PASSABLE``) costs 1. ``every``: from the ring until each
     target is settled, then each target's cheapest path back to where it meets the ring's
     passable region or a path opened before; else from the targets until the first ring tile is
     settled, and that one path. Tiles settle in order of cost, so the search stops as soon as
@@ -58,7 +58,7 @@ def _open_paths(play, passable, targets, every):
     ok = np.empty(n, np.bool_)
     for r in range(size):
         for c in range(size):
-            ok[r * size + c] = passable[play[r, c]]
+            ok[r * size + c] = PASSABLE[play[r, c]]
     if ok.all():  # an all-grass map
         return 0
     dist = np.full(n, n + 1, np.int64)  # fewest impassable tiles crossed from the seeds
@@ -151,7 +151,7 @@ def open_paths(material: np.ndarray, lo: int, hi: int, rows: np.ndarray, cols: n
         raise ValueError(f"open_paths: targets must be one or more tiles inside [{lo}, {hi}), got rows "
                          f"{rows.tolist()}, cols {cols.tolist()}")
     targets = (rows - lo) * (hi - lo) + cols - lo
-    return int(_open_paths(material[lo:hi, lo:hi], PASSABLE, targets, bool(every)))
+    return int(_open_paths(material[lo:hi, lo:hi], targets, bool(every)))
 
 
 def team_of(cfg: Config) -> np.ndarray:
