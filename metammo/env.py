@@ -25,7 +25,8 @@ from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
 from metammo.game import game_class, new_game, option_names, packs
-from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, game_id, observe, system_bits
+from metammo.kernels import Kernels
+from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, Observer, game_id, system_bits
 from metammo.replay import Recorder, Replay
 from metammo.state import allocate, playable_bounds
 from metammo.systems.common import centre_tile
@@ -105,7 +106,8 @@ class Env:
         self.actions = np.zeros((self.num_agents, len(self.head_sizes)), np.int32)
         self.state = allocate(shape)
         self._entity_ids = np.full((self.num_agents, shape.obs_entities), -1, np.int32)
-        self._fog = np.zeros((shape.grid_size, shape.grid_size), np.uint8)
+        self._observe = Observer(self.state, self.layout, self.observations, self._entity_ids)
+        self._kernels = Kernels()  # the arguments' types never change (Params: see its docstring)
         self._died = np.zeros(self.num_agents, np.bool_)
         self._returns = np.zeros(self.num_agents, np.float64)
         self._game_view = self.layout.view(self.observations, "game")
@@ -206,8 +208,8 @@ class Env:
         np.copyto(self.masks, alive)
         state.tick += 1
 
-        tick(self.actions, self.observations, self._entity_ids, self.layout.offsets, state.entities,
-             state.tiles, state.inventory, state.market, state.events, state.rng, self._params, state.tick)
+        self._kernels(tick, self.actions, self.observations, self._entity_ids, self.layout.offsets, state.entities,
+                      state.tiles, state.inventory, state.market, state.events, state.rng, self._params, state.tick)
 
         np.greater(self.masks, alive, out=self._died)
         self.rewards[:] = 0
@@ -241,8 +243,7 @@ class Env:
     def refresh_observations(self) -> None:
         """Rewrite ``observations`` (and masks) from the current state: for tools and tests
         that edit the state by hand between steps."""
-        observe(self.state, self._params, self.layout, self.observations, self._entity_ids, self._fog)
-
+        self._observe(self._params)
     def episode_summary(self) -> dict[str, Any]:
         """Statistics of the current episode so far: game, config, length, survivors, mean
         lifetime and return of agents, and per-event totals over agents (``events``)."""

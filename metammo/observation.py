@@ -61,6 +61,7 @@ from metammo.constants import (
     STACKABLE,
     XP_TO_LEVEL,
 )
+from metammo.kernels import Kernels
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
 from metammo.systems.common import centre_tile, edge_distance, fog_value
@@ -555,27 +556,36 @@ def _observe_items(obs, ids, ent, inv, market, offsets, p, tick):
             row[buy_off + 1 + k] = trade and best > 0 and best <= gold and room[k]
 
 
-def observe(state: State, p: Params, layout: Layout, obs: np.ndarray, ids: np.ndarray, fog: np.ndarray) -> None:
-    """Phase: write every agent's observation row and action masks in place.
+class Observer:
+    """Writes every agent's observation row and action masks in place, for one env's buffers.
 
     Args:
-        p: the episode's :class:`~metammo.systems.params.Params`.
+        state: the env's :class:`State`.
+        layout: the env's :class:`Layout`.
         obs: ``(num_agents, layout.size)`` uint8, written except the game-owned columns.
         ids: ``(num_agents, obs_entities)`` int32 scratch: the entity slot behind each entity
             row (-1 for an empty row); the action decoder resolves attack targets through it.
-        fog: ``(grid_size, grid_size)`` uint8 scratch for this tick's encoded fog (0 when off).
     """
-    if p.fog:
-        _fog_map(fog, p.lo, p.hi, state.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
-    else:
-        fog[:] = 0
-    _observe(
-        obs, ids, state.entities, state.tiles, fog, p.fog, p.num_agents, p.vision, p.lo, p.hi,
-        state.tick, p.horizon, layout.offsets, p.combat, p.comm, p.exclusive, p.reach,
-        p.immunity, p.friendly_fire,
-    )
-    if "inventory" in layout.parts:
-        _observe_items(obs, ids, state.entities, state.inventory, state.market, layout.offsets, p, state.tick)
+
+    def __init__(self, state: State, layout: Layout, obs: np.ndarray, ids: np.ndarray):
+        self.state, self.layout, self.obs, self.ids = state, layout, obs, ids
+        grid = state.tiles.material.shape[0]
+        self.fog = np.zeros((grid, grid), np.uint8)  # this tick's encoded fog (0 when off)
+        self._kernels = Kernels()  # the arguments' types never change
+
+    def __call__(self, p: Params) -> None:
+        """Phase: write the observations of the state's current tick under the episode's
+        :class:`~metammo.systems.params.Params` ``p``."""
+        kernels, s, offsets = self._kernels, self.state, self.layout.offsets
+        if p.fog:
+            kernels(_fog_map, self.fog, p.lo, p.hi, s.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
+        else:
+            self.fog[:] = 0
+        kernels(_observe, self.obs, self.ids, s.entities, s.tiles, self.fog, p.fog, p.num_agents, p.vision, p.lo,
+                p.hi, s.tick, p.horizon, offsets, p.combat, p.comm, p.exclusive, p.reach, p.immunity,
+                p.friendly_fire)
+        if "inventory" in self.layout.parts:
+            kernels(_observe_items, self.obs, self.ids, s.entities, s.inventory, s.market, offsets, p, s.tick)
 
 
 def system_bits(cfg: Config) -> np.ndarray:

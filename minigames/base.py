@@ -37,6 +37,7 @@ import numpy as np
 
 from metammo.config import PRESETS, Config, Tunables
 from metammo.game import Game
+from metammo.kernels import Kernels
 from metammo.observation import GameFeature
 from metammo.state import State, playable_bounds
 from metammo.systems.common import centre_tile
@@ -102,6 +103,9 @@ class Minigame(Game):
                              "knob, set by the difficulty level; leave it out of the spec")
         self.randomized: dict[str, Any] = {}
         self._played = self.controller.summary()
+        #: calls the game's kernels (:class:`metammo.kernels.Kernels`): every episode passes them
+        #: arguments of the same types (setup fixes the dtypes of what the subclass hooks return)
+        self.kernels = Kernels()
 
     def _preset_level(self, preset: str) -> int:
         levels = self.difficulty_levels
@@ -258,7 +262,8 @@ class Minigame(Game):
         num_teams = n // self.team_size
         self.leader_slot = (np.arange(num_teams) * self.team_size if self.leaders
                             else np.full(num_teams, -1)).astype(np.int64)
-        self.tasks, self.agent_task = self.assign_tasks(cfg, rng)
+        self.tasks, agent_task = self.assign_tasks(cfg, rng)
+        self.agent_task = np.ascontiguousarray(agent_task, np.int64)
         check_agent_ids(self.tasks, n)
         self._program, self._length, self._team_task = compile_tasks(self.tasks)
         self.holds = seize_table(self.tasks)
@@ -277,12 +282,11 @@ class Minigame(Game):
 
     def _evaluate(self, state: State, cfg: Config, rewards: np.ndarray) -> None:
         ent, inv, (lo, hi) = state.entities, state.inventory, self._bounds
-        score_tasks(self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
-                    self._program, self._length, self._team_task, self.team_size, ent.alive,
-                    ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts,
-                    state.events.amounts, inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material,
-                    state.tick, lo, hi, cfg.shape.vision, self.spawn_row, self.spawn_col, self.holds,
-                    self.leader_slot)
+        self.kernels(score_tasks, self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
+                     self._program, self._length, self._team_task, self.team_size, ent.alive, ent.time_alive,
+                     ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts, state.events.amounts,
+                     inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material, state.tick, lo, hi,
+                     cfg.shape.vision, self.spawn_row, self.spawn_col, self.holds, self.leader_slot)
 
     def _hold_tiles(self, state: State, cfg: Config) -> None:
         """Count this tick's holds of the tiles in :attr:`holds`: a team whose live members

@@ -96,7 +96,7 @@ class RaceToTheCenter(Minigame):
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         if died.any():
-            _respawn(state.entities, state.tiles, died, self._edge_rows, self._edge_cols, state.rng)
+            self.kernels(_respawn, state.entities, state.tiles, died, self._edge_rows, self._edge_cols, state.rng)
 
     def _on_centre(self, state: State, cfg: Config) -> np.ndarray:
         ent, n, c = state.entities, cfg.shape.num_agents, self.centre(cfg)

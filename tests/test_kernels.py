@@ -365,3 +365,59 @@ def test_build_buckets_match_brute_force():
 def test_level_for_xp_matches_the_table():
     for xp in list(range(0, 2000, 7)) + XP_TABLE + [x - 1 for x in XP_TABLE[1:]] + [10**6]:
         assert level_for_xp(xp) == ref_level(xp), xp
+
+
+# --- calling kernels without the dispatcher's typing (metammo.kernels) -----------------------
+
+
+def test_kernels_call_the_compiled_version_of_the_first_call():
+    from numba import njit
+
+    from metammo.kernels import Kernels
+
+    @njit
+    def scaled_sum(values, factor):
+        return values.sum() * factor
+
+    kernels = Kernels()
+    values = np.arange(5, dtype=np.float32)
+    assert kernels(scaled_sum, values, 2) == 20.0
+    assert kernels(scaled_sum, values * 2, 3) == 60.0  # the same types: the bound version
+    assert len(scaled_sum.overloads) == 1
+
+
+@pytest.mark.parametrize("game,config", [
+    ("sandbox", "mini"), ("mini_generalist", "mini"), ("sandbox", "full"), ("survival", "full"),
+    ("multitask", "full"), ("team_battle", "full"),
+])
+def test_kernels_get_the_types_of_their_first_call_in_every_episode(game, config, monkeypatch):
+    """What :class:`metammo.kernels.Kernels` relies on: the env, its observer and its games
+    pass each kernel arguments of one set of numba types, episode after episode (short
+    episodes of every game of the config, autoreset)."""
+    from metammo.kernels import Kernels
+    from metammo.policy import make_policy
+
+    first: dict[tuple[int, object], tuple] = {}
+    calls = Kernels.__call__
+
+    def checked(self, kernel, *args):
+        types = tuple(kernel.typeof_pyval(a) for a in args)
+        assert first.setdefault((id(self), kernel), types) == types, kernel
+        return calls(self, kernel, *args)
+
+    monkeypatch.setattr(Kernels, "__call__", checked)
+    env = metammo.make(game, config, seed=0, horizon=12)
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    obs, _ = env.reset(0)
+    state = policy.initial_state(env.num_agents)
+    episodes = {g.name: 0 for g in env.games}
+    for _ in range(1000):
+        if min(episodes.values()) >= 2:
+            break
+        actions, state = policy.act(obs, state)
+        obs, *_, infos = env.step(actions)
+        for info in infos:
+            episodes[info["game"]] += 1
+    assert min(episodes.values()) >= 2, episodes  # every game of a pack played twice
+    assert {kernel.__name__ for _, kernel in first} >= {"tick", "_observe", "score_tasks"} - (
+        {"score_tasks"} if game == "sandbox" else set())

@@ -11,7 +11,11 @@ from metammo.state import playable_bounds
 
 
 class Params(NamedTuple):
-    """Flat, numba-friendly view of a :class:`~metammo.config.Config` for one episode."""
+    """Flat, numba-friendly view of a :class:`~metammo.config.Config` for one episode.
+
+    Its fields are Python ints, bools and floats whatever the config (the config's own checks
+    and :func:`params`' conversions see to it), so every episode's Params has the same numba
+    type: the env calls its kernels with types fixed once (:mod:`metammo.kernels`)."""
 
     num_agents: int
     grid_size: int
