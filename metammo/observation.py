@@ -571,16 +571,22 @@ class Observer:
         self.state, self.layout, self.obs, self.ids = state, layout, obs, ids
         grid = state.tiles.material.shape[0]
         self.fog = np.zeros((grid, grid), np.uint8)  # this tick's encoded fog (0 when off)
+        self._fog_key: tuple | None = None  # what the fog map was written for (None: 0, fog off)
         self._kernels = Kernels()  # the arguments' types never change
 
     def __call__(self, p: Params) -> None:
         """Phase: write the observations of the state's current tick under the episode's
         :class:`~metammo.systems.params.Params` ``p``."""
         kernels, s, offsets = self._kernels, self.state, self.layout.offsets
-        if p.fog:
-            kernels(_fog_map, self.fog, p.lo, p.hi, s.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
-        else:
+        key = None
+        if p.fog:  # the map changes only as the fog rises (from its onset) or with the map's bounds
+            rise = p.fog_speed * (s.tick - p.fog_onset) if s.tick > p.fog_onset else 0.0
+            key = p.lo, p.hi, p.fog_final_size, rise
+            if key != self._fog_key:
+                kernels(_fog_map, self.fog, p.lo, p.hi, s.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
+        elif self._fog_key is not None:
             self.fog[:] = 0
+        self._fog_key = key
         kernels(_observe, self.obs, self.ids, s.entities, s.tiles, self.fog, p.fog, p.num_agents, p.vision, p.lo,
                 p.hi, s.tick, p.horizon, offsets, p.combat, p.comm, p.exclusive, p.reach, p.immunity,
                 p.friendly_fire)

@@ -34,6 +34,7 @@ import math
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
+from numba import njit
 
 from metammo.config import PRESETS, Config, Tunables
 from metammo.game import Game
@@ -51,6 +52,16 @@ WINNER_SCORE = 16.0
 #: Most combinations of randomized range ends :meth:`Minigame.check_config` builds per
 #: difficulty level (2 ** 8: eight two-ended ranges); a larger spec has each end checked alone.
 MAX_CORNERS = 256
+
+
+@njit(cache=True)
+def _teams_alive(alive, team_size, out):
+    for t in range(out.shape[0]):
+        out[t] = False
+        for i in range(t * team_size, (t + 1) * team_size):
+            if alive[i]:
+                out[t] = True
+                break
 
 
 class Minigame(Game):
@@ -237,8 +248,9 @@ class Minigame(Game):
 
     def teams_alive(self, state: State, cfg: Config) -> np.ndarray:
         """``(num_teams,)`` bool: teams with a live member."""
-        n = cfg.shape.num_agents
-        return state.entities.alive[:n].reshape(n // self.team_size, self.team_size).any(axis=1)
+        teams = np.empty(cfg.shape.num_agents // self.team_size, np.bool_)
+        self.kernels(_teams_alive, state.entities.alive, self.team_size, teams)  # every tick: compiled
+        return teams
 
     def team_members(self, teams: np.ndarray) -> np.ndarray:
         """``(num_agents,)`` bool mask of the members of the teams in the bool mask ``teams``."""

@@ -72,7 +72,7 @@ class KingOfTheHill(Minigame):
         holder, ticks = self.hold()  # the centre, which the task seizes
         if holder >= 0:
             alive = self.teams_alive(state, cfg)
-            if ticks >= self.knob or (alive[holder] and alive.sum() == 1):
+            if ticks >= self.knob or (alive[holder] and np.count_nonzero(alive) == 1):
                 return True
         return super().is_over(state, cfg)
 

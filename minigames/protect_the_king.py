@@ -47,7 +47,7 @@ class ProtectTheKing(TeamBattle):
         return state.entities.alive[self.leader_slot]
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        return self._leaders_alive(state).sum() <= 1
+        return np.count_nonzero(self._leaders_alive(state)) <= 1
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         return self.team_members(self._leaders_alive(state))

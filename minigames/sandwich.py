@@ -124,7 +124,7 @@ class Sandwich(Minigame):
             self._place(state, self._npc_slots[~npc_alive][:short], tiles, np.full((short, 2), c))
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        teams = self.teams_alive(state, cfg).sum()
+        teams = np.count_nonzero(self.teams_alive(state, cfg))
         return teams == 0 or (state.tick >= NO_WIN_BEFORE and teams <= 1)
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:

@@ -45,7 +45,7 @@ class TeamBattle(Minigame):
         return Task("team_tick_ge", "team", {"TickGE": {"n": cfg.tunables.horizon}})
 
     def is_over(self, state: State, cfg: Config) -> bool:
-        return self.teams_alive(state, cfg).sum() <= 1
+        return np.count_nonzero(self.teams_alive(state, cfg)) <= 1
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         return self.team_members(self.teams_alive(state, cfg))
