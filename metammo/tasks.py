@@ -36,7 +36,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -491,11 +491,14 @@ def score_tasks(value, best, complete, rewards, acting, agent_task, program, len
 # --- embedding -------------------------------------------------------------------------------
 
 
-def _direction(*parts: Any) -> np.ndarray:
-    """A fixed pseudo-random unit-norm direction in R^EMBED_DIM for ``parts``."""
+@lru_cache(maxsize=4096)  # games build their tasks again every episode
+def _direction(*parts: str) -> np.ndarray:
+    """A fixed pseudo-random unit-norm direction in R^EMBED_DIM for ``parts`` (read-only)."""
     digest = hashlib.sha256(json.dumps(parts).encode()).digest()
     v = np.frombuffer(digest[: EMBED_DIM * 2], np.uint16).astype(np.float64) / 65535.0 - 0.5
-    return v / np.linalg.norm(v)
+    v /= np.linalg.norm(v)
+    v.flags.writeable = False
+    return v
 
 
 def _embed_node(node: Any) -> np.ndarray:

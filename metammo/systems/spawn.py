@@ -8,6 +8,8 @@ so it is plain numpy.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -20,22 +22,26 @@ _AGENT = int(Kind.AGENT)
 _GRASS = int(Material.GRASS)
 
 
+@lru_cache(maxsize=1024)  # spawns ask for the same few rings every episode
 def ring(lo: int, hi: int, k: int) -> np.ndarray:
     """Tiles of the k-th ring inside ``[lo, hi)^2``, clockwise from its top-left corner.
 
-    Returns an ``(n, 2)`` int array of (row, col).
+    Returns an ``(n, 2)`` int64 array of (row, col), read-only (shared between calls).
     """
     a, b = lo + k, hi - 1 - k
     if a > b:
-        return np.zeros((0, 2), np.int64)
-    if a == b:
-        return np.array([[a, a]])
-    span = np.arange(a, b)
-    top = np.stack([np.full_like(span, a), span], 1)
-    right = np.stack([span, np.full_like(span, b)], 1)
-    bottom = np.stack([np.full_like(span, b), span[::-1] + 1], 1)
-    left = np.stack([span[::-1] + 1, np.full_like(span, a)], 1)
-    return np.concatenate([top, right, bottom, left])
+        tiles = np.zeros((0, 2), np.int64)
+    elif a == b:
+        tiles = np.array([[a, a]], np.int64)
+    else:
+        span = np.arange(a, b, dtype=np.int64)
+        top = np.stack([np.full_like(span, a), span], 1)
+        right = np.stack([span, np.full_like(span, b)], 1)
+        bottom = np.stack([np.full_like(span, b), span[::-1] + 1], 1)
+        left = np.stack([span[::-1] + 1, np.full_like(span, a)], 1)
+        tiles = np.concatenate([top, right, bottom, left])
+    tiles.flags.writeable = False
+    return tiles
 
 
 @njit(cache=True)
