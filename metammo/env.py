@@ -244,6 +244,7 @@ class Env:
         """Rewrite ``observations`` (and masks) from the current state: for tools and tests
         that edit the state by hand between steps."""
         self._observe(self._params)
+
     def episode_summary(self) -> dict[str, Any]:
         """Statistics of the current episode so far: game, config, length, survivors, mean
         lifetime and return of agents, and per-event totals over agents (``events``)."""

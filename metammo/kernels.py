@@ -23,16 +23,28 @@ class Kernels:
 
     Its owner must pass each kernel arguments of the types of that first call on every later
     call: arrays of the same dtype, dimensions, layout and writability; NamedTuples with fields
-    of the same types; scalars of the same kinds. The types are not checked again, and an
-    argument of another type is read as if it were of the first call's type.
+    of the same types; scalars of the same kinds. The types are not checked again: an array of
+    another type is read as raw memory of the first call's type (int64 bits as float64, a 2-D
+    array as 1-D), a read-only array is written, and a scalar is converted (2.7 to an int
+    parameter is 2).
+
+    Pickling keeps no bindings (compiled code does not pickle): an unpickled owner binds its
+    kernels again on their first calls. With numba's JIT off (``NUMBA_DISABLE_JIT=1``) kernels
+    are plain functions and are called as they are.
     """
 
     def __init__(self) -> None:
-        self._bound: dict[CPUDispatcher, Callable[..., Any]] = {}
+        self._bound: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     def __call__(self, kernel: CPUDispatcher, *args: Any) -> Any:
         compiled = self._bound.get(kernel)
         if compiled is None:
-            types = tuple(kernel.typeof_pyval(a) for a in args)
-            compiled = self._bound[kernel] = kernel.compile(types)
+            if isinstance(kernel, CPUDispatcher):
+                compiled = kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+            else:  # the JIT is off
+                compiled = kernel
+            self._bound[kernel] = compiled
         return compiled(*args)
+
+    def __reduce__(self) -> tuple:
+        return Kernels, ()

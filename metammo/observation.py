@@ -64,7 +64,7 @@ from metammo.constants import (
 from metammo.kernels import Kernels
 from metammo.state import State
 from metammo.systems.combat import can_hit, main_style
-from metammo.systems.common import centre_tile, edge_distance, fog_value
+from metammo.systems.common import centre_tile, edge_distance, fog_rise, fog_value
 from metammo.systems.market import market_key
 from metammo.systems.movement import can_enter
 from metammo.systems.params import Params
@@ -580,8 +580,7 @@ class Observer:
         kernels, s, offsets = self._kernels, self.state, self.layout.offsets
         key = None
         if p.fog:  # the map changes only as the fog rises (from its onset) or with the map's bounds
-            rise = p.fog_speed * (s.tick - p.fog_onset) if s.tick > p.fog_onset else 0.0
-            key = p.lo, p.hi, p.fog_final_size, rise
+            key = p.lo, p.hi, p.fog_final_size, fog_rise(s.tick, True, p.fog_onset, p.fog_speed)
             if key != self._fog_key:
                 kernels(_fog_map, self.fog, p.lo, p.hi, s.tick, p.fog_onset, p.fog_speed, p.fog_final_size)
         elif self._fog_key is not None:

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from metammo.constants import NUM_MATERIALS, Kind, Material
-from metammo.replay import Replay, fog_grid, fog_rise
+from metammo.replay import Replay, fog_grid
 from metammo.state import playable_bounds
+from metammo.systems.common import fog_rise
 
 if TYPE_CHECKING:
     from metammo.env import Env

@@ -66,7 +66,7 @@ from metammo.config import Config
 from metammo.files import write_atomic
 from metammo.constants import NUM_EVENTS, NUM_MATERIALS, NUM_STYLES, Event, Kind, Material, Skill, Style
 from metammo.state import State, playable_bounds
-from metammo.systems.common import centre_tile
+from metammo.systems.common import centre_tile, fog_rise
 
 #: Name in every replay file's ``format`` field.
 FORMAT = "metammo-replay"
@@ -466,12 +466,6 @@ def _record_tick(t, frames, row, col, alive, kind, team, health, food, water, le
                 changes[m, 3] = material[r, c]
                 m += 1
     counts[1] = m
-
-
-def fog_rise(tick: int, on: bool, onset: int, speed: float) -> float:
-    """How far the death fog has risen at ``tick`` (fog tunables ``fog``, ``fog_onset``,
-    ``fog_speed``): ``speed * (tick - onset)`` after the onset, else 0."""
-    return speed * (tick - onset) if on and tick > onset else 0.0
 
 
 def fog_grid(grid_size: int, lo: int, hi: int, rise: float, final_size: int) -> np.ndarray:

@@ -111,6 +111,12 @@ def fog_value(r, c, lo, hi, tick, onset, speed, final_size):
     return value
 
 
+def fog_rise(tick: int, on: bool, onset: int, speed: float) -> float:
+    """How far the death fog has risen at ``tick`` (fog tunables ``fog``, ``fog_onset``,
+    ``fog_speed``): ``speed * (tick - onset)`` after the onset, else 0."""
+    return speed * (tick - onset) if on and tick > onset else 0.0
+
+
 @njit(cache=True)
 def level_for_xp(xp):
     """Level (1..MAX_LEVEL) reached with ``xp`` experience (rules.md §1 XP thresholds)."""

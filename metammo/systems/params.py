@@ -13,9 +13,9 @@ from metammo.state import playable_bounds
 class Params(NamedTuple):
     """Flat, numba-friendly view of a :class:`~metammo.config.Config` for one episode.
 
-    Its fields are Python ints, bools and floats whatever the config (the config's own checks
-    and :func:`params`' conversions see to it), so every episode's Params has the same numba
-    type: the env calls its kernels with types fixed once (:mod:`metammo.kernels`)."""
+    Its fields are Python ints, bools and floats whatever the config (:func:`params` converts
+    them), so every episode's Params has the same numba type: the env calls its kernels with
+    types fixed once (:mod:`metammo.kernels`)."""
 
     num_agents: int
     grid_size: int
@@ -51,12 +51,13 @@ def params(cfg: Config) -> Params:
     s, t = cfg.shape, cfg.tunables
     lo, hi = playable_bounds(cfg)
     return Params(
-        num_agents=s.num_agents, grid_size=s.grid_size, vision=s.vision, lo=lo, hi=hi,
-        horizon=t.horizon, resources=t.resources, combat=t.combat, npcs=t.npcs, fog=t.fog,
-        comm=t.comm, items=t.items, professions=t.professions, market=t.market, exclusive=t.exclusive_tiles, friendly_fire=t.friendly_fire,
-        reach=t.attack_reach, immunity=t.spawn_immunity, npc_count=t.npc_count,
+        num_agents=int(s.num_agents), grid_size=int(s.grid_size), vision=int(s.vision), lo=int(lo), hi=int(hi),
+        horizon=int(t.horizon), resources=bool(t.resources), combat=bool(t.combat), npcs=bool(t.npcs),
+        fog=bool(t.fog), comm=bool(t.comm), items=bool(t.items), professions=bool(t.professions),
+        market=bool(t.market), exclusive=bool(t.exclusive_tiles), friendly_fire=bool(t.friendly_fire),
+        reach=int(t.attack_reach), immunity=int(t.spawn_immunity), npc_count=int(t.npc_count),
         npc_per_tick=max(1, math.ceil(t.npc_count * NPC_SPAWN_FRACTION)),
-        food_loss=t.food_depletion, water_loss=t.water_depletion,
-        starvation=t.starvation_damage, regen=t.health_regen, fog_onset=t.fog_onset,
-        fog_speed=float(t.fog_speed), fog_final_size=t.fog_final_size,
+        food_loss=int(t.food_depletion), water_loss=int(t.water_depletion),
+        starvation=int(t.starvation_damage), regen=int(t.health_regen), fog_onset=int(t.fog_onset),
+        fog_speed=float(t.fog_speed), fog_final_size=int(t.fog_final_size),
     )
