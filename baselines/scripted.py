@@ -19,7 +19,8 @@ Each tick, for each live agent, in priority order:
 4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
    Center it walks to the centre tile unless hungry or thirsty and farther from it than its food
    and water last; in King of the Hill it goes to the centre while its health is at least
-   :data:`HURT`, hungry or not, stays on it and attacks any rival in reach; blocked on the way
+   :data:`HURT`, hungry or not, stays on it and attacks any rival in reach (hurt, it leaves only
+   to eat or drink below :data:`HOLD_LOW`); blocked on the way
    to the centre, it walks around the obstacle by a shortest path through the tiles in view
    (also when fleeing the fog); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
@@ -443,6 +444,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
             elif mode == _HOLD:  # hurt but fed: to the centre, and on it stay (the fight phase attacks in reach)
+                holding = at_centre
                 if not at_centre:
                     move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:

@@ -224,3 +224,21 @@ def test_a_hungry_king_of_the_hill_holder_keeps_the_centre_while_healthy():
         env.refresh_observations()
         actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
         assert actions[0, Head.MOVE] == move, f"health {health}"
+
+
+def test_a_hurt_but_fed_king_of_the_hill_holder_stays_on_the_centre():
+    """On the centre, hurt (health 40, below HURT) but fed: it stays on the centre every tick
+    (it used to wander off, exploring, as if it had nothing to do)."""
+    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False, npcs=False)
+    env.reset()
+    state, ent = env.state, env.state.entities
+    c = env.game.centre(env.config)
+    move_agent(state, 0, c, c)
+    ent.health[0] = 40
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    for _ in range(20):  # the explorer's random turns would show within a few ticks
+        actions, memory = policy.act(env.observations, memory)
+        assert actions[0, Head.MOVE] == Move.STAY
+
