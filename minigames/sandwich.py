@@ -6,7 +6,7 @@ teams       8 teams of 16, spawned on a circle of radius 20 around the centre, e
             water tiles turned to grass)
 reward      team task TickGE(horizon)
 win         no win before tick 500; then the last team standing, or every team
-            alive at the horizon
+            alive at the horizon (so a horizon under 500 has no winners)
 end         tick >= 500 with at most one team alive, every agent dead, or the horizon
 score       winners +(horizon - tick)/horizon, every other live agent -1
 config      mini; map 80; fog from tick 1; no food or water; +1 HP per tick; per team ``inner`` hostile
