@@ -18,9 +18,10 @@ Each tick, for each live agent, in priority order:
 
 4. **Per game** (told by the game vector's game identity, :data:`GAME_MODES`): in Race to the
    Center it walks to the centre tile unless hungry or thirsty and farther from it than its food
-   and water last; in King of the Hill it goes to the centre while its health is at least
-   :data:`HURT`, hungry or not, stays on it and attacks any rival in reach (hurt, it leaves only
-   to eat or drink below :data:`HOLD_LOW`); blocked on the way
+   and water last; in King of the Hill it goes to the centre, hungry or not, stays on it and
+   attacks any rival in reach; hurt (health below :data:`HURT`) it starts no fights with agents
+   (rule 1), and leaves or keeps off the centre only to eat or drink below :data:`HOLD_LOW`,
+   where it sees or remembers food or water (else it holds, even starving); blocked on the way
    to the centre, it walks around the obstacle by a shortest path through the tiles in view
    (also when fleeing the fog); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
@@ -443,7 +444,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
                 move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
-            elif mode == _HOLD:  # hurt but fed: to the centre, and on it stay (the fight phase attacks in reach)
+            elif mode == _HOLD:  # hurt, with nothing to eat or drink on the way: to the centre, and on it stay
                 holding = at_centre
                 if not at_centre:
                     move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
