@@ -64,6 +64,22 @@ def _teams_alive(alive, team_size, out):
                 break
 
 
+@njit(cache=True)
+def _hold_tile(alive, row, col, num_agents, team_size, r, q, holds, k):
+    """Count a tick's hold of tile (r, q) in row ``k`` of ``holds`` (see :meth:`Minigame._hold_tiles`)."""
+    team = -1
+    for i in range(num_agents):
+        if alive[i] and row[i] == r and col[i] == q:
+            if team >= 0 and i // team_size != team:
+                return  # contested
+            team = i // team_size
+    if team < 0:
+        return
+    if team != holds[k, 2]:
+        holds[k, 2], holds[k, 3] = team, 0
+    holds[k, 3] += 1
+
+
 class Minigame(Game):
     """Base of the built-in games; see the module docstring for what a subclass declares."""
 
@@ -307,14 +323,8 @@ class Minigame(Game):
         nothing."""
         ent, n = state.entities, cfg.shape.num_agents
         for k, r, q in self._held_tiles:
-            if not state.tiles.agents[r, q]:  # most ticks
-                continue
-            teams = np.unique(np.flatnonzero(ent.alive[:n] & (ent.row[:n] == r) & (ent.col[:n] == q)) // self.team_size)
-            if len(teams) != 1:
-                continue
-            if teams[0] != self.holds[k, 2]:
-                self.holds[k, 2:] = teams[0], 0
-            self.holds[k, 3] += 1
+            if state.tiles.agents[r, q]:  # most ticks nobody stands there
+                self.kernels(_hold_tile, ent.alive, ent.row, ent.col, n, self.team_size, r, q, self.holds, k)
 
     def hold(self, row: int = 0, col: int = 0) -> tuple[int, int]:
         """``(team, ticks)`` of the tile ``(row, col)`` (offsets from the centre): the team
