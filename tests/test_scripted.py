@@ -208,37 +208,22 @@ def test_a_racer_walks_around_a_wall_to_the_centre():
     assert (state.entities.row[0], state.entities.col[0]) == (c, c)
 
 
-def test_a_hungry_king_of_the_hill_holder_keeps_the_centre_while_healthy():
-    """On the centre with food 10 (hungry) and foliage next to it: with health 100 it stays (a
-    team that leaves loses its hold); hurt (health 40, below HURT) it steps off to eat."""
-    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False, npcs=False)
+@pytest.mark.parametrize("food, health, move", [(10, 100, Move.STAY), (10, 40, Move.EAST), (100, 40, Move.STAY)])
+def test_a_king_of_the_hill_holder_leaves_the_centre_only_to_eat_when_hurt(food, health, move):
+    """On the centre with foliage next to it: hungry (food 10) it stays while healthy (a team
+    that leaves loses its hold) and steps off to eat when hurt (health 40, below HURT); hurt
+    but fed, it stays, tick after tick (it used to wander off, exploring)."""
+    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False)
     env.reset()
     state, ent = env.state, env.state.entities
     c = env.game.centre(env.config)
     move_agent(state, 0, c, c)
     state.tiles.material[c, c + 1] = Material.FOLIAGE
-    ent.food[0] = 10
-    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
-    for health, move in ((100, Move.STAY), (40, Move.EAST)):
-        ent.health[0] = health
-        env.refresh_observations()
-        actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
-        assert actions[0, Head.MOVE] == move, f"health {health}"
-
-
-def test_a_hurt_but_fed_king_of_the_hill_holder_stays_on_the_centre():
-    """On the centre, hurt (health 40, below HURT) but fed: it stays on the centre every tick
-    (it used to wander off, exploring, as if it had nothing to do)."""
-    env = metammo.make("king_of_the_hill", "mini", seed=0, autoreset=False, fog=False, npcs=False)
-    env.reset()
-    state, ent = env.state, env.state.entities
-    c = env.game.centre(env.config)
-    move_agent(state, 0, c, c)
-    ent.health[0] = 40
+    ent.food[0], ent.health[0] = food, health
     env.refresh_observations()
     policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
     memory = policy.initial_state(env.num_agents)
     for _ in range(20):  # the explorer's random turns would show within a few ticks
         actions, memory = policy.act(env.observations, memory)
-        assert actions[0, Head.MOVE] == Move.STAY
+        assert actions[0, Head.MOVE] == move
 

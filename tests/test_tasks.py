@@ -68,10 +68,12 @@ N_AGENTS, TEAM_SIZE = 6, 3
 
 
 def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, holds=None, leader=None,
-               out=None):
+               out=None, best=None, complete=None, rewards=None, acting=None):
     """Each agent's progress after one evaluation by the compiled kernel, the way
     ``Minigame._evaluate`` calls it, for ``tasks`` (agent ``i`` plays ``tasks[agent_task[i]]``;
-    -1: none), starting from ``out`` (default :data:`UNCHANGED` everywhere)."""
+    -1: none), starting from ``out`` (default :data:`UNCHANGED` everywhere). ``best``,
+    ``complete``, ``rewards`` and ``acting`` are the kernel's other per-agent arrays, updated in
+    place when given (default: fresh ones, nobody acting)."""
     n = w.env.num_agents
     ent, inv = w.ent, w.state.inventory
     agent_task = np.zeros(n, np.int64) if agent_task is None else np.asarray(agent_task, np.int64)
@@ -84,8 +86,11 @@ def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, ho
     program, length, team = compile_tasks(tasks)
     lo, hi = playable_bounds(w.cfg)
     events, tick, vision = w.state.events, w.state.tick, w.cfg.shape.vision
-    score_tasks(out, out.copy(), np.zeros(n, np.bool_), np.zeros(n, np.float32), np.zeros(n, np.bool_), agent_task,
-                program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
+    best = out.copy() if best is None else best
+    complete = np.zeros(n, np.bool_) if complete is None else complete
+    rewards = np.zeros(n, np.float32) if rewards is None else rewards
+    acting = np.zeros(n, np.bool_) if acting is None else acting
+    score_tasks(out, best, complete, rewards, acting, agent_task, program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
                 ent.gold, events.counts, events.amounts, inv.item, inv.level, inv.quantity, inv.equipped,
                 w.tiles.material, tick, lo, hi, vision, spawn_row, spawn_col, holds, leader)
     return out
@@ -404,9 +409,6 @@ def test_kernel_pays_progress_increase_until_complete(pair):
     w = pair
     n = 4
     tree = {"SUB": [{"TickGE": {"n": 10}}, {"SUB": [{"TickGE": {"n": 500}}, 0.02]}]}  # 1 at tick 10 only
-    program, length, team = compile_tasks([Task("t", "agent", tree)])
-    ent, inv = w.ent, w.state.inventory
-    lo, hi = playable_bounds(w.cfg)
     value, best = np.zeros(n), np.zeros(n)
     complete = np.zeros(n, np.bool_)
     acting = np.array([True, True, False, True])
@@ -417,11 +419,8 @@ def test_kernel_pays_progress_increase_until_complete(pair):
         w.state.tick = tick
         w.ent.alive[1] = tick < 10  # B dies before tick 10: its progress freezes
         rewards = np.full(n, 0.25, np.float32)  # added to, not overwritten
-        score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team, 2, ent.alive,
-                    ent.time_alive, ent.row, ent.col, ent.level, ent.xp, ent.gold, w.state.events.counts,
-                    w.state.events.amounts, inv.item, inv.level, inv.quantity, inv.equipped, w.tiles.material, tick,
-                    lo, hi, w.cfg.shape.vision, ent.row[:n].copy(), ent.col[:n].copy(), np.zeros((0, 4), np.int64),
-                    np.full(2, -1, np.int64))
+        value = run_kernel(w, [Task("t", "agent", tree)], agent_task, team_size=2, out=value, best=best,
+                           complete=complete, rewards=rewards, acting=acting)
         paid.append(rewards - 0.25)
         values.append(value.copy())
     want = [ref_tree(tree, t) for t in ticks]
