@@ -199,11 +199,17 @@ def _choose(rng: np.random.Generator, mask: np.ndarray, count: int) -> np.ndarra
     return candidates[rng.choice(candidates.size, size=count, replace=False)]
 
 
+def _interior(shape: tuple[int, int]) -> np.ndarray:
+    """Bool mask of the square ``shape`` without its outer ring (the all-grass edge)."""
+    interior = np.zeros(shape, dtype=np.bool_)
+    interior[1:-1, 1:-1] = True
+    return interior
+
+
 def _scatter(rng: np.random.Generator, play: np.ndarray, map_size: int) -> None:
     """Place clusters, herbs and fish on the C-contiguous playable square ``play`` in place."""
     targets = resource_targets(map_size)
-    interior = np.zeros(play.shape, dtype=np.bool_)
-    interior[1:-1, 1:-1] = True
+    interior = _interior(play.shape)
     flat = play.reshape(-1)
 
     # Plus-shaped clusters: centres, then arms (centres win, then the earlier cluster).
@@ -239,8 +245,7 @@ def _scatter_extra(rng: np.random.Generator, play: np.ndarray, map_size: int) ->
     """Turn ``(map_size // EXTRA_DENSITY)**2`` interior GRASS tiles of ``play`` into WATER, then
     as many of the remaining into FOLIAGE, in place (fewer when less grass is left)."""
     count = (map_size // EXTRA_DENSITY) ** 2
-    interior = np.zeros(play.shape, dtype=np.bool_)
-    interior[1:-1, 1:-1] = True
+    interior = _interior(play.shape)
     flat = play.reshape(-1)
     for material in (Material.WATER, Material.FOLIAGE):
         flat[_choose(rng, interior & (play == Material.GRASS), count)] = material
