@@ -314,6 +314,9 @@ def _xp_progress(xp, level):
     return min(255 * (xp - base) // (top - base), 255)
 
 
+_SELF_KEY = 1 << 62  # sorts the observer after every other entity
+
+
 @njit(cache=True)
 def _observe(
     obs, ids, ent, tiles, fog, fog_on, num_agents, vision, lo, hi, tick, horizon, offsets,
@@ -335,8 +338,31 @@ def _observe(
     for j in range(num_agents):
         if ent.alive[j]:
             team_alive[ent.team[j]] += 1
-    cand = np.empty(ent.alive.shape[0], np.int64)
-    key = np.empty(ent.alive.shape[0], np.int64)
+    slots = ent.alive.shape[0]
+    # the columns of an entity's row that do not depend on the observer: computed once per
+    # entity, copied into every row that shows it
+    shared = np.zeros((slots, ENTITY_FEATURES), np.uint8)
+    for j in range(slots):
+        if not ent.alive[j]:
+            continue
+        shared[j, 0] = 1
+        shared[j, 3] = ent.kind[j]
+        shared[j, 5] = max(ent.health[j], 0)
+        shared[j, 6] = ent.food[j]
+        shared[j, 7] = ent.water[j]
+        shared[j, 8] = ent.level[j, 0]
+        shared[j, 9] = ent.level[j, 1]
+        shared[j, 10] = ent.level[j, 2]
+        shared[j, 11] = main_style(ent, j)
+        shared[j, 12] = j < num_agents and ent.time_alive[j] < immunity
+        shared[j, 13] = min(ent.freeze[j], 255)
+        shared[j, 17] = min(ent.time_alive[j] // 4, 255)
+        shared[j, 18] = tick - ent.combat_tick[j] < COMBAT_TICKS
+        shared[j, 19] = ent.leader[j]
+    span = np.uint64(2 * vision)
+    seen = np.empty(slots, np.int64)  # the entities in the observer's view
+    key = np.empty(slots, np.int64)  # their sort keys
+    nearest = np.empty(slots, np.int64)  # the nearest first
     for i in range(num_agents):
         row = obs[i]
         if not ent.alive[i]:
@@ -364,29 +390,34 @@ def _observe(
                 for dc in range(np.uint64(side)):
                     row[k + plane + dc] = fog[rr, c0 + dc]
         row[t_counted:t_end] = 0
-        # nearest entities: distance key = squared Euclidean, then slot
-        n = 0
+        # nearest entities, by the key (squared Euclidean distance, then slot). The loops below
+        # avoid branching on the data, which changes every tick: which entity is in view, and
+        # the order of two keys, are 50:50 guesses for the CPU, and a wrong guess costs about
+        # as much as a visit. So the scan appends every visited entity and advances only past
+        # those in view, and each one's place is its rank: the number of smaller keys (the
+        # keys are distinct), counted in a loop the compiler vectorizes. The buckets of a row
+        # of buckets are adjacent in ``items``.
+        m = 0
+        bc0, bc1 = (c - vision) // cell, (c + vision) // cell + 1
         for br in range((r - vision) // cell, (r + vision) // cell + 1):
-            for bc in range((c - vision) // cell, (c + vision) // cell + 1):
-                b = br * ncell + bc
-                for q in range(start[b], start[b + 1]):
-                    j = items[q]
-                    dr_, dc_ = ent.row[j] - r, ent.col[j] - c
-                    if abs(dr_) > vision or abs(dc_) > vision:
-                        continue
-                    t = (t_agents if j < num_agents else t_npcs) + (dr_ + vision) * side + dc_ + vision
-                    row[t] = min(row[t] + 1, 255)
-                    if j == i:
-                        continue
-                    kj = (dr_ * dr_ + dc_ * dc_) * 4096 + j
-                    p = n
-                    while p > 0 and key[p - 1] > kj:
-                        key[p] = key[p - 1]
-                        cand[p] = cand[p - 1]
-                        p -= 1
-                    key[p] = kj
-                    cand[p] = j
-                    n += 1
+            for q in range(start[br * ncell + bc0], start[br * ncell + bc1]):
+                j = items[q]
+                seen[m] = j
+                m += (np.uint64(ent.row[j] - r + vision) <= span) & (np.uint64(ent.col[j] - c + vision) <= span)
+        for q in range(m):
+            j = seen[q]
+            dr_, dc_ = ent.row[j] - r, ent.col[j] - c
+            t = (t_agents if j < num_agents else t_npcs) + (dr_ + vision) * side + dc_ + vision
+            row[t] = min(row[t] + 1, 255)
+            key[q] = _SELF_KEY if j == i else (dr_ * dr_ + dc_ * dc_) * 4096 + j
+        for q in range(m):
+            kq = key[q]
+            rank = 0
+            for q2 in range(m):
+                rank += key[q2] < kq
+            if rank < n_rows:
+                nearest[rank] = seen[q]
+        n = m - 1  # all but the observer itself, whose key ranks last
         previous = n_rows
         while previous > 0 and ids[i, previous - 1] < 0:
             previous -= 1
@@ -398,30 +429,18 @@ def _observe(
             row[mt_off + 1 + k] = 0
             ids[i, k] = -1
         for k in range(n):
-            base = e_off + k * ENTITY_FEATURES
-            j = cand[k]
+            base = np.uint64(e_off + k * ENTITY_FEATURES)
+            j = nearest[k]
             ids[i, k] = j
+            for f in range(ENTITY_FEATURES):
+                row[base + f] = shared[j, f]
             mate = j < num_agents and ent.team[j] == ent.team[i]
-            row[base + 0] = 1
             row[base + 1] = ent.row[j] - r + vision
             row[base + 2] = ent.col[j] - c + vision
-            row[base + 3] = ent.kind[j]
             row[base + 4] = mate
-            row[base + 5] = max(ent.health[j], 0)
-            row[base + 6] = ent.food[j]
-            row[base + 7] = ent.water[j]
-            row[base + 8] = ent.level[j, 0]
-            row[base + 9] = ent.level[j, 1]
-            row[base + 10] = ent.level[j, 2]
-            row[base + 11] = main_style(ent, j)
-            row[base + 12] = j < num_agents and ent.time_alive[j] < immunity
-            row[base + 13] = min(ent.freeze[j], 255)
             row[base + 14] = ent.message[j] if (mate and comm_on) else 0
             row[base + 15] = ent.act_target[j] == i
             row[base + 16] = ent.act_target[i] == j
-            row[base + 17] = min(ent.time_alive[j] // 4, 255)
-            row[base + 18] = tick - ent.combat_tick[j] < COMBAT_TICKS
-            row[base + 19] = ent.leader[j]
             row[mt_off + 1 + k] = combat_on and can_hit(ent, i, j, num_agents, reach, immunity, friendly_fire)
         # self
         s = s_off

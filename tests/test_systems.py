@@ -18,6 +18,7 @@ from metammo.config import Shape
 from metammo.constants import MOVE_DELTA, NUM_SKILLS, PASSABLE, Event, Kind, Material, Move, Style
 from metammo.observation import EntityFeature as F
 from metammo.observation import SelfFeature as S
+from metammo.observation import TileChannel
 from metammo.state import allocate, playable_bounds
 from metammo.systems.npc import danger_of
 from metammo.systems.resources import deplete
@@ -777,6 +778,18 @@ def test_entity_rows_truncate_to_the_nearest():
     . A . D
     """, obs_entities=2)
     assert w.env._entity_ids[0].tolist() == [w.slot("B"), w.slot("D")]
+
+
+def test_entity_rows_put_entities_on_the_observers_own_tile_first_and_never_itself():
+    w = make_world("""
+    C . A B
+    """, obs_entities=3)
+    a, b, c = w.slot("A"), w.slot("B"), w.slot("C")
+    w.ent.row[c], w.ent.col[c] = w.pos("A")  # tiles may hold several entities
+    w.refresh()
+    assert w.env._entity_ids[a].tolist() == [c, b, -1]  # distance 0, then 1; A not among them
+    centre = w.env.config.shape.vision
+    assert w.view("tiles", "A")[TileChannel.AGENTS, centre, centre] == 2
 
 
 def test_target_rows_resolve_to_the_entity_they_show():
