@@ -250,7 +250,7 @@ class Minigame(Game):
 
     def is_over(self, state: State, cfg: Config) -> bool:
         """Whether the game ended this tick (default: every agent is dead)."""
-        return not state.entities.alive[: cfg.shape.num_agents].any()
+        return not np.count_nonzero(state.entities.alive[: cfg.shape.num_agents])
 
     def winners(self, state: State, cfg: Config, over: bool) -> np.ndarray:
         """``(num_agents,)`` bool: the winners at the end (default: the live agents)."""

@@ -38,10 +38,14 @@ class ProtectTheKing(TeamBattle):
     def task(self, cfg: Config) -> Task:
         return Task("protect_leader", "team", {"ProtectLeader": {"n": cfg.tunables.horizon}})
 
+    def setup(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
+        super().setup(state, cfg, rng)
+        self._params = params(cfg)  # for the leaders' deaths (several per episode)
+
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         fallen = died[self.leader_slot]
-        if fallen.any():
-            kill_agents(state, params(cfg), np.flatnonzero(self.team_members(fallen)))
+        if np.count_nonzero(fallen):  # ndarray.any() costs ~1 us more
+            kill_agents(state, self._params, np.flatnonzero(self.team_members(fallen)), self.kernels)
 
     def _leaders_alive(self, state: State) -> np.ndarray:
         return state.entities.alive[self.leader_slot]

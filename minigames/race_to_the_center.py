@@ -95,7 +95,7 @@ class RaceToTheCenter(Minigame):
         self._edge_rows, self._edge_cols = np.ascontiguousarray(edge.T)
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
-        if died.any():
+        if np.count_nonzero(died):  # ndarray.any() costs ~1 us more
             self.kernels(_respawn, state.entities, state.tiles, died, self._edge_rows, self._edge_cols, state.rng)
 
     def _on_centre(self, state: State, cfg: Config) -> np.ndarray:

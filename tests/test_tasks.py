@@ -946,7 +946,7 @@ class Probe(Minigame):
 
     def rules(self, state, cfg, died):
         if self.doomed and state.tick == 1:  # a special rule kills them on the first tick
-            kill_agents(state, params(cfg), np.array(self.doomed))
+            kill_agents(state, params(cfg), np.array(self.doomed), self.kernels)
 
     def task(self, cfg):
         return Task("probe/task", self.subject, self.tree)

@@ -91,14 +91,16 @@ def revive(ent, i, r, c, kind, team, health, level, style):
     ent.goal_col[i] = -1
 
 
-def kill_agents(state, p, agents) -> None:
+def kill_agents(state, p, agents, kernels) -> None:
     """Kill the live ones of ``agents`` (int array of agent slots) now, outside combat, by a
     game's rule (e.g. a leader's death kills its team): no killer is credited; belongings are
-    lost as at any death (:func:`deaths`). Params ``p`` are the episode's."""
+    lost as at any death (:func:`deaths`). Params ``p`` are the episode's; ``deaths`` is called
+    through the caller's :class:`~metammo.kernels.Kernels` ``kernels``, which must get this
+    state every time."""
     ent = state.entities
     agents = agents[ent.alive[agents]]
     if len(agents) == 0:
         return
     ent.health[agents] = 0
     ent.killer[agents] = -1
-    deaths(ent, state.inventory, state.tiles, state.events, state.rng, p)
+    kernels(deaths, ent, state.inventory, state.tiles, state.events, state.rng, p)
