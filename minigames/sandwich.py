@@ -34,6 +34,7 @@ scripted bot wins, random play lives to tick ~470 and does not.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from metammo.config import Config
 from metammo.constants import HEALTH_MAX, NUM_STYLES, PASSABLE, Kind, Material
@@ -55,6 +56,21 @@ EDGE_NPC_CAP = 160
 NPC_LEVEL = 1
 #: Reinforcements appear within map_size // REINFORCE_SPREAD tiles of the centre.
 REINFORCE_SPREAD = 6
+
+
+@njit(cache=True)
+def _heal(alive, health, num_agents, npc_slots):
+    """+1 health, up to HEALTH_MAX, to each live agent of ``0 .. num_agents - 1``; returns
+    ``(live agents, live NPCs among npc_slots)``."""
+    agents = 0
+    for i in range(num_agents):
+        if alive[i]:
+            health[i] = min(health[i] + 1, HEALTH_MAX)
+            agents += 1
+    npcs = 0
+    for j in npc_slots:
+        npcs += alive[j]
+    return agents, npcs
 
 
 class Sandwich(Minigame):
@@ -113,12 +129,11 @@ class Sandwich(Minigame):
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
         ent, n = state.entities, cfg.shape.num_agents
-        alive = ent.alive[:n]
-        ent.health[:n][alive] = np.minimum(ent.health[:n][alive] + 1, HEALTH_MAX)
+        agents, npcs = self.kernels(_heal, ent.alive, ent.health, n, self._npc_slots)  # every tick: compiled
         # reinforcements: top the game's NPCs up to min(live agents, inner per team) // 2
-        npc_alive = ent.alive[self._npc_slots]
-        short = min(int(alive.sum()), self.knob) // 2 - int(npc_alive.sum())
+        short = min(agents, self.knob) // 2 - npcs
         if short > 0:
+            npc_alive = ent.alive[self._npc_slots]
             c, half = self.centre(cfg), cfg.tunables.map_size // REINFORCE_SPREAD
             tiles = self._rng.integers(c - half, c + half + 1, size=(short, 2))
             self._place(state, self._npc_slots[~npc_alive][:short], tiles, np.full((short, 2), c))
