@@ -68,7 +68,7 @@ from metammo.systems.common import centre_tile, edge_distance, fog_rise, fog_val
 from metammo.systems.market import market_key
 from metammo.systems.movement import can_enter
 from metammo.systems.params import Params
-from metammo.systems.spatial import build_buckets
+from metammo.systems.spatial import SLOT_KEY, build_buckets
 
 
 class TileChannel(IntEnum):
@@ -409,7 +409,7 @@ def _observe(
             dr_, dc_ = ent.row[j] - r, ent.col[j] - c
             t = (t_agents if j < num_agents else t_npcs) + (dr_ + vision) * side + dc_ + vision
             row[t] = min(row[t] + 1, 255)
-            key[q] = _SELF_KEY if j == i else (dr_ * dr_ + dc_ * dc_) * 4096 + j
+            key[q] = _SELF_KEY if j == i else (dr_ * dr_ + dc_ * dc_) * SLOT_KEY + j
         for q in range(m):
             kq = key[q]
             rank = 0
@@ -429,7 +429,7 @@ def _observe(
             row[mt_off + 1 + k] = 0
             ids[i, k] = -1
         for k in range(n):
-            base = np.uint64(e_off + k * ENTITY_FEATURES)
+            base = e_off + k * ENTITY_FEATURES
             j = nearest[k]
             ids[i, k] = j
             for f in range(ENTITY_FEATURES):

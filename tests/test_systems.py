@@ -6,6 +6,7 @@ tests use :data:`QUIET` resources so health changes are exactly the rule under t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 
@@ -23,6 +24,7 @@ from metammo.state import allocate, playable_bounds
 from metammo.systems.npc import danger_of
 from metammo.systems.resources import deplete
 from metammo.systems.spawn import open_paths, ring
+from metammo.systems.spatial import SLOT_KEY
 
 MELEE, RANGE, MAGE = Style.MELEE, Style.RANGE, Style.MAGE
 OLD = 100  # time_alive past spawn immunity
@@ -790,6 +792,12 @@ def test_entity_rows_put_entities_on_the_observers_own_tile_first_and_never_itse
     assert w.env._entity_ids[a].tolist() == [c, b, -1]  # distance 0, then 1; A not among them
     centre = w.env.config.shape.vision
     assert w.view("tiles", "A")[TileChannel.AGENTS, centre, centre] == 2
+
+
+def test_every_entity_slot_fits_below_the_sort_keys_slot_field():
+    # neighbour queries sort by distance * SLOT_KEY + slot: the largest shape must fit
+    bounds = {f.name: f.metadata["hi"] for f in dataclasses.fields(Shape)}
+    assert bounds["num_agents"] + bounds["max_npcs"] <= SLOT_KEY
 
 
 def test_target_rows_resolve_to_the_entity_they_show():

@@ -95,8 +95,8 @@ def kill_agents(state, p, agents, kernels) -> None:
     """Kill the live ones of ``agents`` (int array of agent slots) now, outside combat, by a
     game's rule (e.g. a leader's death kills its team): no killer is credited; belongings are
     lost as at any death (:func:`deaths`). Params ``p`` are the episode's; ``deaths`` is called
-    through the caller's :class:`~metammo.kernels.Kernels` ``kernels``, which must get this
-    state every time."""
+    through the caller's :class:`~metammo.kernels.Kernels` ``kernels``, so every call must
+    pass a state and params of the types of its first call (the same env's state does)."""
     ent = state.entities
     agents = agents[ent.alive[agents]]
     if len(agents) == 0:

@@ -33,30 +33,30 @@ from metammo.constants import (
 from metammo.systems.common import edge_distance, randint, uniform
 from metammo.systems.lifecycle import revive
 from metammo.systems.movement import can_enter
-from metammo.systems.spatial import build_buckets
+from metammo.systems.spatial import SLOT_KEY, build_buckets
 
 _NEUTRAL, _HOSTILE, _PASSIVE = int(Kind.NEUTRAL), int(Kind.HOSTILE), int(Kind.PASSIVE)
 _N, _S, _E, _W = int(Move.NORTH), int(Move.SOUTH), int(Move.EAST), int(Move.WEST)
-_SLOTS = 4096  # above any agent slot (config: num_agents <= 1024), for (distance, slot) keys
 
 
-# The two helpers take plain arrays, not the state's NamedTuples: they branch, and a called
-# function that branches pays reference counting on every array of a NamedTuple argument (see
-# combat.py's note), which cost ~0.5 us per NPC when every NPC chases or walks to a goal.
+# The two helpers take plain arrays, not the state's NamedTuples: a called function that
+# branches (as _step_toward does) pays reference counting on every array of a NamedTuple
+# argument (see combat.py's note), which cost ~0.5 us per NPC when every NPC chases or walks
+# to a goal.
 @njit(cache=True)
 def _nearest_agent(erow, ecol, r, c, vision, start, items, ncell, cell):
     # Without data-dependent branches (see the note in observation.py's _observe): the nearest
     # is the smallest key (Chebyshev distance, then slot) among all visited agents, where an
     # agent out of sight keys past every agent in sight. A row's buckets are adjacent in items.
-    out_of_sight = (vision + 1) * _SLOTS
+    out_of_sight = (vision + 1) * SLOT_KEY
     best = out_of_sight
     bc0, bc1 = max(c - vision, 0) // cell, min((c + vision) // cell, ncell - 1) + 1
     for br in range(max(r - vision, 0) // cell, min((r + vision) // cell, ncell - 1) + 1):
         for k in range(start[br * ncell + bc0], start[br * ncell + bc1]):
             j = items[k]
             d = max(abs(erow[j] - r), abs(ecol[j] - c))
-            best = min(best, min(d, vision + 1) * _SLOTS + j)
-    return best % _SLOTS if best < out_of_sight else -1
+            best = min(best, min(d, vision + 1) * SLOT_KEY + j)
+    return best % SLOT_KEY if best < out_of_sight else -1
 
 
 @njit(cache=True)

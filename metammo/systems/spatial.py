@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: Sort keys of neighbour queries are ``distance * SLOT_KEY + slot``: nearest first, then by
+#: slot. Above every entity slot (config: num_agents and max_npcs are at most 1024 each).
+SLOT_KEY = 4096
+
 
 @njit(cache=True)
 def build_buckets(ent, cell, grid_size, slots):
