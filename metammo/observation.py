@@ -417,11 +417,10 @@ def _observe(
                 rank += key[q2] < kq
             if rank < n_rows:
                 nearest[rank] = seen[q]
-        n = m - 1  # all but the observer itself, whose key ranks last
+        n = min(m - 1, n_rows)  # all but the observer itself, whose key ranks last
         previous = n_rows
         while previous > 0 and ids[i, previous - 1] < 0:
             previous -= 1
-        n = min(n, n_rows)
         row[mt_off] = 1
         for k in range(n, previous):  # rows filled last tick but empty now
             for f in range(ENTITY_FEATURES):
