@@ -18,6 +18,8 @@ Presets: ``mini`` (terrain, resources, combat, NPCs, communication; rules.md §2
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
@@ -26,29 +28,32 @@ def _spec(default: Any, lo: Any = None, hi: Any = None, choices: tuple = (), doc
     return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices, "doc": doc})
 
 
+@functools.cache
+def _field_rules(cls: type) -> tuple[tuple[str, type, Any, Any, tuple], ...]:
+    """``(name, kind, lo, hi, choices)`` of each field of the config dataclass ``cls``: read once,
+    since games build a config every episode."""
+    return tuple((f.name, type(f.default), f.metadata["lo"], f.metadata["hi"], f.metadata["choices"])
+                 for f in fields(cls))
+
+
 def _check_fields(obj: Any) -> None:
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        meta = f.metadata
-        kind = type(f.default)
+    for name, kind, lo, hi, choices in _field_rules(type(obj)):
+        value = getattr(obj, name)
         if kind is bool:
             if not isinstance(value, bool):
-                raise ValueError(f"config key {f.name!r} must be a bool, got {value!r}")
+                raise ValueError(f"config key {name!r} must be a bool, got {value!r}")
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"config key {f.name!r} must be an int, got {value!r}")
+            raise ValueError(f"config key {name!r} must be an int, got {value!r}")
         if kind is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"config key {f.name!r} must be a number, got {value!r}")
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError(f"config key {f.name!r} must be finite, got {value!r}")
-        if kind is str and meta["choices"] and value not in meta["choices"]:
-            raise ValueError(
-                f"config key {f.name!r} must be one of {list(meta['choices'])}, got {value!r}"
-            )
-        lo, hi = meta["lo"], meta["hi"]
+                raise ValueError(f"config key {name!r} must be a number, got {value!r}")
+            if value != value or value in (math.inf, -math.inf):
+                raise ValueError(f"config key {name!r} must be finite, got {value!r}")
+        if choices and value not in choices:
+            raise ValueError(f"config key {name!r} must be one of {list(choices)}, got {value!r}")
         if lo is not None and not lo <= value <= hi:
-            raise ValueError(f"config key {f.name!r} must be in [{lo}, {hi}], got {value!r}")
+            raise ValueError(f"config key {name!r} must be in [{lo}, {hi}], got {value!r}")
 
 
 @dataclass(frozen=True)

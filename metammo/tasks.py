@@ -315,9 +315,9 @@ ROUNDING = 1e-9
 
 
 @njit(cache=True)
-def score_tasks(value, best, complete, rewards, acting, agent_task, program, length, team_task, team_size,
-                alive, time_alive, row, col, level, xp, gold, counts, amounts, inv_item, inv_level, inv_quantity,
-                inv_equipped, material, tick, lo, hi, vision, spawn_row, spawn_col, holds, leader):
+def score_tasks(value, best, complete, acting, agent_task, program, length, team_task, team_size, alive, time_alive,
+                row, col, level, xp, gold, counts, amounts, inv_item, inv_level, inv_quantity, inv_equipped,
+                material, lo, hi, vision, spawn_row, spawn_col, holds, leader, rewards, tick):
     """Evaluate every agent's task and pay its progress increase.
 
     Per agent (``(num_agents,)`` arrays): ``value`` (float64) is the task's progress, updated

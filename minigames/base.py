@@ -129,6 +129,9 @@ class Minigame(Game):
             raise ValueError(f"randomization of {self.difficulty_key!r}: it is game {self.name!r}'s difficulty "
                              "knob, set by the difficulty level; leave it out of the spec")
         self.randomized: dict[str, Any] = {}
+        self._user_base: Config | None = None  # the last base config _user_keys read, and its keys
+        self._user: frozenset[str] = frozenset()
+        self.tasks: list[Task] = []  # the episode's tasks (setup)
         self._played = self.controller.summary()
         #: calls the game's kernels (:class:`metammo.kernels.Kernels`): every episode passes them
         #: arguments of the same types (setup fixes the dtypes of what the subclass hooks return)
@@ -158,7 +161,7 @@ class Minigame(Game):
     def _randomizing(self) -> bool:
         return self.preset is None and self.randomize
 
-    def _compose(self, base: Config, drawn: Mapping[str, Any], knob: Any) -> tuple[Config, set[str]]:
+    def _compose(self, base: Config, drawn: Mapping[str, Any], knob: Any) -> tuple[Config, frozenset[str]]:
         """The episode config from ``base``, randomized values ``drawn`` and difficulty ``knob``
         (the module docstring's order), and the keys the user set."""
         values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size, **drawn}
@@ -173,13 +176,16 @@ class Minigame(Game):
                              f"do not override 'team_size' (got {values['team_size']})")
         return base.replace(**values), user
 
-    @staticmethod
-    def _user_keys(base: Config) -> set[str]:
+    def _user_keys(self, base: Config) -> frozenset[str]:
         """The tunable keys the user set on ``base``: those given explicitly, and those away
-        from the preset's defaults (a hand-built config)."""
-        defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
-        return {key for key in Tunables.__dataclass_fields__
-                if key in base.overridden or getattr(base.tunables, key) != getattr(defaults, key)}
+        from the preset's defaults (a hand-built config). Kept for the last ``base`` seen: the
+        env passes the same one every episode."""
+        if base is not self._user_base:
+            defaults = PRESETS[base.name].tunables if base.name in PRESETS else Tunables()
+            self._user_base, self._user = base, frozenset(
+                key for key in Tunables.__dataclass_fields__
+                if key in base.overridden or getattr(base.tunables, key) != getattr(defaults, key))
+        return self._user
 
     def _pin_to(self, value: Any) -> None:
         """The user set the knob's key to ``value``: every episode plays it (over the difficulty
@@ -290,11 +296,15 @@ class Minigame(Game):
         num_teams = n // self.team_size
         self.leader_slot = (np.arange(num_teams) * self.team_size if self.leaders
                             else np.full(num_teams, -1)).astype(np.int64)
-        self.tasks, agent_task = self.assign_tasks(cfg, rng)
+        tasks, agent_task = self.assign_tasks(cfg, rng)
+        if tasks != self.tasks:  # most games play the tasks of their last episode: compiled then
+            check_agent_ids(tasks, n)
+            self.tasks = tasks
+            self._program, self._length, self._team_task = compile_tasks(tasks)
+            self._no_holds = seize_table(tasks)
+            self._embeddings = np.stack([t.embedding for t in tasks])
         self.agent_task = np.ascontiguousarray(agent_task, np.int64)
-        check_agent_ids(self.tasks, n)
-        self._program, self._length, self._team_task = compile_tasks(self.tasks)
-        self.holds = seize_table(self.tasks)
+        self.holds = self._no_holds.copy()
         self._bounds = lo, hi = playable_bounds(cfg)
         offsets = [tuple(t) for t in self.holds[:, :2].tolist()]
         self._hold_row = {t: k for k, t in enumerate(offsets)}
@@ -305,16 +315,19 @@ class Minigame(Game):
         self.best = np.zeros(n, np.float64)
         self._complete = np.zeros(n, bool)
         self._acting = np.zeros(n, bool)  # pays nothing: the starting progress is no gain
-        self._evaluate(state, cfg, np.zeros(n, np.float32))
+        ent, inv = state.entities, state.inventory
+        # score_tasks' arguments but this tick's rewards and tick: the same arrays all episode
+        self._score_args = (
+            self.progress, self.best, self._complete, self._acting, self.agent_task, self._program, self._length,
+            self._team_task, self.team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
+            ent.gold, state.events.counts, state.events.amounts, inv.item, inv.level, inv.quantity,
+            inv.equipped, state.tiles.material, lo, hi, cfg.shape.vision, self.spawn_row, self.spawn_col,
+            self.holds, self.leader_slot)
+        self._evaluate(state, np.zeros(n, np.float32))
         self._winners = np.zeros(n, bool)
 
-    def _evaluate(self, state: State, cfg: Config, rewards: np.ndarray) -> None:
-        ent, inv, (lo, hi) = state.entities, state.inventory, self._bounds
-        self.kernels(score_tasks, self.progress, self.best, self._complete, rewards, self._acting, self.agent_task,
-                     self._program, self._length, self._team_task, self.team_size, ent.alive, ent.time_alive,
-                     ent.row, ent.col, ent.level, ent.xp, ent.gold, state.events.counts, state.events.amounts,
-                     inv.item, inv.level, inv.quantity, inv.equipped, state.tiles.material, state.tick, lo, hi,
-                     cfg.shape.vision, self.spawn_row, self.spawn_col, self.holds, self.leader_slot)
+    def _evaluate(self, state: State, rewards: np.ndarray) -> None:
+        self.kernels(score_tasks, *self._score_args, rewards, state.tick)
 
     def _hold_tiles(self, state: State, cfg: Config) -> None:
         """Count this tick's holds of the tiles in :attr:`holds`: a team whose live members
@@ -339,8 +352,7 @@ class Minigame(Game):
         return int(self.holds[k, 2]), int(self.holds[k, 3])
 
     def write_game_vector(self, game: np.ndarray, state: State, cfg: Config) -> None:
-        vectors = np.stack([t.embedding for t in self.tasks])
-        game[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] = vectors[self.agent_task]
+        game[:, GameFeature.TASK:GameFeature.TASK + EMBED_DIM] = self._embeddings[self.agent_task]
 
     def update(self, state: State, cfg: Config, died: np.ndarray, rewards: np.ndarray) -> bool:
         n = cfg.shape.num_agents
@@ -349,7 +361,7 @@ class Minigame(Game):
         self.rules(state, cfg, died)
         if self._held_tiles:  # after the rules, which may kill or move agents
             self._hold_tiles(state, cfg)
-        self._evaluate(state, cfg, rewards)
+        self._evaluate(state, rewards)
         if self.death_penalty:
             rewards[died] -= self.death_penalty
         return self.is_over(state, cfg)

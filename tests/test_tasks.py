@@ -90,9 +90,10 @@ def run_kernel(w, tasks, agent_task=None, *, team_size=TEAM_SIZE, spawn=None, ho
     complete = np.zeros(n, np.bool_) if complete is None else complete
     rewards = np.zeros(n, np.float32) if rewards is None else rewards
     acting = np.zeros(n, np.bool_) if acting is None else acting
-    score_tasks(out, best, complete, rewards, acting, agent_task, program, length, team, team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
-                ent.gold, events.counts, events.amounts, inv.item, inv.level, inv.quantity, inv.equipped,
-                w.tiles.material, tick, lo, hi, vision, spawn_row, spawn_col, holds, leader)
+    score_tasks(out, best, complete, acting, agent_task, program, length, team, team_size, ent.alive, ent.time_alive,
+                ent.row, ent.col, ent.level, ent.xp, ent.gold, events.counts, events.amounts, inv.item, inv.level,
+                inv.quantity, inv.equipped, w.tiles.material, lo, hi, vision, spawn_row, spawn_col, holds, leader,
+                rewards, tick)
     return out
 
 
@@ -1035,6 +1036,21 @@ def test_task_complete_at_reset_is_never_rewarded():
     assert all(t[0][0] == 0.0 for t in ticks)
     assert ticks[-1][1][0] == 0.0
     assert ticks[-1][2][0]["scores"] == [1.0]
+
+
+def test_a_task_that_changes_between_episodes_is_scored_and_shown_anew():
+    """A game compiles its tasks again only when they differ from its last episode's."""
+    env = metammo.make(Probe.name, "full", seed=0, horizon=4, **PROBE)
+    env.reset()
+    first = env.game.tasks[0]
+    env.reset()
+    assert env.game.tasks[0] is first and env.game.progress[0] == 0.0  # TickGE at tick 0
+    env.game.tree = {"NOT": {"TickGE": {"n": 4}}}
+    env.reset()
+    assert env.game.tasks[0] is not first and env.game.progress[0] == 1.0
+    game = env.layout.view(env.observations, "game")
+    np.testing.assert_array_equal(game[0, GameFeature.TASK:GameFeature.TASK + EMBED_DIM],
+                                  embed(Task("x", "agent", env.game.tree)))
 
 
 def test_team_task_rewards_every_member_and_observation_holds_the_embedding():
