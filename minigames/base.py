@@ -305,7 +305,7 @@ class Minigame(Game):
             self._embeddings = np.stack([t.embedding for t in tasks])
         self.agent_task = np.ascontiguousarray(agent_task, np.int64)
         self.holds = self._no_holds.copy()
-        self._bounds = lo, hi = playable_bounds(cfg)
+        lo, hi = playable_bounds(cfg)
         offsets = [tuple(t) for t in self.holds[:, :2].tolist()]
         self._hold_row = {t: k for k, t in enumerate(offsets)}
         c = centre_tile(lo, hi)  # the tiles on the map, as (row of holds, tile row, tile column)
