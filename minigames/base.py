@@ -302,14 +302,13 @@ class Minigame(Game):
             self.tasks = tasks
             self._program, self._length, self._team_task = compile_tasks(tasks)
             self._no_holds = seize_table(tasks)
+            self._hold_row = {tuple(t): k for k, t in enumerate(self._no_holds[:, :2].tolist())}
             self._embeddings = np.stack([t.embedding for t in tasks])
         self.agent_task = np.ascontiguousarray(agent_task, np.int64)
         self.holds = self._no_holds.copy()
         lo, hi = playable_bounds(cfg)
-        offsets = [tuple(t) for t in self.holds[:, :2].tolist()]
-        self._hold_row = {t: k for k, t in enumerate(offsets)}
         c = centre_tile(lo, hi)  # the tiles on the map, as (row of holds, tile row, tile column)
-        self._held_tiles = [(k, c + r, c + q) for k, (r, q) in enumerate(offsets)
+        self._held_tiles = [(k, c + r, c + q) for (r, q), k in self._hold_row.items()
                             if lo <= c + r < hi and lo <= c + q < hi]
         self.progress = np.zeros(n, np.float64)
         self.best = np.zeros(n, np.float64)
