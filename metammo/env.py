@@ -36,6 +36,10 @@ from metammo.systems.spawn import open_paths
 from metammo.systems.tick import tick
 from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate
 
+#: The config keys whose values, drawn by domain randomization, make an episode's map unlike
+#: any cached one (:func:`metammo.terrain.generate`'s ``cache``).
+_THRESHOLDS = frozenset({"water_threshold", "grass_threshold", "foliage_threshold"})
+
 
 class Env:
     """A game (or a game pack: one game sampled per episode) on the engine, ``num_agents``
@@ -166,6 +170,7 @@ class Env:
         np.copyto(state.tiles.material, generate(
             self.map_seed, t.map_size, cfg.shape.grid_size, t.water_threshold,
             t.grass_threshold, t.foliage_threshold, flat=not t.terrain, extra=t.extra_resources,
+            cache=_THRESHOLDS.isdisjoint(self.game.randomized),  # drawn: this map seldom recurs
         ))
         state.rng[0] = rng.integers(2**63, dtype=np.uint64)
         self.game.setup(state, cfg, rng)

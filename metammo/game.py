@@ -71,6 +71,8 @@ class Game:
         self.randomize = randomize
         self.preset = preset
         self.pinned_difficulty = difficulty
+        #: config values domain randomization drew for this episode (:meth:`episode_config`)
+        self.randomized: dict[str, Any] = {}
 
     @property
     def difficulty(self) -> int:

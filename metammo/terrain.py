@@ -38,16 +38,17 @@ Algorithm (:func:`generate`), for a playable square of side ``map_size`` centred
 Determinism: every draw comes from ``np.random.default_rng(SeedSequence((seed, map_size)))``;
 the noise, the resources and the extra resources use three spawned child streams, so changing
 the thresholds keeps the same geography, and turning ``extra`` on adds tiles to the same map.
-Results are cached (``functools.lru_cache(maxsize=512)``: every training and evaluation map of
-a size, ~20 KB each) and read-only; copy them into state with ``np.copyto``.
+Maps are read-only; copy them into state with ``np.copyto``. The last :data:`MAP_CACHE` maps
+are kept (``functools.lru_cache``), and as many noise fields, so games that draw the thresholds
+per episode reuse the noise; such maps seldom recur and are built with ``cache=False``.
 
 Speed: a 128 map in a 142 grid takes a median 2.0-2.3 ms uncached (100 training seeds, 2-core
 CPU, numpy 2.4; 2.9-3.2 ms with the stable rank sort it used before), measured with::
 
     python -c "import time, numpy as np; from metammo.terrain import generate, TRAIN_MAP_SEEDS
-    f = generate.__wrapped__; ts = []
+    ts = []
     for s in TRAIN_MAP_SEEDS[:100]:
-        t = time.perf_counter(); f(s, 128, 142); ts.append(time.perf_counter() - t)
+        t = time.perf_counter(); generate(s, 128, 142, cache=False); ts.append(time.perf_counter() - t)
     print(np.median(ts) * 1e3, 'ms')"
 
 Deviations from the reference (what, and why):
@@ -89,6 +90,7 @@ __all__ = [
     "EDGE_WAVELENGTHS",
     "EVAL_MAP_SEEDS",
     "EXTRA_DENSITY",
+    "MAP_CACHE",
     "MIN_MAP_SIZE",
     "REFERENCE_AREA",
     "TRAIN_MAP_SEEDS",
@@ -120,6 +122,13 @@ EDGE_WAVELENGTHS: tuple[float, ...] = (16.0, 8.0, 4.0)
 #: The reference's ``density_factor``: ``extra=True`` adds ``(map_size // EXTRA_DENSITY)**2``
 #: water and as many foliage tiles.
 EXTRA_DENSITY = 6
+
+#: Maps :func:`generate` keeps, and noise fields it keeps for games that randomize the
+#: thresholds: the training maps of the ``mini_generalist`` pack's games (256 each for Team
+#: Battle and Protect the King's shared maps, King of the Hill and Sandwich) fit, with room for
+#: a run's evaluation maps. At most ~20 KB per map in a 142 grid and ~32 KB per noise field
+#: of a 128 map (ranks as uint16): ~55 MB per process when full.
+MAP_CACHE = 1024
 
 #: 4-neighbour offsets (d_row, d_col): the arms of a plus-shaped cluster.
 _ARMS = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int64)
@@ -169,27 +178,28 @@ def _fractal(rng: np.random.Generator, size: int, wavelengths: tuple[float, ...]
 
 
 def _noise(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Blended noise normalised by rank: ``(size, size)`` float64, quantiles in [0, 1]."""
+    """Blended noise: ``(size, size)`` float64, mean 0 and variance 1 everywhere."""
     centre = _fractal(rng, size, CENTRE_WAVELENGTHS)
     edge = _fractal(rng, size, EDGE_WAVELENGTHS)
     # Chebyshev distance of each tile centre to the square's centre, 0 (centre) .. 1 (edge).
     axis = np.abs(np.arange(size) - (size - 1) / 2.0) / (size / 2.0)
     w = np.maximum(axis[:, None], axis[None, :])
     blend = ((1.0 - w) * centre + w * edge) / np.sqrt((1.0 - w) ** 2 + w**2)
-    return _quantiles(blend)
+    return blend
 
 
-def _quantiles(values: np.ndarray) -> np.ndarray:
-    """Each value's quantile by rank, ``(rank + 0.5) / values.size``, same shape as ``values``;
-    equal values rank in row-major order."""
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank, ``0 .. values.size - 1``, same shape as ``values``, in the smallest
+    unsigned dtype that holds them (the cache keeps ranks, a quarter of float64's bytes at
+    128 x 128); equal values rank in row-major order."""
     flat = values.reshape(-1)
     order = np.argsort(flat)  # ~5x faster than a stable sort, and the same order without ties
     ordered = flat[order]
     if (ordered[1:] == ordered[:-1]).any():  # ties: the order must not depend on the sort
         order = np.argsort(flat, kind="stable")
-    ranks = np.empty(flat.size)
+    ranks = np.empty(flat.size, np.min_scalar_type(flat.size - 1))
     ranks[order] = np.arange(flat.size)
-    return ((ranks + 0.5) / flat.size).reshape(values.shape)
+    return ranks.reshape(values.shape)
 
 
 def _choose(rng: np.random.Generator, mask: np.ndarray, count: int) -> np.ndarray:
@@ -280,17 +290,16 @@ def _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra) -> 
             raise ValueError(f"{name!r} must be a bool, got {value!r}")
 
 
-@functools.lru_cache(maxsize=512)
-def _noise_of(seed: int, map_size: int) -> np.ndarray:
-    """Map ``seed``'s noise field, read-only and shared by the cache: games that randomize the
-    thresholds reuse the slow part of :func:`generate`."""
+@functools.lru_cache(maxsize=MAP_CACHE)
+def _noise_ranks(seed: int, map_size: int) -> np.ndarray:
+    """The ranks of map ``seed``'s noise (:func:`_ranks`), read-only and shared by the cache:
+    games that randomize the thresholds reuse the slow part of :func:`generate`."""
     noise_seq = np.random.SeedSequence((seed, map_size)).spawn(2)[0]
-    noise = _noise(np.random.default_rng(noise_seq), map_size)
-    noise.flags.writeable = False
-    return noise
+    ranks = _ranks(_noise(np.random.default_rng(noise_seq), map_size))
+    ranks.flags.writeable = False
+    return ranks
 
 
-@functools.lru_cache(maxsize=512)
 def generate(
     seed: int,
     map_size: int,
@@ -300,6 +309,7 @@ def generate(
     foliage: float = 0.85,
     flat: bool = False,
     extra: bool = False,
+    cache: bool = True,
 ) -> np.ndarray:
     """The tile materials of map ``seed`` (rules.md §1 "Map"; algorithm in the module doc).
 
@@ -311,23 +321,41 @@ def generate(
             map_size) // 2``; every other tile is VOID.
         water, grass, foliage: noise thresholds in [0, 1] with ``water <= grass <= foliage``;
             noise is rank-normalised, so they are the cumulative material fractions.
-        flat: all-GRASS playable square, no resources (the ``terrain`` system off).
+        flat: all-GRASS playable square, no resources (the ``terrain`` system off); the same
+            map whatever the seed, thresholds and ``extra``.
         extra: scatter the reference's extra single water and foliage tiles (step 5 of the
             module doc); ignored when ``flat``.
+        cache: keep the map for later calls (the last :data:`MAP_CACHE` maps are kept).
+            False builds it afresh and keeps nothing: for a map unlikely to be asked for
+            again (thresholds drawn from a range), which would only push out maps that are.
 
     Returns:
         ``(grid_size, grid_size)`` uint8 array of :class:`~metammo.constants.Material` codes,
-        read-only (``flags.writeable`` False) and shared by the cache: copy it into state.
+        read-only (``flags.writeable`` False) and, with ``cache``, shared by the cache: copy
+        it into state.
 
     Raises:
         ValueError: an argument of the wrong type or out of range, or thresholds out of order;
             the message names the argument and the allowed range.
     """
     _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra)
+    if not isinstance(cache, (bool, np.bool_)):
+        raise ValueError(f"'cache' must be a bool, got {cache!r}")
+    if flat:  # one key for every all-grass square of a size
+        key = (0, int(map_size), int(grid_size), 0.0, 0.0, 0.0, True, False)
+    else:
+        key = (int(seed), int(map_size), int(grid_size), float(water), float(grass), float(foliage), False, bool(extra))
+    return (_cached_build if cache else _build)(*key)
+
+
+def _build(seed: int, map_size: int, grid_size: int, water: float, grass: float, foliage: float,
+           flat: bool, extra: bool) -> np.ndarray:
+    """:func:`generate` on checked arguments."""
     play = np.full((map_size, map_size), Material.GRASS, dtype=np.uint8)
     if not flat:
-        noise = _noise_of(int(seed), int(map_size))
-        _, resource_seq, extra_seq = np.random.SeedSequence((int(seed), int(map_size))).spawn(3)
+        ranks = _noise_ranks(seed, map_size)
+        noise = (ranks + 0.5) / ranks.size  # step 2 of the module doc: quantiles in (0, 1)
+        _, resource_seq, extra_seq = np.random.SeedSequence((seed, map_size)).spawn(3)
         play[...] = np.select(
             [noise <= water, noise <= grass, noise <= foliage],
             [Material.WATER, Material.GRASS, Material.FOLIAGE],
@@ -343,6 +371,9 @@ def generate(
     tiles[border : border + map_size, border : border + map_size] = play
     tiles.flags.writeable = False
     return tiles
+
+
+_cached_build = functools.lru_cache(maxsize=MAP_CACHE)(_build)
 
 
 def material_counts(tiles: np.ndarray) -> dict[str, int]:

@@ -128,7 +128,6 @@ class Minigame(Game):
         if self.difficulty_key in self.spec:
             raise ValueError(f"randomization of {self.difficulty_key!r}: it is game {self.name!r}'s difficulty "
                              "knob, set by the difficulty level; leave it out of the spec")
-        self.randomized: dict[str, Any] = {}
         self._user_base: Config | None = None  # the last base config _user_keys read, and its keys
         self._user: frozenset[str] = frozenset()
         self.tasks: list[Task] = []  # the episode's tasks (setup)

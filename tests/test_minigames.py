@@ -26,6 +26,7 @@ import yaml
 from helpers import reachable_from_edge
 
 import metammo
+from metammo import terrain
 from metammo.constants import MOVE_DELTA, PASSABLE, Kind, Move
 from metammo.game import ENTRY_POINT_GROUP, games, make_game, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
@@ -796,6 +797,19 @@ def test_randomization_is_reproducible():
 
     assert draws(3) == draws(3)
     assert draws(3) != draws(4)
+
+
+def test_maps_of_drawn_thresholds_are_built_without_the_cache():
+    def lookups(randomize):
+        env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, randomize=randomize)
+        before = terrain._cached_build.cache_info()
+        for _ in range(3):
+            env.reset()
+        after = terrain._cached_build.cache_info()
+        return after.hits + after.misses - before.hits - before.misses
+
+    assert lookups(True) == 0, "a map of drawn thresholds seldom recurs: caching it only evicts others"
+    assert lookups(False) == 3
 
 
 def test_randomize_false_gives_fixed_values():

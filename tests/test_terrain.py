@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -14,7 +15,7 @@ from metammo.terrain import EVAL_MAP_SEEDS, TRAIN_MAP_SEEDS, generate, material_
 GRID = 142  # the default shape: max_map_size 128 + 2 * vision 7
 SIZES = (32, 40, 64, 128)
 # generate without the cache, so determinism is tested on fresh computations
-_uncached = generate.__wrapped__
+_uncached = functools.partial(generate, cache=False)
 
 
 def playable(tiles: np.ndarray, map_size: int) -> np.ndarray:
@@ -75,16 +76,17 @@ def test_maps_are_the_same_in_every_version():
     assert extra.hexdigest() == "020cae17290bf5c79000460e0598a80a6b7f07ee70eb932ec53e5217f2815c1b"
 
 
-def test_quantiles_rank_ties_in_row_major_order():
+def test_ranks_rank_ties_in_row_major_order_in_the_smallest_dtype():
     values = np.array([[0.5, 0.1, 0.5], [0.1, 0.9, 0.5]])
-    expected = (np.array([[2, 0, 3], [1, 5, 4]]) + 0.5) / 6
-    np.testing.assert_array_equal(terrain._quantiles(values), expected)
+    np.testing.assert_array_equal(terrain._ranks(values), [[2, 0, 3], [1, 5, 4]])
+    assert terrain._ranks(values).dtype == np.uint8
     many = np.random.default_rng(0).integers(0, 5, (64, 64)).astype(np.float64)  # a fast sort reorders these
     ranks = np.argsort(np.argsort(many, axis=None, kind="stable"), kind="stable")
-    np.testing.assert_array_equal(terrain._quantiles(many), ((ranks + 0.5) / many.size).reshape(64, 64))
-    distinct = np.random.default_rng(0).standard_normal((16, 16))
+    np.testing.assert_array_equal(terrain._ranks(many), ranks.reshape(64, 64))
+    distinct = np.random.default_rng(0).standard_normal((256, 257))  # more ranks than uint16 holds
     ranks = np.argsort(np.argsort(distinct, axis=None, kind="stable"), kind="stable")
-    np.testing.assert_array_equal(terrain._quantiles(distinct), ((ranks + 0.5) / 256).reshape(16, 16))
+    assert terrain._ranks(distinct).dtype == np.uint32
+    np.testing.assert_array_equal(terrain._ranks(distinct), ranks.reshape(256, 257))
 
 
 def test_map_size_is_folded_into_the_seed():
@@ -258,6 +260,23 @@ def test_returned_array_is_read_only_and_cached():
     np.copyto(state, tiles)
     state[0, 0] = Material.STONE  # the caller's copy is writable
     assert tiles[0, 0] == Material.VOID
+
+
+def test_without_the_cache_a_map_is_built_afresh_and_not_kept():
+    kept = terrain._cached_build.cache_info()
+    fresh = generate(12, 64, GRID, water=0.123, cache=False)
+    assert terrain._cached_build.cache_info() == kept  # neither looked up nor stored
+    assert not fresh.flags.writeable
+    cached = generate(12, 64, GRID, water=0.123)
+    assert cached is not fresh and np.array_equal(cached, fresh)
+    with pytest.raises(ValueError, match="'cache' must be a bool"):
+        generate(12, 64, GRID, cache="no")
+
+
+def test_flat_maps_of_a_size_share_one_cache_entry():
+    # the all-grass square depends on nothing but its size and grid
+    assert generate(5, 64, GRID, flat=True) is generate(6, 64, GRID, water=0.1, flat=True, extra=True)
+    assert generate(5, 64, GRID, flat=True) is not generate(5, 80, GRID, flat=True)
 
 
 # --- validation ----------------------------------------------------------------------------
