@@ -56,8 +56,9 @@ class Env:
             all zero.
         randomize, preset, difficulty: game options (see :mod:`metammo.game`), given to every
             game of the pack; ``None`` keeps each game's default.
-        game_options: further keyword options for the games' constructors (e.g. Multi-task's
-            ``curriculum``); each game of a pack gets those its constructor takes.
+        game_options: a mapping of further keyword options for the games' constructors (e.g.
+            Multi-task's ``curriculum``); each game of a pack gets those its constructor takes.
+            An option may also be given here instead of as a keyword, not both.
         record: record every episode (:mod:`metammo.replay`): ``recorder`` is then a
             :class:`~metammo.replay.Recorder` (``None`` otherwise; assign one to start recording
             from the next episode, ``None`` to stop) and ``last_replay`` the
@@ -66,8 +67,8 @@ class Env:
 
     Raises:
         ValueError: unknown game, pack, preset or config key; a value out of range; a game that
-            cannot play on the config; bad weights; a game option no game of the pack takes or
-            a bad option value.
+            cannot play on the config; bad weights; ``game_options`` not a mapping, repeating a
+            keyword option, or holding an option no game of the pack takes or a bad value.
     """
 
     def __init__(self, game: str | Sequence[str] = "sandbox", config: str | Config = "mini",
@@ -80,7 +81,7 @@ class Env:
         self.base_config = make_config(config, **overrides)
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
                    if v is not None}
-        options.update(game_options or {})
+        options.update(_check_game_options(game_options, options))
         classes = {name: game_class(name) for name in names}
         takes = {name: option_names(game) for name, game in classes.items()}
         unused = set(options) - set().union(*takes.values())
@@ -309,6 +310,18 @@ def _pack_weights(weights: Sequence[float] | None, names: list[str]) -> np.ndarr
     if not listed or not numbers or len(values) != len(names):
         raise ValueError(f"weights must be a list of numbers, one per game ({len(names)}: {names}), got {weights!r}")
     w = np.asarray(values, np.float64)
-    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+    if not np.isfinite(w).all() or (w < 0).any() or w.max() <= 0:
         raise ValueError(f"weights must be finite, non-negative and not all zero, got {values}")
+    w /= w.max()  # first, so the sum cannot overflow
     return w / w.sum()
+
+
+def _check_game_options(game_options: Mapping[str, Any] | None, given: Mapping[str, Any]) -> Mapping[str, Any]:
+    if game_options is None:
+        return {}
+    if not isinstance(game_options, Mapping) or not all(isinstance(k, str) for k in game_options):
+        raise ValueError(f"game_options must be a mapping of option names to values, got {game_options!r}")
+    twice = sorted(set(game_options) & set(given))
+    if twice:
+        raise ValueError(f"game option(s) {twice} given both as keyword and in game_options; give each once")
+    return game_options

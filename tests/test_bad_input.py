@@ -120,6 +120,25 @@ def test_pack_weights_take_numpy_arrays_and_tuples():
         env.set_weights(7)
 
 
+def test_pack_weights_near_the_float_limit_are_normalized_without_overflow():
+    env = metammo.make("mini_generalist", "mini", num_agents=32, weights=[1e308] * 4 + [0.0])
+    np.testing.assert_allclose(env.weights, [0.25] * 4 + [0])
+    env.reset()  # samples a game from the weights
+
+
+@pytest.mark.parametrize("options", ["ab", 5, [("randomize", False)], {1: True}])
+def test_game_options_must_be_a_mapping_of_names(options):
+    with pytest.raises(ValueError, match=r"game_options must be a mapping of option names to values"):
+        metammo.make("team_battle", "mini", num_agents=16, game_options=options)
+
+
+def test_a_game_option_given_twice_is_an_error():
+    with pytest.raises(ValueError, match=r"game option\(s\) \['randomize'\] given both as keyword and in game_options"):
+        metammo.make("team_battle", "mini", num_agents=16, randomize=False, game_options={"randomize": True})
+    env = metammo.make("team_battle", "mini", num_agents=16, game_options={"randomize": False})
+    assert not env.game.randomize
+
+
 def test_difficulty_takes_numpy_ints_not_bools():
     env = metammo.make("team_battle", "mini", num_agents=16, difficulty=np.int64(1))
     assert env.game.difficulty == 1 and type(env.game.pinned_difficulty) is int
