@@ -9,11 +9,12 @@ win         no win before tick 500; then the last team standing, or every team
             alive at the horizon (so a horizon under 500 has no winners)
 end         tick >= 500 with at most one team alive, every agent dead, or the horizon
 score       winners +(horizon - tick)/horizon, every other live agent -1
-config      mini; map 80; fog from tick 1; no food or water; +1 HP per tick; per team ``inner`` hostile
-            level-1 NPCs spawn near the centre and walk to that team's spawn; min(8 * inner,
-            160) spawn on the edge and walk to the centre; dead NPCs stay dead, but while
-            fewer than min(live agents, inner) // 2 of them live, the shortfall spawns
-            within map_size // 6 of the centre and walks to it
+config      mini; map 80; NPCs (cannot be turned off); fog from tick 1; no food or water;
+            +1 HP per tick; per team ``inner`` hostile level-1 NPCs spawn near the centre
+            and walk to that team's spawn; min(8 * inner, 160) spawn on the edge and walk
+            to the centre; dead NPCs stay dead, but while fewer than min(live agents,
+            inner) // 2 of them live, the shortfall spawns within map_size // 6 of the
+            centre and walks to it
 randomized  all-grass map with p = 0.2; fog speed 1/U{8..16}
 difficulty  inner NPCs per team 2, 4, ..., 16; raised after 2 won episodes at a level
 eval        all-grass map, 16 inner NPCs per team, fog speed 1/16, held-out maps
@@ -89,6 +90,8 @@ class Sandwich(Minigame):
         return Task("team_tick_ge", "team", {"TickGE": {"n": cfg.tunables.horizon}})
 
     def check_episode_config(self, cfg: Config) -> None:
+        if not cfg.tunables.npcs:  # the NPCs it places would stand still: no Sandwich
+            raise ValueError("its NPCs rally to the teams and the centre: 'npcs' must be on, got False")
         if cfg.tunables.map_size < 2 * SPAWN_RADIUS + 1:
             raise ValueError(f"teams spawn {SPAWN_RADIUS} tiles from the centre: map_size must be at least "
                              f"{2 * SPAWN_RADIUS + 1}, got {cfg.tunables.map_size}")

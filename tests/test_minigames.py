@@ -915,7 +915,8 @@ def test_invalid_randomization_spec(spec, match):
     ("team_battle", dict(preset="eval", difficulty=3), r"preset 'eval' plays difficulty level 1; give difficulty 1"),
     ("multitask", dict(config="mini"), r"does not support config 'mini'; it supports \['full'\]"),
     ("sandwich", dict(map_size=40), r"sandwich' cannot play on this config: .*map_size must be at least 41, got 40"),
-], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config", "game-rule"])
+    ("sandwich", dict(npcs=False), r"sandwich' cannot play on this config: .*'npcs' must be on, got False"),
+], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config", "game-rule", "npcs-off"])
 def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options, match):
     """Every config an episode could compose (each difficulty level, each end of each
     randomized range, the preset) is checked against the env's config at make, not mid-run."""
