@@ -569,10 +569,17 @@ class Curriculum:
 
 def _check_splits(train: tuple[Task, ...], held_out: tuple[Task, ...], where: str) -> None:
     """Raises:
-        ValueError: an empty split, or a task in both; the message starts with ``where``."""
+        ValueError: an empty split, a task without a name or a name given twice (summaries
+            report per name), or a task in both; the message starts with ``where``."""
     for split, tasks in (("train", train), ("eval", held_out)):
         if not tasks:
             raise ValueError(f"{where}: the {split!r} task list is empty")
+    names = [t.name for t in train + held_out]
+    if not all(names):
+        raise ValueError(f"{where}: every task needs a non-empty 'name'")
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{where}: task names must be unique across 'train' and 'eval'; given more than once: {twice}")
     shared = {t.key() for t in train} & {t.key() for t in held_out}
     if shared:
         names = [t.name for t in held_out if t.key() in shared]

@@ -27,7 +27,7 @@ import numpy as np
 
 from metammo.config import Config
 from metammo.state import State
-from metammo.tasks import Task, load_curriculum
+from metammo.tasks import Task, check_agent_ids, load_curriculum
 from minigames.base import Minigame
 from minigames.randomization import Integers
 
@@ -45,7 +45,18 @@ class Multitask(Minigame):
 
     def __init__(self, curriculum: str | Path = DEFAULT_CURRICULUM, **options: Any):
         super().__init__(**options)
+        self.curriculum_path = curriculum
         self.curriculum = load_curriculum(curriculum)
+
+    def check_config(self, base: Config) -> None:
+        """Also checks that the curriculum's tasks name only agents of the env (both lists:
+        a training env's curriculum is the one its evaluation reads)."""
+        super().check_config(base)
+        for split in ("train", "eval"):
+            try:
+                check_agent_ids(getattr(self.curriculum, split), base.shape.num_agents)
+            except ValueError as err:
+                raise ValueError(f"curriculum {self.curriculum_path} ({split}): {err}") from None
 
     def assign_tasks(self, cfg: Config, rng: np.random.Generator) -> tuple[list[Task], np.ndarray]:
         tasks = list(self.curriculum.eval if self.preset == "eval" else self.curriculum.train)

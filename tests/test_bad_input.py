@@ -177,13 +177,29 @@ def test_curriculum_that_is_not_a_path():
     ({"train": [TASK], "eval": [{**TASK, "name": "e/same"}]}, "training and evaluation tasks must be disjoint"),
     ({"train": [], "eval": [OTHER]}, "the 'train' task list is empty"),
     ({"train": [TASK], "eval": []}, "the 'eval' task list is empty"),
-], ids=["overlap", "empty-train", "empty-eval"])
+    ({"train": [{"task": TASK["task"]}], "eval": [OTHER]}, "every task needs a non-empty 'name'"),
+    ({"train": [TASK, {**OTHER, "name": "t/alive"}], "eval": [{**OTHER, "task": {"TickGE": {"n": 7}}}]},
+     "task names must be unique across 'train' and 'eval'; given more than once: ['t/alive']"),
+], ids=["overlap", "empty-train", "empty-eval", "no-name", "name-twice"])
 def test_curriculum_errors_name_the_file(tmp_path, data, problem):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError) as err:
         make_multitask(path)
     assert str(err.value).startswith(f"curriculum {path}: {problem}")
+
+
+@pytest.mark.parametrize("split", ["train", "eval"])
+def test_a_curriculum_naming_an_agent_the_env_lacks_fails_at_make(tmp_path, split):
+    see = {"name": "a/see", "task": {"CanSeeAgent": {"agent": 500}}}
+    data = {"train": [TASK], "eval": [OTHER]}
+    data[split] = data[split] + [see]
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError) as err:
+        make_multitask(path)  # not at a reset mid-run, nor only when the eval preset plays
+    assert str(err.value) == (f"curriculum {path} ({split}): task 'a/see': CanSeeAgent agent 500 is not an agent "
+                              "of this env; agent ids are 0..127")
 
 
 # --- randomization specs -----------------------------------------------------------------------
