@@ -11,7 +11,9 @@ tiles its tasks seize (``SeizeTile``, ``SeizeCenter``): :meth:`Minigame.hold`.
 
 Each episode's config is built in this order, later entries winning: the env's base config,
 the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
-is on and no preset is chosen), the difficulty knob, the chosen preset; config keys the user set
+is on and no preset is chosen; with ``randomize`` off, the keys it would draw take the values
+of the game's ``eval`` preset, the reference's evaluation values, where it sets them), the
+difficulty knob, the chosen preset; config keys the user set
 (``metammo.make(..., fog_onset=100)``: :attr:`metammo.config.Config.overridden`, and keys of a
 hand-built config away from its preset's defaults) always win; setting the difficulty knob's
 key pins the difficulty at the level of that value (or the nearest level). The env
@@ -164,6 +166,8 @@ class Minigame(Game):
         """The episode config from ``base``, randomized values ``drawn`` and difficulty ``knob``
         (the module docstring's order), and the keys the user set."""
         values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size, **drawn}
+        if not self.randomize:  # the values the reference evaluates with, not the config's own
+            values.update({key: value for key, value in self.presets.get("eval", {}).items() if key in self.spec})
         if self.difficulty_key is not None:
             values[self.difficulty_key] = knob
         if self.preset is not None:

@@ -820,9 +820,13 @@ def test_randomize_false_gives_fixed_values():
         assert env.episode_summary()["randomized"] == {}
         assert t.fog and t.fog_final_size == 4
         assert t.water_threshold == 0.1 and t.foliage_threshold == 0.9 and t.extra_resources
-        assert t.fog_onset == 1024 and t.fog_speed == 0.125  # the config's own values
+        assert t.fog_onset == 128 and t.fog_speed == 0.125  # the eval preset's: the fog rises
         assert t.npc_count == 64 and t.team_size == 8
         assert t.map_pool == "train"
+    hill = metammo.make("king_of_the_hill", "mini", seed=0, num_agents=16, randomize=False, fog_speed=0.25)
+    hill.reset()
+    t = hill.config.tunables
+    assert (t.fog_onset, t.fog_speed, t.map_pool) == (32, 0.25, "train")  # the user's value wins
     race = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, randomize=False)
     race.reset()
     t = race.config.tunables
