@@ -24,7 +24,7 @@ engine's own ``sandbox`` is registered there the same way any third-party packag
 from __future__ import annotations
 
 import inspect
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
@@ -126,39 +126,87 @@ class Game:
 _registered: dict[str, type[Game]] = {}
 
 
+def _entry_points(group: str) -> dict[str, list[EntryPoint]]:
+    """``{name: entry points}`` of ``group``, not loaded. The same value from the same
+    distribution, listed twice because it is on ``sys.path`` twice, counts once."""
+    found: dict[str, list[EntryPoint]] = {}
+    for ep in entry_points(group=group):
+        same = found.setdefault(ep.name, [])
+        if all(_origin(e) != _origin(ep) for e in same):
+            same.append(ep)
+    return found
+
+
+def _origin(ep: EntryPoint) -> str:
+    """``ep``'s value and the package (distribution) that declares it, for messages."""
+    package = ep.dist.name if ep.dist is not None else "?"
+    return f"{ep.value!r} from package {package!r}"
+
+
+def _load(group: str, kind: str, name: str) -> Any:
+    """The object of the one entry point ``name`` of ``group`` (a ``kind`` in messages).
+
+    Raises:
+        ValueError: several entry points have the name, or loading it fails.
+    """
+    eps = _entry_points(group)[name]
+    if len(eps) > 1:
+        raise ValueError(f"{kind} {name!r} is registered by {len(eps)} entry points in group {group!r}: "
+                         f"{'; '.join(map(_origin, eps))}; uninstall all but one")
+    try:
+        return eps[0].load()
+    except Exception as exc:
+        raise ValueError(f"{kind} {name!r}: cannot load entry point {_origin(eps[0])} "
+                         f"({type(exc).__name__}: {exc})") from exc
+
+
 def register(name: str, game: type[Game]) -> None:
     """Register ``game`` under ``name`` for this process (entry points are the durable way).
 
     Raises:
-        ValueError: ``name`` is taken or ``game`` is not a :class:`Game` subclass.
+        ValueError: ``name`` is taken (by :func:`register` or an entry point) or ``game`` is
+            not a :class:`Game` subclass.
     """
     if not (isinstance(game, type) and issubclass(game, Game)):
         raise ValueError(f"game {name!r} must be a subclass of metammo.game.Game, got {game!r}")
-    if name in games():
+    if name in _registered or name in _entry_points(ENTRY_POINT_GROUP):
         raise ValueError(f"game name {name!r} is already registered")
     _registered[name] = game
 
 
+def game_names() -> list[str]:
+    """The names of every registered game, sorted, without loading any."""
+    return sorted({*_entry_points(ENTRY_POINT_GROUP), *_registered})
+
+
 def games() -> dict[str, type[Game]]:
-    """``{name: Game subclass}`` of every registered game: entry points, then :func:`register`."""
-    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    result = {}
-    for name, ep in sorted(found.items()):
-        result[name] = ep.load()
-    result.update(_registered)
-    return result
+    """``{name: Game subclass}`` of every registered game: entry points, then :func:`register`.
+
+    Raises:
+        ValueError: a broken entry point, as :func:`game_class`.
+    """
+    return {name: game_class(name) for name in game_names()}
 
 
 def game_class(name: str) -> type[Game]:
-    """The game registered as ``name``.
+    """The game registered as ``name``; loads only that game's entry point.
 
     Raises:
-        ValueError: an unknown name (the message lists the known ones).
+        ValueError: an unknown name (the message lists the known games and packs); a name that
+            several entry points have (naming each); an entry point that fails to load (naming
+            its value, its package and the error) or that is not a :class:`Game` subclass.
     """
-    known = games()
-    if name not in known:
-        raise ValueError(f"unknown game {name!r}; known games: {sorted(known)}; game packs: {sorted(packs())}")
-    return known[name]
+    if name in _registered:
+        return _registered[name]
+    found = _entry_points(ENTRY_POINT_GROUP)
+    if name not in found:
+        raise ValueError(f"unknown game {name!r}; known games: {game_names()}; "
+                         f"game packs: {sorted(_entry_points(PACK_ENTRY_POINT_GROUP))}")
+    game = _load(ENTRY_POINT_GROUP, "game", name)
+    if not (isinstance(game, type) and issubclass(game, Game)):
+        raise ValueError(f"game {name!r}: entry point {_origin(found[name][0])} gives {game!r}, "
+                         f"not a subclass of metammo.game.Game")
+    return game
 
 
 def option_names(game: type[Game]) -> set[str]:
@@ -203,5 +251,16 @@ PACK_ENTRY_POINT_GROUP = "metammo.game_packs"
 
 def packs() -> dict[str, tuple[str, ...]]:
     """``{name: game names}`` of every game pack registered in the entry-point group
-    ``metammo.game_packs`` (each entry point names a sequence of game names)."""
-    return {ep.name: tuple(ep.load()) for ep in entry_points(group=PACK_ENTRY_POINT_GROUP)}
+    ``metammo.game_packs`` (each entry point names a sequence of game names).
+
+    Raises:
+        ValueError: a pack's entry point is broken (as :func:`game_class`) or is not a
+            sequence of game names.
+    """
+    result = {}
+    for name in _entry_points(PACK_ENTRY_POINT_GROUP):
+        members = _load(PACK_ENTRY_POINT_GROUP, "game pack", name)
+        if not isinstance(members, (list, tuple)) or not all(isinstance(m, str) for m in members):
+            raise ValueError(f"game pack {name!r} must be a sequence of game names, got {members!r}")
+        result[name] = tuple(members)
+    return result
