@@ -235,10 +235,11 @@ def print_table(rows: list[dict[str, Any]], policy: str) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     import metammo
-    from metammo.game import packs
+    from metammo.game import pack_games, pack_names
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    games = list(cfg.games) if not isinstance(cfg.games, str) else packs().get(cfg.games, [cfg.games])
+    games = (list(cfg.games) if not isinstance(cfg.games, str)
+             else list(pack_games(cfg.games)) if cfg.games in pack_names() else [cfg.games])
     opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
     try:  # fail before playing: counts, unknown games, configs, config keys, policies
         if cfg.episodes < 2 or cfg.workers < 1 or not games or not opponents:

@@ -24,7 +24,7 @@ from gymnasium import spaces
 from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
-from metammo.game import game_class, new_game, option_names, packs
+from metammo.game import game_class, new_game, option_names, pack_games, pack_names
 from metammo.kernels import Kernels
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, Observer, game_id, system_bits
 from metammo.replay import Recorder, Replay
@@ -289,15 +289,15 @@ def _check_seed(seed: Any) -> None:
 
 
 def _game_names(game: str | Sequence[str]) -> list[str]:
-    known_packs = packs()
+    known_packs = pack_names()
     if isinstance(game, str):
-        return list(known_packs[game]) if game in known_packs else [game]
+        return list(pack_games(game)) if game in known_packs else [game]
     if not isinstance(game, Sequence) or not game or not all(isinstance(n, str) for n in game):
         raise ValueError(f"game must be a game or pack name or a non-empty list of game names, got {game!r}")
     for name in game:
         if name in known_packs:
             raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
-                             f"names instead, e.g. its games {list(known_packs[name])}), got {list(game)}")
+                             f"names instead, e.g. its games {list(pack_games(name))}), got {list(game)}")
     return list(game)
 
 

@@ -201,7 +201,7 @@ def game_class(name: str) -> type[Game]:
     found = _entry_points(ENTRY_POINT_GROUP)
     if name not in found:
         raise ValueError(f"unknown game {name!r}; known games: {game_names()}; "
-                         f"game packs: {sorted(_entry_points(PACK_ENTRY_POINT_GROUP))}")
+                         f"game packs: {pack_names()}")
     game = _load(ENTRY_POINT_GROUP, "game", name)
     if not (isinstance(game, type) and issubclass(game, Game)):
         raise ValueError(f"game {name!r}: entry point {_origin(found[name][0])} gives {game!r}, "
@@ -249,18 +249,32 @@ def make_game(name: str, **options: Any) -> Game:
 PACK_ENTRY_POINT_GROUP = "metammo.game_packs"
 
 
-def packs() -> dict[str, tuple[str, ...]]:
-    """``{name: game names}`` of every game pack registered in the entry-point group
-    ``metammo.game_packs`` (each entry point names a sequence of game names).
+def pack_names() -> list[str]:
+    """The names of every game pack registered in the entry-point group ``metammo.game_packs``,
+    sorted, without loading any."""
+    return sorted(_entry_points(PACK_ENTRY_POINT_GROUP))
+
+
+def pack_games(name: str) -> tuple[str, ...]:
+    """The game names of the pack registered as ``name`` (its entry point names a sequence of
+    game names); loads only that pack's entry point.
 
     Raises:
-        ValueError: a pack's entry point is broken (as :func:`game_class`) or is not a
-            sequence of game names.
+        ValueError: an unknown pack (the message lists the known ones); a broken entry point
+            (as :func:`game_class`) or one that is not a sequence of game names.
     """
-    result = {}
-    for name in _entry_points(PACK_ENTRY_POINT_GROUP):
-        members = _load(PACK_ENTRY_POINT_GROUP, "game pack", name)
-        if not isinstance(members, (list, tuple)) or not all(isinstance(m, str) for m in members):
-            raise ValueError(f"game pack {name!r} must be a sequence of game names, got {members!r}")
-        result[name] = tuple(members)
-    return result
+    if name not in _entry_points(PACK_ENTRY_POINT_GROUP):
+        raise ValueError(f"unknown game pack {name!r}; game packs: {pack_names()}")
+    members = _load(PACK_ENTRY_POINT_GROUP, "game pack", name)
+    if not isinstance(members, (list, tuple)) or not all(isinstance(m, str) for m in members):
+        raise ValueError(f"game pack {name!r} must be a sequence of game names, got {members!r}")
+    return tuple(members)
+
+
+def packs() -> dict[str, tuple[str, ...]]:
+    """``{name: game names}`` of every registered game pack (:func:`pack_games`).
+
+    Raises:
+        ValueError: as :func:`pack_games`.
+    """
+    return {name: pack_games(name) for name in pack_names()}

@@ -83,6 +83,19 @@ def test_a_name_two_packages_claim_is_refused(install):
         register("team_battle", Sandbox)
 
 
+def test_broken_pack_plugin_does_not_stop_the_other_games_and_packs(install):
+    install("tp-packs", "[metammo.game_packs]\nbroken_pack = nonexistent_mod:PACK\nnot_a_pack = json:dumps\n")
+    assert metammo.make("team_battle", "mini", seed=0).game.name == "team_battle"
+    assert [g.name for g in metammo.make("mini_generalist", "mini", seed=0).games][0] == "team_battle"
+    with pytest.raises(ValueError, match=r"game pack 'broken_pack': cannot load entry point 'nonexistent_mod:PACK' "
+                                         r"from package 'tp-packs' \(ModuleNotFoundError"):
+        metammo.make("broken_pack", "mini")
+    with pytest.raises(ValueError, match=r"game pack 'not_a_pack' must be a sequence of game names, got <function"):
+        metammo.make("not_a_pack", "mini")
+    with pytest.raises(ValueError, match=r"game pack 'broken_pack': cannot load"):
+        packs()
+
+
 def test_the_same_package_listed_twice_is_no_clash(monkeypatch):
     # a distribution on sys.path twice (an editable install and the source tree) lists its
     # entry points twice
