@@ -6,8 +6,9 @@ subject to a progress in [0, 1]; **combinators** join them: ``AND`` (min), ``OR`
 (product). A **task** is a predicate tree plus a **subject**: ``agent`` (the agent alone) or
 ``team`` (its team: event counts, XP and gold summed over members; levels, time alive and
 distances the best member's; "any member" for tile predicates). A task's reward each tick is
-the change of its progress, until the progress first reaches 1; a subject with no live member
-makes no progress.
+the change of its progress, until the progress first reaches 1; a subject makes no progress
+once none of its members is alive or died this tick (so the tick an agent dies still counts,
+as in the reference, which scores the agents "alive and dead this tick").
 
 Tasks are plain data, as curricula files hold them::
 
@@ -321,10 +322,10 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
     """Evaluate every agent's task and pay its progress increase.
 
     Per agent (``(num_agents,)`` arrays): ``value`` (float64) is the task's progress, updated
-    unless the subject has no live member or the agent has no task (``agent_task`` -1);
-    ``best`` (float64) its maximum; ``complete`` (bool) whether it has reached 1, after which
-    it pays nothing more; ``rewards`` (float32) gains ``value - previous value`` where
-    ``acting`` (bool). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``leader``
+    unless the agent has no task (``agent_task`` -1) or no member of the subject is ``alive``
+    or ``acting``; ``best`` (float64) its maximum; ``complete`` (bool) whether it has reached
+    1, after which it pays nothing more; ``rewards`` (float32) gains ``value - previous
+    value`` where ``acting`` (bool: alive at the tick's start, so also those who died in it). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``leader``
     is per team (its leader's slot, -1 for none), ``spawn_row/col`` per agent; ``holds`` is
     ``(K, 4)`` int64, one row ``(row, col, team, ticks)`` per tile the tasks seize (offsets
     from the centre; the holding team, -1 for none; ticks it has held the tile alone); the rest
@@ -347,9 +348,9 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
             continue
         t = i // team_size
         m0, m1 = (t * team_size, (t + 1) * team_size) if team_task[k] else (i, i + 1)
-        live = False
+        live = False  # a member alive, or alive at the tick's start (the reference's dead_this_tick)
         for j in range(m0, m1):
-            live |= alive[j]
+            live |= alive[j] or acting[j]
         if not live:
             continue
         if team_task[k] and t == last_team and k == last_task:  # the team's value, once per team

@@ -512,7 +512,7 @@ def test_survival_last_alive_wins_and_death_penalty():
     ent.health[3] = 0
     rewards, terminals, _, infos = step(env)
     assert not infos
-    assert rewards[3] == pytest.approx(-1.0, abs=1e-5), "-1 on death"
+    assert rewards[3] == pytest.approx(1 / horizon - 1.0, abs=1e-5), "its last tick alive, then -1 on death"
     np.testing.assert_allclose(rewards[:3], 1 / horizon, atol=1e-5)
     np.testing.assert_array_equal(terminals, [False, False, False, True])
     ent.health[1:3] = 0
@@ -520,7 +520,7 @@ def test_survival_last_alive_wins_and_death_penalty():
     assert len(infos) == 1, "one agent left: it wins"
     assert infos[0]["winners"] == [0]
     assert rewards[0] == pytest.approx(1.0 + 1 / horizon, abs=1e-5)
-    assert (rewards[1:3] <= -1.0 + 1e-5).all()
+    np.testing.assert_allclose(rewards[1:3], 1 / horizon - 1.0, atol=1e-5)
     assert rewards[3] == 0.0, "an agent dead before this tick gets nothing"
     assert infos[0]["scores"][0] == pytest.approx(16 + 2 / horizon, abs=1e-3)
 

@@ -2,7 +2,8 @@
 
 * every predicate, evaluated by the compiled task kernel :func:`metammo.tasks.score_tasks` on random
   hand-written states, equals a slow Python reference written here from the docstrings (agent
-  and team subjects; a subject with no live member leaves the progress unchanged);
+  and team subjects; a subject with no member alive or dying this tick leaves the progress
+  unchanged);
 * combinators (AND min, OR max, NOT 1 - x, ADD clipped at 1, SUB clipped at 0, MUL product,
   constants), by hand and on random nested trees;
 * bad task definitions fail with a ValueError whose message names the problem;
@@ -418,7 +419,8 @@ def test_kernel_pays_progress_increase_until_complete(pair):
     ticks = (2, 5, 3, 10, 700, 12)  # progress .2 .5 .3 1 .02 .996
     for tick in ticks:
         w.state.tick = tick
-        w.ent.alive[1] = tick < 10  # B dies before tick 10: its progress freezes
+        w.ent.alive[1] = tick < 10  # B dies in tick 10: that tick counts, then its progress freezes
+        acting[1] = tick <= 10  # alive at the tick's start (Minigame.update: alive or died)
         rewards = np.full(n, 0.25, np.float32)  # added to, not overwritten
         value = run_kernel(w, [Task("t", "agent", tree)], agent_task, team_size=2, out=value, best=best,
                            complete=complete, rewards=rewards, acting=acting)
@@ -427,14 +429,15 @@ def test_kernel_pays_progress_increase_until_complete(pair):
     want = [ref_tree(tree, t) for t in ticks]
     np.testing.assert_allclose(want, [0.2, 0.5, 0.3, 1.0, 0.02, 0.996])
     np.testing.assert_allclose([v[0] for v in values], want)
-    np.testing.assert_allclose([v[1] for v in values], want[:3] + [want[2]] * 3)  # frozen once dead
+    np.testing.assert_allclose([v[1] for v in values], want[:4] + [want[3]] * 2)  # frozen once dead
     np.testing.assert_allclose([v[2] for v in values], want)  # evaluated though not acting ...
     np.testing.assert_allclose([p[2] for p in paid], 0.0)  # ... but never paid
     assert all(v[3] == 0.0 and p[3] == 0.0 for v, p in zip(values, paid))  # no task
     # A: paid the changes (also the fall at tick 3) until progress first reaches 1 at tick 10
     np.testing.assert_allclose([p[0] for p in paid], [0.2, 0.3, -0.2, 0.7, 0.0, 0.0], atol=1e-6)
     assert best[0] == 1.0 and complete[0] and values[-1][0] < 1.0
-    assert best[1] == pytest.approx(want[1]) and not complete[1]
+    np.testing.assert_allclose([p[1] for p in paid], [0.2, 0.3, -0.2, 0.7, 0.0, 0.0], atol=1e-6)
+    assert best[1] == 1.0 and complete[1]  # completed on the tick it died
     assert complete[2] and best[2] == 1.0
 
 
@@ -1109,6 +1112,19 @@ def test_a_hold_is_counted_after_the_rules_kill():
     env.step(np.zeros_like(env.actions))
     assert not env.state.entities.alive[2:4].any()
     assert env.game.hold() == (0, 1) and env.game.progress.tolist()[:2] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("subject", ["agent", "team"])
+def test_the_tick_an_agent_dies_still_counts_for_its_task(subject):
+    """As in the reference, which scores the agents "alive and dead this tick": a task the
+    death itself completes is paid and scored, for an agent as for a team's last member."""
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
+                       game_options={"tree": {"CountEvent": {"event": "death", "n": 1}}, "subject": subject,
+                                     "team_size": 2 if subject == "team" else 1, "doomed": (0, 1)})
+    env.reset()
+    _, rewards, *_ = env.step(np.zeros_like(env.actions))
+    assert not env.state.entities.alive[:2].any() and env.state.events.counts[0, Event.DEATH] == 1
+    assert rewards.tolist() == [1.0, 1.0] and env.game.scores().tolist() == [1.0, 1.0]
 
 
 def test_can_see_agent_must_name_an_agent_of_the_env():
