@@ -89,7 +89,9 @@ class Minigame(Game):
     team_size: ClassVar[int] = 1
     #: fewest teams the game can be played with (a last-team-standing game needs 2)
     min_teams: ClassVar[int] = 1
-    #: the first member of each team leads it
+    #: the game's rules give each team's leader a role: marked in the state (``Entities.leader``)
+    #: and the observation. Every game's leader is its team's first member (rules.md §2), which
+    #: the tasks' leader predicates (``ProtectLeader``, ``AllMembersWithinRange``) read either way
     leaders: ClassVar[bool] = False
     #: config values the game's rules fix
     rules_config: ClassVar[Mapping[str, Any]] = {}
@@ -297,8 +299,7 @@ class Minigame(Game):
         self.spawn_row = ent.row[:n].copy()
         self.spawn_col = ent.col[:n].copy()
         num_teams = n // self.team_size
-        self.leader_slot = (np.arange(num_teams) * self.team_size if self.leaders
-                            else np.full(num_teams, -1)).astype(np.int64)
+        self.leader_slot = np.arange(num_teams, dtype=np.int64) * self.team_size
         tasks, agent_task = self.assign_tasks(cfg, rng)
         if tasks != self.tasks:  # most games play the tasks of their last episode: compiled then
             check_agent_ids(tasks, n)

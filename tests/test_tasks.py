@@ -1127,6 +1127,18 @@ def test_the_tick_an_agent_dies_still_counts_for_its_task(subject):
     assert rewards.tolist() == [1.0, 1.0] and env.game.scores().tolist() == [1.0, 1.0]
 
 
+def test_leader_predicates_read_the_first_member_in_games_without_a_leader_role():
+    """rules.md §2: the first member of a team is its leader, in every game; the Probe game
+    marks none (``leaders`` False), and its tasks still see agent 0 lead team 0."""
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=8, **{**PROBE, "num_agents": 2},
+                       game_options={"tree": {"AND": [{"ProtectLeader": {"n": 4}}, {"AllMembersWithinRange": {"n": 0}}]},
+                                     "subject": "team", "team_size": 2})
+    env.reset()
+    assert not env.state.entities.leader[:2].any()
+    play(env, [Move.STAY] * 2)
+    assert env.game.progress.tolist() == [0.5, 0.5]  # the leader lived 2 of 4 ticks; both on its tile
+
+
 def test_can_see_agent_must_name_an_agent_of_the_env():
     env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
                        game_options={"tree": {"CanSeeAgent": {"agent": 1}}})
