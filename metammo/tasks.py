@@ -176,7 +176,10 @@ class Task:
         unknown = set(data) - {"name", "subject", "task"}
         if unknown:
             raise ValueError(f"task entry has unknown keys {sorted(unknown)}; allowed: ['name', 'subject', 'task']")
-        return cls(str(data.get("name", "")), data.get("subject", "agent"), data["task"])
+        name = data.get("name", "")
+        if not isinstance(name, str):
+            raise ValueError(f"a task entry's 'name' must be a string, got {name!r}")
+        return cls(name, data.get("subject", "agent"), data["task"])
 
     def key(self) -> str:
         """Canonical text of what the task computes: its subject and a normal form of its

@@ -189,6 +189,15 @@ def test_curriculum_errors_name_the_file(tmp_path, data, problem):
     assert str(err.value).startswith(f"curriculum {path}: {problem}")
 
 
+@pytest.mark.parametrize("name", [None, 5, ["a", "b"]])
+def test_a_curriculum_task_name_must_be_a_string(tmp_path, name):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"train": [{**TASK, "name": name}], "eval": [OTHER]}))
+    with pytest.raises(ValueError) as err:
+        make_multitask(path)
+    assert str(err.value) == f"curriculum {path} (train): a task entry's 'name' must be a string, got {name!r}"
+
+
 @pytest.mark.parametrize("split", ["train", "eval"])
 def test_a_curriculum_naming_an_agent_the_env_lacks_fails_at_make(tmp_path, split):
     see = {"name": "a/see", "task": {"CanSeeAgent": {"agent": 500}}}
