@@ -7,8 +7,11 @@ subject to a progress in [0, 1]; **combinators** join them: ``AND`` (min), ``OR`
 ``team`` (its team: event counts, XP and gold summed over members; levels, time alive and
 distances the best member's; "any member" for tile predicates). A task's reward each tick is
 the change of its progress, until the progress first reaches 1; a subject makes no progress
-once none of its members is alive or died this tick (so the tick an agent dies still counts,
-as in the reference, which scores the agents "alive and dead this tick").
+once none of its members is alive or died this tick. The tick an agent dies still counts, as
+in the reference, which scores the agents "alive and dead this tick": predicates of where a
+member is (what it sees, the tile it stands on, its distance to the centre or its leader)
+read a member who died this tick where it died; what it held is gone (``InventorySpaceGE``
+counts live members only, and items owned or worn leave with a death).
 
 Tasks are plain data, as curricula files hold them::
 
@@ -114,12 +117,13 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "EquipItem": (22, (_ITEM, _LEVEL), "1 while such an item is equipped"),
     "FullyArmed": (23, (_LEVEL,), "fraction of hat, top, bottom equipped at or above the level"),
     "ProgressTowardCenter": (24, (), "1 - Chebyshev distance to the centre / (map size / 2)"),
-    "AllMembersWithinRange": (25, (Arg("n", 0, 256),), "fraction of live team members within n tiles of the leader"),
+    "AllMembersWithinRange": (25, (Arg("n", 0, 256),),
+                              "fraction of team members (alive or dying this tick) within n tiles of the leader"),
     "SeizeCenter": (_SEIZE_TILE, (_N,), "ticks the subject's team has held the centre alone / n "
                     "(compiles to SeizeTile 0, 0)"),
     "ProtectLeader": (27, (_N,), "ticks the team's leader has lived / n"),
     "CanSeeAgent": (28, (Arg("agent", 0, 1023, id=True),),
-                    "1 while a live member has the live agent `agent` (an id) within its view"),
+                    "1 while a member (alive or dying this tick) has the live agent `agent` (an id) in view"),
     "SeizeTile": (_SEIZE_TILE, (Arg("row", -128, 128), Arg("col", -128, 128), _N),
                   "ticks the subject's team has held the tile (row, col), counted from the map centre, alone / n "
                   "(a tile off the episode's map is never held)"),
@@ -396,14 +400,14 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                     x = dead / others if others else 1.0
                 elif op == 13:  # CanSeeTile
                     for j in range(m0, m1):
-                        if alive[j] and x == 0.0:
+                        if (alive[j] or acting[j]) and x == 0.0:
                             for rr in range(row[j] - vision, row[j] + vision + 1):
                                 for cc in range(col[j] - vision, col[j] + vision + 1):
                                     if material[rr, cc] == a:
                                         x = 1.0
                 elif op == 14:  # OccupyTile
                     for j in range(m0, m1):
-                        if alive[j] and row[j] == centre + a and col[j] == centre + b:
+                        if (alive[j] or acting[j]) and row[j] == centre + a and col[j] == centre + b:
                             x = 1.0
                 elif op == 15:  # DistanceTraveled
                     for j in range(m0, m1):
@@ -447,14 +451,14 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                         x = max(x, worn / 3.0)
                 elif op == 24:  # ProgressTowardCenter
                     for j in range(m0, m1):
-                        if alive[j]:
+                        if alive[j] or acting[j]:
                             x = max(x, 1.0 - max(abs(row[j] - centre), abs(col[j] - centre)) / half)
                 elif op == 25:  # AllMembersWithinRange
                     lead = leader[t]
-                    if lead >= 0 and alive[lead]:
+                    if lead >= 0 and (alive[lead] or acting[lead]):
                         near, members = 0, 0
                         for j in range(m0, m1):
-                            if alive[j]:
+                            if alive[j] or acting[j]:
                                 members += 1
                                 near += max(abs(row[j] - row[lead]), abs(col[j] - col[lead])) <= a
                         x = near / members
@@ -469,7 +473,7 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                     g = int(a)
                     if g < num_agents and alive[g]:
                         for j in range(m0, m1):
-                            if alive[j] and max(abs(row[j] - row[g]), abs(col[j] - col[g])) <= vision:
+                            if (alive[j] or acting[j]) and max(abs(row[j] - row[g]), abs(col[j] - col[g])) <= vision:
                                 x = 1.0
                 elif op == 30:  # EarnGold
                     for j in range(m0, m1):

@@ -1127,6 +1127,17 @@ def test_the_tick_an_agent_dies_still_counts_for_its_task(subject):
     assert rewards.tolist() == [1.0, 1.0] and env.game.scores().tolist() == [1.0, 1.0]
 
 
+def test_a_member_who_dies_is_read_where_it_died():
+    """The death tick does not turn where-predicates to 0: no hidden penalty of -progress."""
+    env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
+                       game_options={"tree": {"ProgressTowardCenter": {}}, "offset": (0, 4), "doomed": (0,)})
+    env.reset()
+    assert env.game.progress.tolist() == [0.75, 0.75]
+    _, rewards, *_ = env.step(np.zeros_like(env.actions))
+    assert not env.state.entities.alive[0] and env.state.entities.alive[1]
+    assert rewards.tolist() == [0.0, 0.0] and env.game.progress.tolist() == [0.75, 0.75]
+
+
 def test_leader_predicates_read_the_first_member_in_games_without_a_leader_role():
     """rules.md §2: the first member of a team is its leader, in every game; the Probe game
     marks none (``leaders`` False), and its tasks still see agent 0 lead team 0."""
