@@ -238,10 +238,10 @@ def main(cfg: DictConfig) -> None:
     from metammo.game import pack_games, pack_names
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    games = (list(cfg.games) if not isinstance(cfg.games, str)
-             else list(pack_games(cfg.games)) if cfg.games in pack_names() else [cfg.games])
     opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
     try:  # fail before playing: counts, unknown games, configs, config keys, policies
+        games = (list(cfg.games) if not isinstance(cfg.games, str)
+                 else list(pack_games(cfg.games)) if cfg.games in pack_names() else [cfg.games])
         if cfg.episodes < 2 or cfg.workers < 1 or not games or not opponents:
             raise ValueError(f"evaluation needs episodes >= 2 (a confidence interval), workers >= 1 and at least "
                              f"one game and one opponent; got episodes={cfg.episodes}, workers={cfg.workers}, "

@@ -126,9 +126,9 @@ def load(name_or_path: str | Path) -> Suite:
 
 def parse(data: Any) -> Suite:
     """The :class:`Suite` in ``data`` (a suite file's parsed YAML); raises ``ValueError``."""
-    from metammo.game import games
+    from metammo.game import game_class, game_names
 
-    known_games = games()
+    known_games = game_names()
     top = _mapping(data, "the suite", {"suite", "version", "seed", "replays", "normalize", "scenarios", "pvp"},
                    {"suite", "version", "scenarios"})
     name = top["suite"]
@@ -143,10 +143,11 @@ def parse(data: Any) -> Suite:
             if not isinstance(value, str):
                 raise ValueError(f"{where}: '{key}' must be a name, got {value!r}")
         if game not in known_games:
-            raise ValueError(f"{where}: unknown game {game!r}; known games: {sorted(known_games)}")
-        if config not in known_games[game].configs:
+            raise ValueError(f"{where}: unknown game {game!r}; known games: {known_games}")
+        configs = game_class(game).configs
+        if config not in configs:
             raise ValueError(f"{where}: game {game!r} does not support config {config!r}; "
-                             f"it supports {list(known_games[game].configs)}")
+                             f"it supports {list(configs)}")
         return game, config
 
     scenarios = []

@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minigames", description=__doc__)
     parser.add_argument("command", choices=["list"])
     parser.parse_args(argv)
-    from metammo.game import game_class, game_names, packs
+    from metammo.game import game_class, game_names, pack_games, pack_names
 
     names = game_names()
     width = max(map(len, names), default=0)
@@ -27,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"  {name:<{width}}  {','.join(game.configs):<9}  {game.description}")
     print("packs:")
-    try:
-        for name, members in packs().items():
-            print(f"  {name:<{width}}  {', '.join(members)}")
-    except ValueError as err:
-        broken.append(err)
+    for name in pack_names():
+        try:
+            print(f"  {name:<{width}}  {', '.join(pack_games(name))}")
+        except ValueError as err:
+            broken.append(err)
     for err in broken:
         print(f"broken: {err}", file=sys.stderr)
     return 1 if broken else 0

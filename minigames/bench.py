@@ -117,9 +117,9 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metammo.game import games as registered
+    from metammo.game import game_class, game_names
 
-    known = {name: tuple(game.configs) for name, game in registered().items()}
+    known = game_names()
     parser = argparse.ArgumentParser(prog="python -m minigames.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--games", default=None,
                         help=f"comma-separated games (default: every registered game: {','.join(known)})")
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown game(s) {unknown}; games: {sorted(known)}")
     try:
-        runs = plan({name: known[name] for name in chosen}, args.configs.split(","))
+        runs = plan({name: tuple(game_class(name).configs) for name in chosen}, args.configs.split(","))
     except ValueError as err:
         parser.error(str(err))
 

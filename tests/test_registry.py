@@ -15,10 +15,12 @@ import metammo
 import metammo.game as registry
 from metammo.game import game_class, games, packs, register
 from metammo.sandbox import Sandbox
+from leaderboard.suite import parse
 from minigames.team_battle import TeamBattle
 
 REPO = Path(__file__).resolve().parents[1]
-BROKEN = "[metammo.minigames]\nbroken = nonexistent_mod:Game\nnotagame = json:dumps\n"
+BROKEN = ("[metammo.minigames]\nbroken = nonexistent_mod:Game\nnotagame = json:dumps\n"
+          "[metammo.game_packs]\na_broken_pack = nonexistent_mod:PACK\n")
 
 
 def write_package(root: Path, dist: str, entry_points_txt: str) -> Path:
@@ -113,8 +115,19 @@ def test_list_reports_a_broken_plugin_and_lists_the_rest(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1, (out.stdout, out.stderr)
     listed = {line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")}
-    assert {"sandbox", "team_battle", "survival", "mini_generalist"} <= listed, out.stdout
-    assert not {"broken", "notagame"} & listed, out.stdout
+    assert {"sandbox", "team_battle", "survival", "mini_generalist", "full_generalist"} <= listed, out.stdout
+    assert not {"broken", "notagame", "a_broken_pack"} & listed, out.stdout
     errors = out.stderr.splitlines()
+    assert any("game pack 'a_broken_pack'" in line for line in errors), out.stderr
     assert any("game 'broken'" in line and "ModuleNotFoundError" in line for line in errors), out.stderr
     assert any("game 'notagame'" in line and "not a subclass" in line for line in errors), out.stderr
+
+
+def test_a_suite_reads_only_the_games_it_names(install):
+    install("tp-broken", BROKEN)
+    scenario = {"config": "mini", "focal": "half", "background": "scripted", "episodes": 2}
+    norm = {"normalize": {"mini": {"zero": "random", "one": "scripted"}}}
+    suite = parse({"suite": "s", "version": 1, **norm, "scenarios": [{"game": "team_battle", **scenario}]})
+    assert suite.scenarios[0].game == "team_battle"
+    with pytest.raises(ValueError, match="game 'broken': cannot load entry point"):
+        parse({"suite": "s", "version": 1, **norm, "scenarios": [{"game": "broken", **scenario}]})
