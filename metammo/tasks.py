@@ -332,8 +332,9 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
     unless the agent has no task (``agent_task`` -1) or no member of the subject is ``alive``
     or ``acting``; ``best`` (float64) its maximum; ``complete`` (bool) whether it has reached
     1, after which it pays nothing more; ``rewards`` (float32) gains ``value - previous
-    value`` where ``acting`` (bool: alive at the tick's start, so also those who died in it). Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``leader``
-    is per team (its leader's slot, -1 for none), ``spawn_row/col`` per agent; ``holds`` is
+    value`` where ``acting`` (bool: alive at the tick's start, so also those who died in it).
+    Team ``t`` is agents ``t*team_size .. (t+1)*team_size - 1``; ``leader`` is per team (its
+    leader's slot; -1 for none, which a bare caller may pass), ``spawn_row/col`` per agent; ``holds`` is
     ``(K, 4)`` int64, one row ``(row, col, team, ticks)`` per tile the tasks seize (offsets
     from the centre; the holding team, -1 for none; ticks it has held the tile alone); the rest
     are the state's arrays (``Entities`` fields, ``Events.counts`` and ``amounts``,
@@ -584,7 +585,8 @@ def _check_splits(train: tuple[Task, ...], held_out: tuple[Task, ...], where: st
             raise ValueError(f"{where}: the {split!r} task list is empty")
     names = [t.name for t in train + held_out]
     if not all(names):
-        raise ValueError(f"{where}: every task needs a non-empty 'name'")
+        split, k = ("train", names.index("")) if "" in names[:len(train)] else ("eval", names.index("") - len(train))
+        raise ValueError(f"{where}: every task needs a non-empty 'name'; {split} entry {k} has none")
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ValueError(f"{where}: task names must be unique across 'train' and 'eval'; given more than once: {twice}")

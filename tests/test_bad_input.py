@@ -177,7 +177,7 @@ def test_curriculum_that_is_not_a_path():
     ({"train": [TASK], "eval": [{**TASK, "name": "e/same"}]}, "training and evaluation tasks must be disjoint"),
     ({"train": [], "eval": [OTHER]}, "the 'train' task list is empty"),
     ({"train": [TASK], "eval": []}, "the 'eval' task list is empty"),
-    ({"train": [{"task": TASK["task"]}], "eval": [OTHER]}, "every task needs a non-empty 'name'"),
+    ({"train": [TASK], "eval": [OTHER, {"task": TASK["task"]}]}, "every task needs a non-empty 'name'; eval entry 1 has none"),
     ({"train": [TASK, {**OTHER, "name": "t/alive"}], "eval": [{**OTHER, "task": {"TickGE": {"n": 7}}}]},
      "task names must be unique across 'train' and 'eval'; given more than once: ['t/alive']"),
 ], ids=["overlap", "empty-train", "empty-eval", "no-name", "name-twice"])
