@@ -143,15 +143,15 @@ def _origin(ep: EntryPoint) -> str:
     return f"{ep.value!r} from package {package!r}"
 
 
-def _load(group: str, kind: str, name: str) -> Any:
-    """The object of the one entry point ``name`` of ``group`` (a ``kind`` in messages).
+def _load(kind: str, name: str, eps: list[EntryPoint]) -> Any:
+    """The object of the one entry point in ``eps``, those of a ``kind`` (in messages) named
+    ``name``.
 
     Raises:
         ValueError: several entry points have the name, or loading it fails.
     """
-    eps = _entry_points(group)[name]
     if len(eps) > 1:
-        raise ValueError(f"{kind} {name!r} is registered by {len(eps)} entry points in group {group!r}: "
+        raise ValueError(f"{kind} {name!r} is registered by {len(eps)} entry points in group {eps[0].group!r}: "
                          f"{'; '.join(map(_origin, eps))}; uninstall all but one")
     try:
         return eps[0].load()
@@ -202,7 +202,7 @@ def game_class(name: str) -> type[Game]:
     if name not in found:
         raise ValueError(f"unknown game {name!r}; known games: {game_names()}; "
                          f"game packs: {pack_names()}")
-    game = _load(ENTRY_POINT_GROUP, "game", name)
+    game = _load("game", name, found[name])
     if not (isinstance(game, type) and issubclass(game, Game)):
         raise ValueError(f"game {name!r}: entry point {_origin(found[name][0])} gives {game!r}, "
                          f"not a subclass of metammo.game.Game")
@@ -263,9 +263,10 @@ def pack_games(name: str) -> tuple[str, ...]:
         ValueError: an unknown pack (the message lists the known ones); a broken entry point
             (as :func:`game_class`) or one that is not a sequence of game names.
     """
-    if name not in _entry_points(PACK_ENTRY_POINT_GROUP):
-        raise ValueError(f"unknown game pack {name!r}; game packs: {pack_names()}")
-    members = _load(PACK_ENTRY_POINT_GROUP, "game pack", name)
+    found = _entry_points(PACK_ENTRY_POINT_GROUP)
+    if name not in found:
+        raise ValueError(f"unknown game pack {name!r}; game packs: {sorted(found)}")
+    members = _load("game pack", name, found[name])
     if not isinstance(members, (list, tuple)) or not all(isinstance(m, str) for m in members):
         raise ValueError(f"game pack {name!r} must be a sequence of game names, got {members!r}")
     return tuple(members)
