@@ -23,7 +23,7 @@ from metammo.observation import TileChannel
 from metammo.state import allocate, playable_bounds
 from metammo.systems.npc import danger_of
 from metammo.systems.resources import deplete
-from metammo.systems.spawn import open_paths, ring
+from metammo.systems.spawn import _ring_tile, open_paths, ring
 from metammo.systems.spatial import SLOT_KEY
 
 MELEE, RANGE, MAGE = Style.MELEE, Style.RANGE, Style.MAGE
@@ -638,6 +638,14 @@ def test_teams_spawn_together_spread_evenly_around_the_edge(seed):
     sides = {i // (len(edge) // 4) for i in spots}
     assert sides == {0, 1, 2, 3}
     assert env.state.tiles.agents.sum() == 32
+
+
+def test_the_compiled_ring_walk_follows_ring_order():
+    for lo, hi in ((7, 39), (0, 5), (3, 4)):
+        for k in range((hi - lo + 1) // 2):
+            tiles = ring(lo, hi, k)
+            walked = [_ring_tile(lo + k, hi - 1 - k, p) for p in range(len(tiles))]
+            assert walked == [tuple(t) for t in tiles.tolist()], (lo, hi, k)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

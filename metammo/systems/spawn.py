@@ -261,12 +261,11 @@ def _exclusive_tiles(material, lo, hi, anchors, edge_length, team_size, out):
             while True:
                 a, b = lo + k, hi - 1 - k
                 length = 4 * (b - a) if a < b else int(a == b)
-                while pos >= length:  # this ring is full: go one ring inward
+                if length == 0:  # no ring left
+                    return False
+                if pos >= length:  # this ring is full: go one ring inward
                     k, pos = k + 1, 0
-                    a, b = lo + k, hi - 1 - k
-                    length = 4 * (b - a) if a < b else int(a == b)
-                    if length == 0:
-                        return False
+                    continue
                 r, c = _ring_tile(a, b, (anchors[team] * length // edge_length + pos) % length)
                 pos += 1
                 if not taken[r - lo, c - lo] and PASSABLE[material[r, c]]:
