@@ -271,7 +271,7 @@ def _check_int(name: str, value, lo: int, hi: int | None) -> int:
     return value
 
 
-def _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra) -> None:
+def _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra, cache) -> None:
     _check_int("seed", seed, 0, None)
     _check_int("grid_size", grid_size, MIN_MAP_SIZE, None)
     _check_int("map_size", map_size, MIN_MAP_SIZE, int(grid_size))
@@ -285,7 +285,7 @@ def _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra) -> 
             "thresholds must satisfy 0 <= 'water' <= 'grass' <= 'foliage' <= 1, "
             f"got water={water}, grass={grass}, foliage={foliage}"
         )
-    for name, value in (("flat", flat), ("extra", extra)):
+    for name, value in (("flat", flat), ("extra", extra), ("cache", cache)):
         if not isinstance(value, (bool, np.bool_)):
             raise ValueError(f"{name!r} must be a bool, got {value!r}")
 
@@ -338,9 +338,7 @@ def generate(
         ValueError: an argument of the wrong type or out of range, or thresholds out of order;
             the message names the argument and the allowed range.
     """
-    _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra)
-    if not isinstance(cache, (bool, np.bool_)):
-        raise ValueError(f"'cache' must be a bool, got {cache!r}")
+    _validate(seed, map_size, grid_size, water, grass, foliage, flat, extra, cache)
     if flat:  # one key for every all-grass square of a size
         key = (0, int(map_size), int(grid_size), 0.0, 0.0, 0.0, True, False)
     else:
