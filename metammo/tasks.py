@@ -349,6 +349,9 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
     centre = centre_tile(lo, hi)
     half = (hi - lo) / 2.0
     stack = np.empty(MAX_PROGRAM, np.float64)
+    present = np.empty(num_agents, np.bool_)  # alive, or alive at the tick's start (the reference's "dead this tick")
+    for j in range(num_agents):
+        present[j] = alive[j] or acting[j]
     last_team, last_task, last_value = -1, -1, 0.0
     for i in range(num_agents):
         k = agent_task[i]
@@ -356,9 +359,9 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
             continue
         t = i // team_size
         m0, m1 = (t * team_size, (t + 1) * team_size) if team_task[k] else (i, i + 1)
-        live = False  # a member alive, or alive at the tick's start (the reference's dead_this_tick)
+        live = False
         for j in range(m0, m1):
-            live |= alive[j] or acting[j]
+            live |= present[j]
         if not live:
             continue
         if team_task[k] and t == last_team and k == last_task:  # the team's value, once per team
@@ -401,14 +404,14 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                     x = dead / others if others else 1.0
                 elif op == 13:  # CanSeeTile
                     for j in range(m0, m1):
-                        if (alive[j] or acting[j]) and x == 0.0:
+                        if present[j] and x == 0.0:
                             for rr in range(row[j] - vision, row[j] + vision + 1):
                                 for cc in range(col[j] - vision, col[j] + vision + 1):
                                     if material[rr, cc] == a:
                                         x = 1.0
                 elif op == 14:  # OccupyTile
                     for j in range(m0, m1):
-                        if (alive[j] or acting[j]) and row[j] == centre + a and col[j] == centre + b:
+                        if present[j] and row[j] == centre + a and col[j] == centre + b:
                             x = 1.0
                 elif op == 15:  # DistanceTraveled
                     for j in range(m0, m1):
@@ -452,14 +455,14 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                         x = max(x, worn / 3.0)
                 elif op == 24:  # ProgressTowardCenter
                     for j in range(m0, m1):
-                        if alive[j] or acting[j]:
+                        if present[j]:
                             x = max(x, 1.0 - max(abs(row[j] - centre), abs(col[j] - centre)) / half)
                 elif op == 25:  # AllMembersWithinRange
                     lead = leader[t]
-                    if lead >= 0 and (alive[lead] or acting[lead]):
+                    if lead >= 0 and present[lead]:
                         near, members = 0, 0
                         for j in range(m0, m1):
-                            if alive[j] or acting[j]:
+                            if present[j]:
                                 members += 1
                                 near += max(abs(row[j] - row[lead]), abs(col[j] - col[lead])) <= a
                         x = near / members
@@ -474,7 +477,7 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                     g = int(a)
                     if g < num_agents and alive[g]:
                         for j in range(m0, m1):
-                            if (alive[j] or acting[j]) and max(abs(row[j] - row[g]), abs(col[j] - col[g])) <= vision:
+                            if present[j] and max(abs(row[j] - row[g]), abs(col[j] - col[g])) <= vision:
                                 x = 1.0
                 elif op == 30:  # EarnGold
                     for j in range(m0, m1):
@@ -583,10 +586,10 @@ def _check_splits(train: tuple[Task, ...], held_out: tuple[Task, ...], where: st
     for split, tasks in (("train", train), ("eval", held_out)):
         if not tasks:
             raise ValueError(f"{where}: the {split!r} task list is empty")
+        for k, task in enumerate(tasks):
+            if not task.name:
+                raise ValueError(f"{where}: every task needs a non-empty 'name'; {split} entry {k} has none")
     names = [t.name for t in train + held_out]
-    if not all(names):
-        split, k = ("train", names.index("")) if "" in names[:len(train)] else ("eval", names.index("") - len(train))
-        raise ValueError(f"{where}: every task needs a non-empty 'name'; {split} entry {k} has none")
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ValueError(f"{where}: task names must be unique across 'train' and 'eval'; given more than once: {twice}")
