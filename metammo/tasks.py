@@ -513,25 +513,32 @@ def _direction(*parts: str) -> np.ndarray:
     return v
 
 
-def _embed_node(node: Any) -> np.ndarray:
-    if isinstance(node, (int, float)):
-        return float(node) * _direction("const")
-    (name, body), = node.items()
-    if name in _COMBINATOR_OP:
-        vectors = [_embed_node(ch) for ch in (body if isinstance(body, list) else [body])]
-        if name == "SUB" and len(vectors) > 1:  # what is taken from what: the first child against the rest
+#: The predicate each opcode compiles from (``SeizeCenter`` compiles to ``SeizeTile`` 0, 0).
+_PREDICATE_OF = {op: name for name, (op, _, _) in PREDICATES.items() if name != "SeizeCenter"}
+
+
+def _embed_form(node: Any) -> np.ndarray:
+    """The embedding vector of a node of :func:`_normal_form`'s tree."""
+    if isinstance(node[0], str):  # [combinator, children]
+        name, children = node
+        vectors = [_embed_form(child) for child in children]
+        if name == "SUB":  # what is taken from what: the first child against the rest
             v = (vectors[0] - np.mean(vectors[1:], axis=0)) / 2
         else:
             v = np.mean(vectors, axis=0) * (-1 if name == "NOT" else 1)
         return v + 0.5 * _direction("combinator", name)
-    if name in EVENT_PREDICATES:
-        return _embed_node(_count_event(name, body, ""))
-    _, args, _ = PREDICATES[name]
+    op, *values = node
+    if op == _CONST:
+        return values[0] * _direction("const")
+    name = _PREDICATE_OF[op]
+    if op == _SEIZE_TILE and values[:2] == [0.0, 0.0]:  # the centre: one name for it
+        name, values = "SeizeCenter", values[2:]
     v = _direction("predicate", name).copy()
-    for arg in args:
-        value = (body or {})[arg.name]
-        if arg.enum is not None or arg.id:
-            v += 0.5 * _direction("arg", name, arg.name, str(value).lower())
+    for arg, value in zip(PREDICATES[name][1], values):
+        if arg.enum is not None:
+            v += 0.5 * _direction("arg", name, arg.name, arg.enum(int(value)).name.lower())
+        elif arg.id:
+            v += 0.5 * _direction("arg", name, arg.name, str(int(value)))
         else:  # magnitudes on a log scale, so 10 and 12 land close and 10 and 1000 do not
             v += 0.5 * np.log1p(abs(value)) / np.log1p(arg.hi) * np.sign(value) * _direction("arg", name, arg.name)
     return v
@@ -541,10 +548,12 @@ def embed(task: Task) -> np.ndarray:
     """The task's ``(EMBED_DIM,)`` uint8 embedding: a sum of fixed directions for each
     predicate, argument value (numbers on a log scale, names and ids each their own) and
     combinator, plus the subject, mapped to 0..255 around 128. A combinator's children enter as
-    their mean (negated under ``NOT``, so ``NOT NOT a`` is ``a``), ``SUB``'s as half of the first
-    minus the mean of the rest (``SUB [a, b]`` and ``SUB [b, a]`` differ). Deterministic across
-    processes and versions of Python."""
-    v = _embed_node(task.tree) + 0.5 * _direction("subject", task.subject)
+    their mean (negated under ``NOT``), ``SUB``'s as half of the first minus the mean of the
+    rest (``SUB [a, b]`` and ``SUB [b, a]`` differ). It embeds the normal form of what the task
+    computes (:meth:`Task.key`), not how it is written: tasks with one key have one embedding
+    (``AND [a]`` and ``a``, ``SeizeTile`` at (0, 0) and ``SeizeCenter``, ``ScoreHit`` and
+    ``CountEvent score_hit``). Deterministic across processes and versions of Python."""
+    v = _embed_form(_normal_form(task.program)) + 0.5 * _direction("subject", task.subject)
     return np.clip(np.round(128 + 64 * v), 0, 255).astype(np.uint8)
 
 

@@ -726,7 +726,7 @@ def test_embedding_geometry():
     # different predicates, enum values and combinators differ
     others = [
         {"CountEvent": {"event": "drink", "n": 10}}, {"StayAlive": {"n": 10}}, {"HoardGold": {"n": 10}},
-        {"AND": [EAT10, EAT10]}, {"NOT": EAT10}, {"OR": [EAT10, {"TickGE": {"n": 10}}]},
+        {"AND": [EAT10, {"TickGE": {"n": 10}}]}, {"NOT": EAT10}, {"OR": [EAT10, {"TickGE": {"n": 10}}]},
     ]
     vectors = [base] + [emb(t) for t in others]
     for a in range(len(vectors)):
@@ -754,6 +754,27 @@ def test_embedding_geometry():
     np.testing.assert_array_equal(emb({"ScoreHit": {"n": 5}}),
                                   emb({"CountEvent": {"event": "score_hit", "n": 5}}))
     np.testing.assert_array_equal(emb({"NOT": EAT10}), emb({"NOT": [EAT10]}))
+
+
+def test_tasks_with_one_key_embed_alike_and_others_apart():
+    a, b, c = EAT10, {"StayAlive": {"n": 300}}, {"CanSeeTile": {"material": "water"}}
+    same = [
+        (a, {"AND": [a]}), (a, {"AND": [a, a]}), (a, {"NOT": {"NOT": a}}), (a, {"OR": [{"MUL": [a]}]}),
+        ({"AND": [a, b]}, {"AND": [b, a]}), ({"ADD": [a, {"ADD": [b, c]}]}, {"ADD": [{"ADD": [c, a]}, b]}),
+        ({"SUB": [{"SUB": [a, b]}, c]}, {"SUB": [a, c, b]}), ({"MUL": [0.5, a]}, {"MUL": [a, 0.5]}),
+        ({"SeizeCenter": {"n": 30}}, {"SeizeTile": {"row": 0, "col": 0, "n": 30}}),
+        ({"ScoreHit": {"n": 3}}, {"CountEvent": {"event": "SCORE_HIT", "n": 3}}),
+        ({"CanSeeTile": {"material": "Water"}}, c),
+    ]
+    for first, second in same:
+        assert Task("x", "team", first).key() == Task("y", "team", second).key()
+        np.testing.assert_array_equal(emb(first, "team"), emb(second, "team"), err_msg=f"{first} vs {second}")
+    apart = [(a, b), ({"AND": [a, b]}, {"OR": [a, b]}), ({"SUB": [a, b]}, {"SUB": [b, a]}),
+             ({"SeizeCenter": {"n": 30}}, {"SeizeTile": {"row": 0, "col": 1, "n": 30}}),
+             ({"AND": [a, b]}, {"AND": [a, {"AND": [b, c]}]})]
+    for first, second in apart:
+        assert Task("x", "agent", first).key() != Task("y", "agent", second).key()
+        assert dist(emb(first), emb(second)) > 0, (first, second)
 
 
 def test_embeddings_of_the_shipped_curriculum_are_distinct():
