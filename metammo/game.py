@@ -39,7 +39,7 @@ ENTRY_POINT_GROUP = "metammo.minigames"
 class Game:
     """Base class of a game. Subclasses set the class attributes and override hooks."""
 
-    #: registry name
+    #: registry name: the entry point's (or :func:`register`'s) name must be this
     name: ClassVar[str] = ""
     #: one line for ``list`` commands
     description: ClassVar[str] = ""
@@ -164,14 +164,24 @@ def register(name: str, game: type[Game]) -> None:
     """Register ``game`` under ``name`` for this process (entry points are the durable way).
 
     Raises:
-        ValueError: ``name`` is taken (by :func:`register` or an entry point) or ``game`` is
-            not a :class:`Game` subclass.
+        ValueError: ``name`` is taken (by :func:`register` or an entry point), ``game`` is
+            not a :class:`Game` subclass, or its :attr:`Game.name` is not ``name``.
     """
     if not (isinstance(game, type) and issubclass(game, Game)):
         raise ValueError(f"game {name!r} must be a subclass of metammo.game.Game, got {game!r}")
     if name in _registered or name in _entry_points(ENTRY_POINT_GROUP):
         raise ValueError(f"game name {name!r} is already registered")
+    _check_name(name, game, "register()")
     _registered[name] = game
+
+
+def _check_name(name: str, game: type[Game], source: str) -> None:
+    """A game's ``name`` is its registry name: the summaries, the observation's game identity
+    and the messages use it."""
+    if game.name != name:
+        raise ValueError(f"game {name!r}: {source} gives class {game.__module__}.{game.__qualname__}, whose "
+                         f"name attribute is {game.name!r}; set its name to {name!r}, the name it is "
+                         "registered under")
 
 
 def game_names() -> list[str]:
@@ -194,7 +204,8 @@ def game_class(name: str) -> type[Game]:
     Raises:
         ValueError: an unknown name (the message lists the known games and packs); a name that
             several entry points have (naming each); an entry point that fails to load (naming
-            its value, its package and the error) or that is not a :class:`Game` subclass.
+            its value, its package and the error), that is not a :class:`Game` subclass or whose
+            class's :attr:`Game.name` is not ``name``.
     """
     if name in _registered:
         return _registered[name]
@@ -206,6 +217,7 @@ def game_class(name: str) -> type[Game]:
     if not (isinstance(game, type) and issubclass(game, Game)):
         raise ValueError(f"game {name!r}: entry point {_origin(found[name][0])} gives {game!r}, "
                          f"not a subclass of metammo.game.Game")
+    _check_name(name, game, f"entry point {_origin(found[name][0])}")
     return game
 
 

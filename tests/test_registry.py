@@ -131,3 +131,17 @@ def test_a_suite_reads_only_the_games_it_names(install):
     assert suite.scenarios[0].game == "team_battle"
     with pytest.raises(ValueError, match="game 'broken': cannot load entry point"):
         parse({"suite": "s", "version": 1, **norm, "scenarios": [{"game": "broken", **scenario}]})
+
+
+def test_a_game_is_registered_under_its_own_name(install):
+    install("tp-alias", "[metammo.minigames]\nteam_battle_alias = minigames.team_battle:TeamBattle\n")
+    with pytest.raises(ValueError) as err:
+        metammo.make("team_battle_alias", "mini")
+    message = str(err.value)
+    for part in ("game 'team_battle_alias'", "'minigames.team_battle:TeamBattle' from package 'tp-alias'",
+                 "minigames.team_battle.TeamBattle", "name attribute is 'team_battle'"):
+        assert part in message, message
+    with pytest.raises(ValueError, match="game 'sandbox_copy': register.. gives class metammo.sandbox.Sandbox, "
+                                         "whose name attribute is 'sandbox'"):
+        register("sandbox_copy", Sandbox)
+    assert "sandbox_copy" not in registry.game_names()
