@@ -115,7 +115,6 @@ class Env:
         self._kernels = Kernels()  # the arguments' types never change (Params: see its docstring)
         self._died = np.zeros(self.num_agents, np.bool_)
         self._returns = np.zeros(self.num_agents, np.float64)
-        self._game_view = self.layout.view(self.observations, "game")
         self._rng = np.random.default_rng(seed)
         self.map_seed = -1
         self.recorder: Recorder | None = Recorder() if record else None
@@ -186,7 +185,8 @@ class Env:
             self.recorder.begin(state, cfg, self.game.name, self.map_seed)
 
     def _write_game_vector(self) -> None:
-        game, cfg, view = self.game, self.config, self._game_view
+        # a view made here, not kept: a pickled or copied env's kept view would be an array apart
+        game, cfg, view = self.game, self.config, self.layout.view(self.observations, "game")
         view[:] = 0
         view[:, :SYSTEM_BITS] = system_bits(cfg)
         view[:, GameFeature.GAME:GameFeature.GAME + GAME_ID_BYTES] = game_id(game.name)

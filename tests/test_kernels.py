@@ -17,6 +17,7 @@ import metammo
 from metammo.config import Shape
 from metammo.constants import MOVE_DELTA, PASSABLE, Event, Kind
 from metammo.observation import EntityFeature as F
+from metammo.observation import GameFeature, game_id
 from metammo.observation import SelfFeature as S
 from metammo.observation import TileChannel as T
 from metammo.state import allocate, playable_bounds
@@ -404,6 +405,27 @@ def test_an_env_pickles_and_binds_its_kernels_again():
         assert (rewards[0] == rewards[1]).all()  # the copy's game scores the copy's state
     assert copy.state.hash() == env.state.hash()
     assert (copy.observations == env.observations).all()
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_copied_env_plays_on_as_the_original_across_episodes(how):
+    import copy
+    import pickle
+
+    env = metammo.make("mini_generalist", "mini", seed=0, horizon=5)
+    env.reset(0)
+    twin = pickle.loads(pickle.dumps(env)) if how == "pickle" else copy.deepcopy(env)
+    actions = np.zeros((env.num_agents, len(env.head_sizes)), np.int32)
+    games = set()
+    for _ in range(40):  # 8 episodes: other games of the pack, so other game vectors
+        out = [e.step(actions) for e in (env, twin)]
+        games.add(env.game.name)
+        np.testing.assert_array_equal(out[0][0], out[1][0])
+        np.testing.assert_array_equal(out[0][1], out[1][1])
+        assert out[0][4] == out[1][4]
+    assert len(games) > 2
+    assert (twin.layout.view(twin.observations, "game")[:, GameFeature.GAME:GameFeature.TEAM_GAME]
+            == game_id(twin.game.name)).all()
 
 
 @pytest.mark.parametrize("game,config,horizon,policy", [
