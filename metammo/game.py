@@ -53,7 +53,8 @@ class Game:
     def __init__(self, randomize: bool = True, preset: str | None = None, difficulty: int | str | None = None):
         """Raises:
             ValueError: an unknown preset, or a difficulty outside ``0 .. len(levels) - 1``
-                and not ``"max"`` (the message lists the allowed values)."""
+                (``0`` for a game without levels) and not ``"max"`` (the message lists the
+                allowed values)."""
         if not isinstance(randomize, bool):
             raise ValueError(f"game option 'randomize' must be a bool, got {randomize!r}")
         if preset is not None and preset not in self.presets:
@@ -61,12 +62,14 @@ class Game:
         levels = len(self.difficulty_levels)
         if isinstance(difficulty, np.integer):  # numpy ints count as ints (np.bool_ is no np.integer)
             difficulty = int(difficulty)
-        if difficulty == "max":  # the hardest level; a game without levels has just the one
+        if difficulty == "max":  # the hardest level; a game without levels has just the one, 0
             difficulty = levels - 1 if levels else None
+        if type(difficulty) is int and difficulty == 0 and not levels:
+            difficulty = None
         if difficulty is not None and (isinstance(difficulty, bool) or not isinstance(difficulty, int)
                                        or not 0 <= difficulty < levels):
             allowed = (f"an int in [0, {levels - 1}] or 'max'" if levels
-                       else "None or 'max' (this game has no difficulty levels)")
+                       else "None, 0 or 'max' (this game has no difficulty levels: just the one, 0)")
             raise ValueError(f"game {self.name!r}: difficulty must be {allowed}, got {difficulty!r}")
         self.randomize = randomize
         self.preset = preset

@@ -120,6 +120,7 @@ class Minigame(Game):
                 difficulty knob's key, a difficulty other than the preset's.
         """
         super().__init__(randomize, preset, difficulty)
+        self._check_declarations()
         pinned = self.pinned_difficulty
         if preset is not None and self.difficulty_levels:
             level = self._preset_level(preset)
@@ -139,6 +140,29 @@ class Minigame(Game):
         #: calls the game's kernels (:class:`metammo.kernels.Kernels`): every episode passes them
         #: arguments of the same types (setup fixes the dtypes of what the subclass hooks return)
         self.kernels = Kernels()
+
+    def _check_declarations(self) -> None:
+        """The class attributes name only tunable config keys (shape keys size the env's arrays,
+        fixed for its life) and a knob that has levels."""
+        allowed = sorted(Tunables.__dataclass_fields__)
+        declared = [("rules_config", self.rules_config)] + [(f"preset {name!r}", values)
+                                                            for name, values in self.presets.items()]
+        for where, values in declared:
+            if not isinstance(values, Mapping):
+                raise ValueError(f"game {self.name!r}: {where} must be a mapping of config keys to values, "
+                                 f"got {values!r}")
+            wrong = sorted(set(values) - set(allowed))
+            if wrong:
+                raise ValueError(f"game {self.name!r}: {where} sets {wrong}, not tunable config keys (shape keys "
+                                 f"are fixed for an env's life); tunable keys: {allowed}")
+        if self.difficulty_key is not None and self.difficulty_key not in allowed:
+            raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} is not a tunable config "
+                             f"key; tunable keys: {allowed}")
+        if self.difficulty_key is not None and not self.difficulty_levels:
+            raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} needs difficulty_levels, "
+                             "the knob's values, easiest first")
+        if isinstance(self.wins_to_raise, bool) or not isinstance(self.wins_to_raise, int) or self.wins_to_raise < 1:
+            raise ValueError(f"game {self.name!r}: wins_to_raise must be an int >= 1, got {self.wins_to_raise!r}")
 
     def _preset_level(self, preset: str) -> int:
         levels = self.difficulty_levels
@@ -168,7 +192,7 @@ class Minigame(Game):
         """The episode config from ``base``, randomized values ``drawn`` and difficulty ``knob``
         (the module docstring's order), and the keys the user set."""
         values: dict[str, Any] = {**self.rules_config, "team_size": self.team_size, **drawn}
-        if not self.randomize:  # the values the reference evaluates with, not the config's own
+        if not self._randomizing():  # the values the reference evaluates with, not the config's own
             values.update({key: value for key, value in self.presets.get("eval", {}).items() if key in self.spec})
         if self.difficulty_key is not None:
             values[self.difficulty_key] = knob
@@ -214,7 +238,7 @@ class Minigame(Game):
                              f"num_agents must be at least {self.min_teams * self.team_size}, "
                              f"got {base.shape.num_agents}")
         knobs = [self.knob]
-        if self.difficulty_key and not self.controller.pinned:
+        if not self.controller.pinned and self.difficulty_levels:
             knobs = list(self.controller.levels)
         ranges = {key: dist.support() for key, dist in sorted(self.spec.items())} if self._randomizing() else {}
         if math.prod(map(len, ranges.values())) <= MAX_CORNERS:
@@ -224,12 +248,24 @@ class Minigame(Game):
         # the current level without draws first: a clash that does not depend on them reads plainly
         for knob, drawn in [(self.knob, {})] + list(itertools.product(knobs, corners)):
             try:
-                self.check_episode_config(self._compose(base, drawn, knob)[0])
+                cfg = self._compose(base, drawn, knob)[0]
+                self.check_episode_config(cfg)
+                self._check_tasks(cfg, knob)
             except ValueError as err:
-                at = f" at difficulty {self.difficulty_key}={knob!r}" if knob != self.knob else ""
+                at = f" at difficulty {self.difficulty_key or 'knob'}={knob!r}" if knob != self.knob else ""
                 if drawn:
                     at += " with randomized " + ", ".join(f"{key}={value!r}" for key, value in drawn.items())
                 raise ValueError(f"game {self.name!r} cannot play on this config{at}: {err}") from None
+
+    def _check_tasks(self, cfg: Config, knob: Any) -> None:
+        """The game's tasks build on ``cfg`` with the difficulty knob at ``knob`` (a task's
+        arguments may come from either)."""
+        controller = self.controller
+        self.controller = Difficulty((knob,), 1, 0)
+        try:
+            self.assign_tasks(cfg, np.random.default_rng(0))
+        finally:
+            self.controller = controller
 
     def check_episode_config(self, cfg: Config) -> None:
         """Raise ValueError when the game cannot play an episode on ``cfg``, a config it built
@@ -373,7 +409,14 @@ class Minigame(Game):
         if not self.has_winners:
             self.controller.record(False)
             return
-        self._winners = self.winners(state, cfg, over)
+        n = cfg.shape.num_agents
+        winners = self.winners(state, cfg, over)
+        if not (isinstance(winners, np.ndarray) and winners.dtype == np.bool_ and winners.shape == (n,)):
+            shown = (f"a {winners.shape} {winners.dtype} array" if isinstance(winners, np.ndarray)
+                     else repr(winners))
+            raise TypeError(f"game {self.name!r}: winners() must return a ({n},) bool array (a mask of the "
+                            f"agents), got {shown}")
+        self._winners = winners
         score = self.winning_score(state, cfg)
         rewards[self._winners & self._acting] += score
         rewards[~self._winners & state.entities.alive[: cfg.shape.num_agents]] -= 1.0

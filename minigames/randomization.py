@@ -78,8 +78,7 @@ class Choice:
     p: tuple | None = None
 
     def sample(self, rng: np.random.Generator) -> Any:
-        value = self.values[rng.choice(len(self.values), p=self.p)]
-        return value.item() if isinstance(value, np.generic) else value
+        return self.values[rng.choice(len(self.values), p=self.p)]
 
     def support(self) -> tuple:
         return self.values
@@ -107,7 +106,7 @@ def _check(key: str, dist: Any) -> None:
         if not dist.values:
             raise ValueError(f"randomization of {key!r}: choice needs at least one value")
         if dist.p is not None:
-            ok = isinstance(dist.p, (list, tuple)) and all(_is_number(x) for x in dist.p)
+            ok = isinstance(dist.p, (list, tuple, np.ndarray)) and all(_is_number(x) for x in dist.p)
             p = np.asarray(dist.p if ok else [], np.float64)
             if p.shape != (len(dist.values),) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
                 raise ValueError(f"randomization of {key!r}: p must be {len(dist.values)} non-negative "
@@ -131,8 +130,21 @@ def _check(key: str, dist: Any) -> None:
         raise ValueError(f"randomization of {key!r}: need {need}, got [{dist.lo}, {dist.hi}]")
 
 
+def _plain(dist: Distribution) -> Distribution:
+    """``dist`` (checked) with Python numbers in place of numpy ones, so what it draws and its
+    range ends are what a config takes."""
+    def plain(x: Any) -> Any:
+        return x.item() if isinstance(x, np.generic) else x
+
+    if isinstance(dist, Choice):
+        p = None if dist.p is None else tuple(float(x) for x in dist.p)
+        return Choice(tuple(plain(v) for v in dist.values), p)
+    return type(dist)(plain(dist.lo), plain(dist.hi))
+
+
 def parse(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A spec from plain data (the module docstring's form).
+    """A spec from plain data (the module docstring's form) or distributions, with numpy
+    numbers made Python ones.
 
     Raises:
         ValueError: not a mapping, an unknown config key or distribution kind, or malformed
@@ -144,7 +156,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, body in data.items():
         if isinstance(body, (Integers, Uniform, OneOver, Choice)):
             _check(key, body)
-            spec[key] = body
+            spec[key] = _plain(body)
             continue
         if not isinstance(body, Mapping) or not set(body) & set(_KINDS) or len(set(body) & set(_KINDS)) > 1:
             raise ValueError(f"randomization of {key!r}: give exactly one of {sorted(_KINDS)}, got {body!r}")
@@ -157,12 +169,13 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(args, (list, tuple)):
                 raise ValueError(f"randomization of {key!r}: choice takes a list of values, got {args!r}")
             p = body.get("p")
-            spec[key] = Choice(tuple(args), tuple(p) if isinstance(p, (list, tuple)) else p)
+            spec[key] = Choice(tuple(args), tuple(p) if isinstance(p, (list, tuple, np.ndarray)) else p)
         else:
             if not isinstance(args, (list, tuple)) or len(args) != 2:
                 raise ValueError(f"randomization of {key!r}: {kind} takes [lo, hi], got {args!r}")
             spec[key] = _KINDS[kind](*args)
         _check(key, spec[key])
+        spec[key] = _plain(spec[key])
     return spec
 
 

@@ -929,6 +929,86 @@ def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options,
         metammo.make(game, config, **options)
 
 
+@pytest.fixture
+def variant(monkeypatch):
+    """``variant(base, name, **attributes)``: a subclass of the game class ``base`` named
+    ``name``, registered until the test ends; returns ``name``."""
+    import metammo.game as registry
+
+    def variant(base, name, **attributes):
+        monkeypatch.setitem(registry._registered, name, type(base.__name__, (base,), {"name": name, **attributes}))
+        return name
+    return variant
+
+
+@pytest.mark.parametrize("attributes,match", [
+    (dict(presets={"eval": {"vision": 5}}), r"preset 'eval' sets \['vision'\], not tunable config keys"),
+    (dict(rules_config={"num_agents": 64}), r"rules_config sets \['num_agents'\], not tunable config keys"),
+    (dict(presets={"quick": {"fog_onst": 5}}), r"preset 'quick' sets \['fog_onst'\], not tunable"),
+    (dict(difficulty_key="vision"), r"difficulty_key 'vision' is not a tunable config key"),
+    (dict(difficulty_levels=()), r"difficulty_key 'npc_count' needs difficulty_levels"),
+    (dict(wins_to_raise=0), r"wins_to_raise must be an int >= 1, got 0"),
+], ids=["shape-key-in-preset", "shape-key-in-rules", "unknown-key-in-unused-preset", "shape-knob", "knob-without-levels",
+        "wins-to-raise"])
+def test_a_game_declaring_what_it_cannot_play_fails_when_the_env_is_made(variant, attributes, match):
+    from minigames.team_battle import TeamBattle
+
+    name = variant(TeamBattle, "tb_variant", **attributes)
+    with pytest.raises(ValueError, match=r"game 'tb_variant': " + match):
+        metammo.make(name, "mini")
+
+
+def test_a_difficulty_level_whose_task_cannot_be_built_fails_when_the_env_is_made(variant):
+    from minigames.king_of_the_hill import KingOfTheHill
+
+    name = variant(KingOfTheHill, "hill_variant", difficulty_levels=(10, 200_000))
+    for difficulty in (None, 1, "max"):
+        with pytest.raises(ValueError, match=r"game 'hill_variant' cannot play on this config( at difficulty "
+                                             r"knob=200000)?.*: task 'seize_center'.*'n' must be an int in "
+                                             r"\[1, 100000\], got 200000"):
+            metammo.make(name, "mini", difficulty=difficulty)
+    metammo.make(name, "mini", difficulty=0)  # the level it can play
+
+
+def test_a_preset_plays_the_eval_values_of_what_it_does_not_set(variant):
+    """A preset draws nothing: the keys the game randomizes take its eval preset's values
+    (as with ``randomize=False``), whatever ``randomize`` says."""
+    from minigames.team_battle import TeamBattle
+
+    name = variant(TeamBattle, "tb_presets", presets={**TeamBattle.presets, "quick": {"horizon": 64}})
+    seen = []
+    for randomize in (True, False):
+        env = metammo.make(name, "mini", seed=0, preset="quick", randomize=randomize)
+        env.reset()
+        t = env.config.tunables
+        seen.append((t.fog_onset, t.fog_speed, t.horizon, env.episode_summary()["randomized"]))
+    assert seen == [(128, 1 / 8, 64, {})] * 2
+
+
+def test_numpy_numbers_in_a_randomization_spec_are_python_numbers():
+    from minigames.randomization import Integers
+
+    for spec in ({"fog_onset": {"choice": list(np.arange(100, 300, 50)), "p": np.full(4, 0.25)}},
+                 {"fog_onset": {"integers": [np.int64(100), np.int64(250)]}},
+                 {"fog_onset": Integers(np.int64(100), np.int64(250))}):
+        env = metammo.make("team_battle", "mini", seed=0, game_options={"randomization": spec})
+        env.reset()
+        onset = env.episode_summary()["randomized"]["fog_onset"]
+        assert type(onset) is int and 100 <= onset <= 250
+
+
+def test_winners_must_be_a_mask_of_the_agents(variant):
+    from minigames.team_battle import TeamBattle
+
+    name = variant(TeamBattle, "tb_winners", winners=lambda self, state, cfg, over: np.ones(cfg.shape.num_agents, int))
+    env = metammo.make(name, "mini", seed=0, num_agents=16, horizon=3)
+    env.reset()
+    with pytest.raises(TypeError, match=r"game 'tb_winners': winners\(\) must return a \(16,\) bool array "
+                                        r"\(a mask of the agents\), got a \(16,\) int64 array"):
+        for _ in range(3):
+            env.step(noop(env))
+
+
 @pytest.mark.parametrize("options,level,value", [
     (dict(npc_count=100), 1, 100),  # off the levels: the nearest, 128
     (dict(npc_count=128, difficulty=3), 1, 128),  # the key wins over the difficulty option
@@ -1166,10 +1246,13 @@ def test_bad_difficulty_values(value):
 
 
 def test_difficulty_on_game_without_levels():
-    with pytest.raises(ValueError, match="difficulty must be None or 'max'"):
-        metammo.make("multitask", "full", num_agents=8, difficulty=0)
-    # evaluation pins "max" on every game: a game without levels has just the one
-    assert metammo.make("multitask", "full", num_agents=8, difficulty="max").game.difficulty == 0
+    for bad in (1, 0.0, False):
+        with pytest.raises(ValueError, match=r"difficulty must be None, 0 or 'max' \(this game has no difficulty levels"):
+            metammo.make("multitask", "full", num_agents=8, difficulty=bad)
+    # evaluation pins "max" (or 0) on every game: a game without levels has just the one, 0
+    for level in ("max", 0):
+        assert metammo.make("multitask", "full", num_agents=8, difficulty=level).game.difficulty == 0
+    assert metammo.make("full_generalist", "full", num_agents=16, difficulty=0).games[0].difficulty == 0
     with pytest.raises(ValueError, match="randomize"):
         metammo.make("team_battle", "mini", num_agents=8, randomize="yes")
 
