@@ -11,9 +11,9 @@ tiles its tasks seize (``SeizeTile``, ``SeizeCenter``): :meth:`Minigame.hold`.
 
 Each episode's config is built in this order, later entries winning: the env's base config,
 the game's ``rules_config`` and ``team_size``, a draw from ``randomization`` (when ``randomize``
-is on and no preset is chosen; with ``randomize`` off, the keys it would draw take the values
-of the game's ``eval`` preset, the reference's evaluation values, where it sets them), the
-difficulty knob, the chosen preset; config keys the user set
+is on and no preset is chosen; otherwise nothing is drawn, and the keys it would draw take the
+values of the game's ``eval`` preset, the reference's evaluation values, where it sets them,
+else the config's), the difficulty knob, the chosen preset; config keys the user set
 (``metammo.make(..., fog_onset=100)``: :attr:`metammo.config.Config.overridden`, and keys of a
 hand-built config away from its preset's defaults) always win; setting the difficulty knob's
 key pins the difficulty at the level of that value (or the nearest level). The env
