@@ -54,7 +54,8 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
     Raises:
         ValueError: as :class:`~metammo.env.Env` (unknown game, preset or config key, or a
-            value out of range).
+            value out of range); ``autoreset`` given (a PettingZoo env ends its episodes: the
+            caller resets).
     """
 
     metadata = {"name": "metammo_v0", "render_modes": []}
@@ -62,6 +63,10 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
     def __init__(self, game: str = "sandbox", config: str | Config = "mini", seed: int | None = 0,
                  **overrides: Any):
+        if "autoreset" in overrides:
+            raise ValueError(f"autoreset: a PettingZoo env never resets itself (agents leave when the episode "
+                             f"ends; call reset() for the next), so it takes no autoreset option, got "
+                             f"{overrides['autoreset']!r}")
         self.env = Env(game, config, seed, autoreset=False, **overrides)
         self.possible_agents = [f"agent_{i}" for i in range(self.env.num_agents)]
         self._index = {name: i for i, name in enumerate(self.possible_agents)}

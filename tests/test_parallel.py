@@ -302,6 +302,9 @@ def test_bad_config_raises_like_the_env():
         metammo.make_parallel("no_such_game")
     with pytest.raises(ValueError, match="map_size"):
         metammo.make_parallel("sandbox", "mini", map_size=10)
+    for autoreset in (True, False):
+        with pytest.raises(ValueError, match=r"autoreset: a PettingZoo env never resets itself .* got "):
+            metammo.make_parallel("team_battle", autoreset=autoreset)
 
 
 # --- every registered game ---------------------------------------------------------------------
