@@ -6,7 +6,8 @@ subject to a progress in [0, 1]; **combinators** join them: ``AND`` (min), ``OR`
 (product). A **task** is a predicate tree plus a **subject**: ``agent`` (the agent alone) or
 ``team`` (its team: event counts, XP and gold summed over members; levels, time alive and
 distances the best member's; "any member" for tile predicates). A task's reward each tick is
-the change of its progress, until the progress first reaches 1; a subject makes no progress
+the change of its progress, until the progress first reaches 1; the progress is 0 before the
+first tick, so what holds at spawn is paid on the first tick, as in the reference; a subject makes no progress
 once none of its members is alive or died this tick. The tick an agent dies still counts, as
 in the reference, which scores the agents "alive and dead this tick": predicates of where a
 member is (what it sees, the tile it stands on, its distance to the centre or its leader)
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -153,6 +155,8 @@ class Task:
     tree: Any
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise ValueError(f"a task's name must be a string, got {self.name!r}")
         if self.subject not in SUBJECTS:
             raise ValueError(f"task {self.name!r}: subject must be one of {list(SUBJECTS)}, got {self.subject!r}")
         if len(self.program) > MAX_PROGRAM:
@@ -180,10 +184,7 @@ class Task:
         unknown = set(data) - {"name", "subject", "task"}
         if unknown:
             raise ValueError(f"task entry has unknown keys {sorted(unknown)}; allowed: ['name', 'subject', 'task']")
-        name = data.get("name", "")
-        if not isinstance(name, str):
-            raise ValueError(f"a task entry's 'name' must be a string, got {name!r}")
-        return cls(name, data.get("subject", "agent"), data["task"])
+        return cls(data.get("name", ""), data.get("subject", "agent"), data["task"])
 
     def key(self) -> str:
         """Canonical text of what the task computes: its subject and a normal form of its
@@ -199,9 +200,9 @@ class Task:
 def _count_event(name: str, body: Any, where: str) -> dict[str, Any]:
     """The ``CountEvent`` node an event predicate (``ScoreHit``, ...) stands for."""
     body = {} if body is None else body
-    if not isinstance(body, Mapping) or "event" in body:
+    if not isinstance(body, Mapping) or set(body) != {"n"}:
         raise ValueError(f"{where}: {name} counts {EVENT_PREDICATES[name].name.lower()} events and takes "
-                         f"arguments ['n'], got {body!r}")
+                         f"arguments ['n'], got {sorted(body) if isinstance(body, Mapping) else body!r}")
     return {"CountEvent": {"event": EVENT_PREDICATES[name].name.lower(), **body}}
 
 
@@ -247,7 +248,11 @@ def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
     progress values in [0, 1]: AND, OR, ADD and MUL are associative and commutative (nested
     ones flattened, children sorted; AND and OR also drop repeated children), SUB's subtrahends
     commute (``SUB [SUB [a, b], c]`` is ``SUB [a, b, c]``), a combinator of one child is that
-    child, and NOT NOT cancels. Leaves are the instructions. JSON-ready lists."""
+    child, and NOT NOT cancels. Constants fold: a combinator's constants become one (``ADD``
+    sums them, clipped at 1; ``SUB`` sums the subtrahends), which is dropped when it changes
+    nothing (``MUL [1, a]``, ``AND [1, a]``, ``ADD [0, a]`` are ``a``) and is the result when it
+    decides it (``MUL [0, a]`` and ``SUB [a, 1]`` are 0, ``OR [1, a]`` is 1); ``NOT`` of a
+    constant is one. Leaves are the instructions. JSON-ready lists."""
     stack: list[Any] = []
     for op, a, b, c in program:
         if not 1 <= op <= len(COMBINATORS):  # a constant or a predicate
@@ -258,20 +263,58 @@ def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
         del stack[len(stack) - arity:]
         if name == "NOT":
             (kid,) = kids
-            stack.append(kid[1][0] if kid[0] == "NOT" else ["NOT", [kid]])
+            if kid[0] == _CONST:
+                stack.append(_constant(1.0 - kid[1]))
+            else:
+                stack.append(kid[1][0] if kid[0] == "NOT" else ["NOT", [kid]])
             continue
         if name == "SUB":
             first, rest = kids[0], kids[1:]
             if first[0] == "SUB":
                 first, rest = first[1][0], first[1][1:] + rest
+            taken = _clip(math.fsum(kid[1] for kid in rest if kid[0] == _CONST))
+            rest = [kid for kid in rest if kid[0] != _CONST]
+            if first[0] == _CONST:
+                first, taken = _constant(_clip(first[1] - taken)), 0.0
+            if taken == 1.0 or first == _constant(0.0):  # nothing is left of the first
+                stack.append(_constant(0.0))
+                continue
+            rest += [_constant(taken)] if taken > 0 else []
             kids = [first] + sorted(rest, key=json.dumps)
         else:
             flat = [g for kid in kids for g in (kid[1] if kid[0] == name else [kid])]
-            kids = sorted(flat, key=json.dumps)
+            kids = [kid for kid in flat if kid[0] != _CONST]
+            values = [kid[1] for kid in flat if kid[0] == _CONST]
+            if values:  # one constant at most: folded, then dropped when it is the identity
+                identity, value = _FOLD[name](values)
+                if value == 1.0 - identity or not kids:  # absorbing (0 for AND and MUL, 1 for OR and ADD)
+                    stack.append(_constant(value))
+                    continue
+                kids += [_constant(value)] if value != identity else []
+            kids = sorted(kids, key=json.dumps)
             if name in ("AND", "OR"):
                 kids = [kid for k, kid in enumerate(kids) if k == 0 or kid != kids[k - 1]]
         stack.append(kids[0] if len(kids) == 1 else [name, kids])
     return stack[0]
+
+
+#: ``name: values -> (identity, folded value)`` of the combinators whose constants fold into one.
+#: Sums are exact (``math.fsum``) and products sorted, so the order the constants are written in
+#: cannot change the result.
+_FOLD = {"AND": lambda v: (1.0, min(v)), "OR": lambda v: (0.0, max(v)),
+         "ADD": lambda v: (0.0, _clip(math.fsum(v))), "MUL": lambda v: (1.0, _clip(math.prod(sorted(v))))}
+
+
+def _clip(x: float) -> float:
+    """``x`` clipped to [0, 1] as :func:`score_tasks` clips progress, and rounded to 12 places,
+    so that constants folded from decimal fractions land on the fraction written (0.1 + 0.2
+    is 0.3, 0.1 + 0.2 + 0.7 is 1)."""
+    return 1.0 if x > 1.0 - ROUNDING else max(round(x, 12), 0.0)
+
+
+def _constant(value: float) -> list[Any]:
+    """A constant leaf of :func:`_normal_form`'s tree."""
+    return [_CONST, float(value), 0.0, 0.0]
 
 
 def compile_tasks(tasks: Sequence[Task]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -526,7 +569,10 @@ def _embed_form(node: Any) -> np.ndarray:
             v = (vectors[0] - np.mean(vectors[1:], axis=0)) / 2
         else:
             v = np.mean(vectors, axis=0) * (-1 if name == "NOT" else 1)
-        return v + 0.5 * _direction("combinator", name)
+        # a child given twice counts twice in ADD, MUL and SUB's subtrahends, which the mean hides
+        summed = children[1:] if name == "SUB" else children
+        repeats = len(summed) - len({json.dumps(child) for child in summed}) if name in ("ADD", "MUL", "SUB") else 0
+        return v + 0.5 * _direction("combinator", name) + 0.5 * repeats * _direction("repeat", name)
     op, *values = node
     if op == _CONST:
         return values[0] * _direction("const")
@@ -549,7 +595,8 @@ def embed(task: Task) -> np.ndarray:
     predicate, argument value (numbers on a log scale, names and ids each their own) and
     combinator, plus the subject, mapped to 0..255 around 128. A combinator's children enter as
     their mean (negated under ``NOT``), ``SUB``'s as half of the first minus the mean of the
-    rest (``SUB [a, b]`` and ``SUB [b, a]`` differ). It embeds the normal form of what the task
+    rest (``SUB [a, b]`` and ``SUB [b, a]`` differ), plus a direction per repeated child of
+    ``ADD``, ``MUL`` and ``SUB``'s rest (``ADD [a, a]`` and ``ADD [a, a, a]`` differ). It embeds the normal form of what the task
     computes (:meth:`Task.key`), not how it is written: tasks with one key have one embedding
     (``AND [a]`` and ``a``, ``SeizeTile`` at (0, 0) and ``SeizeCenter``, ``ScoreHit`` and
     ``CountEvent score_hit``). Deterministic across processes and versions of Python."""
@@ -568,6 +615,11 @@ class Curriculum:
     eval: tuple[Task, ...]
 
     def __post_init__(self) -> None:
+        for split in ("train", "eval"):
+            tasks = getattr(self, split)
+            if not isinstance(tasks, (list, tuple)) or not all(isinstance(t, Task) for t in tasks):
+                raise ValueError(f"curriculum: {split!r} must be a list or tuple of Task, got {tasks!r}")
+            object.__setattr__(self, split, tuple(tasks))
         _check_splits(self.train, self.eval, "curriculum")
 
     @classmethod
@@ -584,7 +636,7 @@ class Curriculum:
                 splits[split] = tuple(Task.from_dict(e) for e in entries)
             except ValueError as err:
                 raise ValueError(f"{where} ({split}): {err}") from None
-        _check_splits(splits["train"], splits["eval"], where)
+        _check_splits(splits["train"], splits["eval"], where)  # first: the message names the file
         return cls(**splits)
 
 
@@ -596,7 +648,7 @@ def _check_splits(train: tuple[Task, ...], held_out: tuple[Task, ...], where: st
         if not tasks:
             raise ValueError(f"{where}: the {split!r} task list is empty")
         for k, task in enumerate(tasks):
-            if not task.name:
+            if not task.name.strip():
                 raise ValueError(f"{where}: every task needs a non-empty 'name'; {split} entry {k} has none")
     names = [t.name for t in train + held_out]
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -625,12 +677,33 @@ def load_curriculum(path: str | Path) -> Curriculum:
         raise ValueError(f"curriculum {path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}")
     try:
         text = path.read_text()
-        if suffix == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys) if suffix == ".json" else _load_yaml(text)
     except Exception as err:  # noqa: BLE001 - both parsers' errors, re-raised with the path
         raise ValueError(f"curriculum {path}: does not parse: {err}") from None
     return Curriculum.from_dict(data, f"curriculum {path}")
+
+
+def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict:
+    """A mapping from a parser's ``(key, value)`` pairs; a key given twice is an error (the
+    parsers would keep the last value and drop the rest without a word)."""
+    keys = [key for key, _ in pairs]
+    twice = [key for k, key in enumerate(keys) if key in keys[:k]]
+    if twice:
+        raise ValueError(f"a key given twice in one mapping: {twice[0]!r}")
+    return dict(pairs)
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` of ``text`` that refuses a key given twice in one mapping."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                try:
+                    _unique_keys([(self.construct_object(key, deep=True), None) for key, _ in node.value])
+                except ValueError as err:
+                    raise ValueError(f"line {node.start_mark.line + 1}: {err}") from None
+            return super().construct_mapping(node, deep)
+
+    return yaml.load(text, Loader=Loader)

@@ -353,7 +353,7 @@ class Minigame(Game):
         self.progress = np.zeros(n, np.float64)
         self.best = np.zeros(n, np.float64)
         self._complete = np.zeros(n, bool)
-        self._acting = np.zeros(n, bool)  # pays nothing: the starting progress is no gain
+        self._acting = np.zeros(n, bool)
         ent, inv = state.entities, state.inventory
         # score_tasks' arguments but this tick's rewards and tick: the same arrays all episode
         self._score_args = (
@@ -361,8 +361,7 @@ class Minigame(Game):
             self._team_task, self.team_size, ent.alive, ent.time_alive, ent.row, ent.col, ent.level, ent.xp,
             ent.gold, state.events.counts, state.events.amounts, inv.item, inv.level, inv.quantity,
             inv.equipped, state.tiles.material, lo, hi, cfg.shape.vision, self.spawn_row, self.spawn_col,
-            self.holds, self.leader_slot)
-        self._evaluate(state, np.zeros(n, np.float32))
+            self.holds, self.leader_slot)  # progress 0 until the first tick's update (metammo.tasks)
         self._winners = np.zeros(n, bool)
 
     def _evaluate(self, state: State, rewards: np.ndarray) -> None:

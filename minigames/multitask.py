@@ -12,7 +12,9 @@ randomized  NPC count U[64, 192]; fog onset U[256, 1024]
 ==========  ===================================================================
 
 The curriculum is a YAML or JSON file (default ``minigames/curricula/multitask.yaml``; the game
-option ``curriculum`` names another). Task names are ``category/name``; the summary's
+option ``curriculum`` names another) of agent tasks: the game has no teams, so a team subject or
+a :data:`TEAM_PREDICATES` predicate would be an agent task under another name (and slip past the
+check that held-out tasks differ from training ones) and is refused. Task names are ``category/name``; the summary's
 ``completion`` gives the fraction of agents that completed their task, per category, and
 ``categories`` and ``completed`` give each agent's task category and whether it completed it (so
 a caller can split completion by who played the agents).
@@ -27,11 +29,15 @@ import numpy as np
 
 from metammo.config import Config
 from metammo.state import State
-from metammo.tasks import Task, check_agent_ids, load_curriculum
+from metammo.tasks import PREDICATES, Task, check_agent_ids, load_curriculum
 from minigames.base import Minigame
 from minigames.randomization import Integers
 
 DEFAULT_CURRICULUM = Path(__file__).parent / "curricula" / "multitask.yaml"
+#: Predicates of a team and its leader: in a game without teams the agent alone, so another
+#: task in disguise (``ProtectLeader`` is ``StayAlive``; ``AllMembersWithinRange`` is always 1).
+TEAM_PREDICATES = ("ProtectLeader", "AllMembersWithinRange")
+_TEAM_OPS = {PREDICATES[name][0] for name in TEAM_PREDICATES}
 
 
 class Multitask(Minigame):
@@ -47,6 +53,13 @@ class Multitask(Minigame):
         super().__init__(**options)
         self.curriculum_path = curriculum
         self.curriculum = load_curriculum(curriculum)
+        for split in ("train", "eval"):
+            for task in getattr(self.curriculum, split):
+                if task.subject == "team" or {op for op, *_ in task.program} & _TEAM_OPS:
+                    raise ValueError(f"curriculum {curriculum} ({split}): task {task.name!r} is a team task, but "
+                                     "Multi-task plays without teams (every agent its own team and leader): use "
+                                     f"subject 'agent' and none of {sorted(TEAM_PREDICATES)} (StayAlive for "
+                                     "ProtectLeader)")
 
     def check_config(self, base: Config) -> None:
         """Also checks that the curriculum's tasks name only agents of the env (both lists:

@@ -178,9 +178,12 @@ def test_curriculum_that_is_not_a_path():
     ({"train": [], "eval": [OTHER]}, "the 'train' task list is empty"),
     ({"train": [TASK], "eval": []}, "the 'eval' task list is empty"),
     ({"train": [TASK], "eval": [OTHER, {"task": TASK["task"]}]}, "every task needs a non-empty 'name'; eval entry 1 has none"),
+    ({"train": [TASK], "eval": [{**OTHER, "name": " "}]}, "every task needs a non-empty 'name'; eval entry 0 has none"),
+    ({"train": [TASK], "eval": [{**TASK, "name": "e/same", "task": {"MUL": [1, TASK["task"]]}}]},
+     "training and evaluation tasks must be disjoint; both hold ['e/same']"),
     ({"train": [TASK, {**OTHER, "name": "t/alive"}], "eval": [{**OTHER, "task": {"TickGE": {"n": 7}}}]},
      "task names must be unique across 'train' and 'eval'; given more than once: ['t/alive']"),
-], ids=["overlap", "empty-train", "empty-eval", "no-name", "name-twice"])
+], ids=["overlap", "empty-train", "empty-eval", "no-name", "blank-name", "overlap-times-one", "name-twice"])
 def test_curriculum_errors_name_the_file(tmp_path, data, problem):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -189,13 +192,30 @@ def test_curriculum_errors_name_the_file(tmp_path, data, problem):
     assert str(err.value).startswith(f"curriculum {path}: {problem}")
 
 
+@pytest.mark.parametrize("suffix, text, line", [
+    (".yaml", "train: [{name: a, task: {TickGE: {n: 5}}}]\neval: [{name: b, task: {TickGE: {n: 9}}}]\n"
+              "train: [{name: c, task: {TickGE: {n: 7}}}]\n", "line 1: a key given twice in one mapping: 'train'"),
+    (".yaml", "train: [{name: a, task: {TickGE: {n: 5, n: 6}}}]\neval: [{name: b, task: {TickGE: {n: 9}}}]\n",
+     "line 1: a key given twice in one mapping: 'n'"),
+    (".json", '{"train": [{"name": "a", "task": {"AND": [{"TickGE": {"n": 5}}], "AND": [{"TickGE": {"n": 6}}]}}], '
+              '"eval": [{"name": "b", "task": {"TickGE": {"n": 9}}}]}', "a key given twice in one mapping: 'AND'"),
+], ids=["yaml-split", "yaml-argument", "json-combinator"])
+def test_a_curriculum_key_given_twice_is_an_error(tmp_path, suffix, text, line):
+    """The parsers would keep the last value and drop the rest without a word."""
+    path = tmp_path / f"c{suffix}"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        make_multitask(path)
+    assert str(err.value) == f"curriculum {path}: does not parse: {line}"
+
+
 @pytest.mark.parametrize("name", [None, 5, ["a", "b"]])
 def test_a_curriculum_task_name_must_be_a_string(tmp_path, name):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"train": [{**TASK, "name": name}], "eval": [OTHER]}))
     with pytest.raises(ValueError) as err:
         make_multitask(path)
-    assert str(err.value) == f"curriculum {path} (train): a task entry's 'name' must be a string, got {name!r}"
+    assert str(err.value) == f"curriculum {path} (train): a task's name must be a string, got {name!r}"
 
 
 @pytest.mark.parametrize("split", ["train", "eval"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -765,16 +766,42 @@ def test_tasks_with_one_key_embed_alike_and_others_apart():
         ({"SeizeCenter": {"n": 30}}, {"SeizeTile": {"row": 0, "col": 0, "n": 30}}),
         ({"ScoreHit": {"n": 3}}, {"CountEvent": {"event": "SCORE_HIT", "n": 3}}),
         ({"CanSeeTile": {"material": "Water"}}, c),
+        # constants: one per combinator, dropped when it changes nothing, the result when it decides
+        (a, {"MUL": [1, a]}), (a, {"AND": [a, 1]}), (a, {"ADD": [0, a]}), (a, {"OR": [0.0, a]}), (a, {"SUB": [a, 0]}),
+        ({"MUL": [0.5, a]}, {"MUL": [a, 1, 0.5]}), ({"ADD": [0.3, a]}, {"ADD": [0.1, a, 0.2]}),
+        ({"ADD": [0.1, 0.2, 0.7]}, 1), ({"ADD": [0.7, 0.2, 0.1]}, 1), ({"MUL": [0, a]}, 0), ({"OR": [b, 1]}, 1),
+        ({"AND": [a, 0, b]}, 0), ({"SUB": [a, 0.5, 0.5]}, 0), ({"SUB": [0, a]}, 0), ({"NOT": 0.25}, 0.75),
+        ({"SUB": [a, 0.2, b, 0.1]}, {"SUB": [a, b, 0.3]}),
     ]
     for first, second in same:
         assert Task("x", "team", first).key() == Task("y", "team", second).key()
         np.testing.assert_array_equal(emb(first, "team"), emb(second, "team"), err_msg=f"{first} vs {second}")
     apart = [(a, b), ({"AND": [a, b]}, {"OR": [a, b]}), ({"SUB": [a, b]}, {"SUB": [b, a]}),
              ({"SeizeCenter": {"n": 30}}, {"SeizeTile": {"row": 0, "col": 1, "n": 30}}),
-             ({"AND": [a, b]}, {"AND": [a, {"AND": [b, c]}]})]
+             ({"AND": [a, b]}, {"AND": [a, {"AND": [b, c]}]}),
+             # a child given twice counts twice where it adds up
+             ({"ADD": [a, a]}, {"ADD": [a, a, a]}), ({"MUL": [a, a]}, {"MUL": [a, a, a]}),
+             ({"SUB": [a, b]}, {"SUB": [a, b, b]}), ({"ADD": [a, b]}, {"ADD": [a, a, b, b]}),
+             ({"MUL": [0.5, a]}, a), ({"SUB": [a, 0.5]}, a)]
     for first, second in apart:
         assert Task("x", "agent", first).key() != Task("y", "agent", second).key()
         assert dist(emb(first), emb(second)) > 0, (first, second)
+
+
+def test_an_event_predicate_names_itself_and_its_arguments_in_errors():
+    for body in ({"combat_style": "melee", "N": 3}, {"event": "eat", "n": 3}, {}):
+        with pytest.raises(ValueError, match=r"ScoreHit counts score_hit events and takes arguments \['n'\], got "
+                                             + re.escape(str(sorted(body)))):
+            Task("x", "agent", {"ScoreHit": body})
+
+
+def test_a_task_name_is_a_string_and_a_curriculum_takes_lists():
+    with pytest.raises(ValueError, match=r"a task's name must be a string, got 5"):
+        Task(5, "agent", TICK)
+    cur = Curriculum(train=[Task("a", "agent", TICK)], eval=[Task("b", "agent", EAT10)])
+    assert isinstance(cur.train, tuple) and isinstance(cur.eval, tuple)
+    with pytest.raises(ValueError, match=r"curriculum: 'eval' must be a list or tuple of Task, got \[\{"):
+        Curriculum(train=(Task("a", "agent", TICK),), eval=[EAT10])
 
 
 def test_embeddings_of_the_shipped_curriculum_are_distinct():
@@ -1031,34 +1058,36 @@ def test_rewards_are_progress_deltas_until_completion():
 
 
 def test_rewards_may_fall_before_completion_and_stop_after_it():
-    """ProgressTowardCenter from 4 east of the centre (0.75): 3 steps away (negative rewards),
-    7 back to the centre (1: complete), then away again (no reward, the score keeps 1)."""
+    """ProgressTowardCenter from 4 east of the centre (0.75): the progress is 0 before the first
+    tick (the reference's), so the first tick pays what it is then; 3 steps away (negative
+    rewards), 7 back to the centre (1: complete), then away again (no reward, the score keeps 1):
+    the rewards sum to 1."""
     env = metammo.make(Probe.name, "full", seed=0, horizon=14, game_options={
         "tree": {"ProgressTowardCenter": {}}, "offset": (0, 4)}, **PROBE)
     env.reset()
-    assert env.game.progress[0] == pytest.approx(0.75)
+    assert env.game.progress[0] == 0.0
     moves = [Move.EAST] * 3 + [Move.WEST] * 7 + [Move.WEST] * 4
     ticks = play(env, moves)
     rewards = np.array([t[0][0] for t in ticks], np.float64)
     progresses = np.array([t[1][0] for t in ticks])
     np.testing.assert_allclose(progresses[:3], [0.75 - k / 16 for k in (1, 2, 3)])
-    np.testing.assert_allclose(rewards[:3], -1 / 16, rtol=1e-6)
+    np.testing.assert_allclose(rewards[:3], [0.75 - 1 / 16, -1 / 16, -1 / 16], rtol=1e-6)
     assert progresses[9] == 1.0
     np.testing.assert_allclose(rewards[3:10], 1 / 16, rtol=1e-6)
     assert progresses[-1] < 1.0 and (rewards[10:] == 0).all()
-    assert rewards.sum() == pytest.approx(1.0 - 0.75, abs=1e-6)
+    assert rewards.sum() == pytest.approx(1.0, abs=1e-6)
     summary = ticks[-1][2][0]
     assert summary["scores"] == [1.0] and summary["winners"] == []
 
 
-def test_task_complete_at_reset_is_never_rewarded():
+def test_a_task_complete_at_spawn_is_paid_once_on_the_first_tick():
+    """As the reference, whose progress starts at 0: foliage is in view from the spawn."""
     env = metammo.make(Probe.name, "full", seed=0, horizon=8, game_options={
-        "tree": {"NOT": {"TickGE": {"n": 4}}}}, **PROBE)
+        "tree": {"CanSeeTile": {"material": "foliage"}}}, **PROBE)
     env.reset()
-    assert env.game.progress[0] == 1.0
+    assert env.game.progress[0] == 0.0
     ticks = play(env, [Move.STAY] * 8)
-    assert all(t[0][0] == 0.0 for t in ticks)
-    assert ticks[-1][1][0] == 0.0
+    assert [t[0][0] for t in ticks] == [1.0] + [0.0] * 7
     assert ticks[-1][2][0]["scores"] == [1.0]
 
 
@@ -1068,10 +1097,12 @@ def test_a_task_that_changes_between_episodes_is_scored_and_shown_anew():
     env.reset()
     first = env.game.tasks[0]
     env.reset()
-    assert env.game.tasks[0] is first and env.game.progress[0] == 0.0  # TickGE at tick 0
+    assert env.game.tasks[0] is first
     env.game.tree = {"NOT": {"TickGE": {"n": 4}}}
     env.reset()
-    assert env.game.tasks[0] is not first and env.game.progress[0] == 1.0
+    assert env.game.tasks[0] is not first and env.game.progress[0] == 0.0
+    env.step(np.zeros_like(env.actions))
+    assert env.game.progress[0] == 0.75  # 1 - TickGE 4 at tick 1
     game = env.layout.view(env.observations, "game")
     np.testing.assert_array_equal(game[0, GameFeature.TASK:GameFeature.TASK + EMBED_DIM],
                                   embed(Task("x", "agent", env.game.tree)))
@@ -1153,10 +1184,9 @@ def test_a_member_who_dies_is_read_where_it_died():
     env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
                        game_options={"tree": {"ProgressTowardCenter": {}}, "offset": (0, 4), "doomed": (0,)})
     env.reset()
-    assert env.game.progress.tolist() == [0.75, 0.75]
     _, rewards, *_ = env.step(np.zeros_like(env.actions))
     assert not env.state.entities.alive[0] and env.state.entities.alive[1]
-    assert rewards.tolist() == [0.0, 0.0] and env.game.progress.tolist() == [0.75, 0.75]
+    assert rewards.tolist() == [0.75, 0.75] and env.game.progress.tolist() == [0.75, 0.75]
 
 
 def test_leader_predicates_read_the_first_member_in_games_without_a_leader_role():
@@ -1175,6 +1205,7 @@ def test_can_see_agent_must_name_an_agent_of_the_env():
     env = metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
                        game_options={"tree": {"CanSeeAgent": {"agent": 1}}})
     env.reset()
+    env.step(np.zeros_like(env.actions))
     assert env.game.progress.tolist() == [1.0, 1.0]  # both on one tile: each sees agent 1
     with pytest.raises(ValueError, match=r"CanSeeAgent agent 2 is not an agent of this env; agent ids are 0\.\.1"):
         metammo.make(Probe.name, "mini", seed=0, horizon=4, **{**PROBE, "num_agents": 2},
@@ -1243,13 +1274,27 @@ def test_multitask_eval_preset_and_custom_curriculum(tmp_path):
     env = metammo.make("multitask", "full", seed=0, preset="eval", horizon=5, num_agents=4, **SHAPE)
     env.reset()
     assert [t.name for t in env.game.tasks] == [t.name for t in env.game.curriculum.eval]
-    path = write(tmp_path / "mine.yaml", {"train": TRAIN, "eval": EVAL})
+    path = write(tmp_path / "mine.yaml", {"train": [TRAIN[0], {**TRAIN[1], "subject": "agent"}], "eval": EVAL})
     env = metammo.make("multitask", "full", seed=0, horizon=5, num_agents=4, npc_count=4, map_size=32,
                        game_options={"curriculum": str(path)}, **SHAPE)
     env.reset()
     assert [t.name for t in env.game.tasks] == ["f/eat_2", "s/alive"]
     with pytest.raises(ValueError, match="suffix"):
         metammo.make("multitask", "full", game_options={"curriculum": str(tmp_path / "x.pkl")})
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": "s/alive", "subject": "team", "task": {"StayAlive": {"n": 50}}},
+    {"name": "s/alive", "task": {"ProtectLeader": {"n": 50}}},
+    {"name": "s/alive", "task": {"OR": [TICK, {"AllMembersWithinRange": {"n": 3}}]}},
+], ids=["team-subject", "leader", "members"])
+def test_multitask_refuses_team_tasks(tmp_path, entry):
+    """Multi-task has no teams: a team task is an agent task under another name, which the
+    split check could not tell from a training task (ProtectLeader 50 is StayAlive 50)."""
+    path = write(tmp_path / "teams.yaml", {"train": [TRAIN[0]], "eval": [entry]})
+    with pytest.raises(ValueError, match=rf"curriculum {path} \(eval\): task 's/alive' is a team task, but "
+                                         r"Multi-task plays without teams"):
+        metammo.make("multitask", "full", game_options={"curriculum": str(path)})
 
 
 def test_minigame_runs_on_a_small_shape():
