@@ -264,7 +264,7 @@ def _normal_form(program: Sequence[tuple[float, float, float, float]]) -> Any:
         if name == "NOT":
             (kid,) = kids
             if kid[0] == _CONST:
-                stack.append(_constant(1.0 - kid[1]))
+                stack.append(_constant(_clip(1.0 - kid[1])))
             else:
                 stack.append(kid[1][0] if kid[0] == "NOT" else ["NOT", [kid]])
             continue
@@ -306,10 +306,10 @@ _FOLD = {"AND": lambda v: (1.0, min(v)), "OR": lambda v: (0.0, max(v)),
 
 
 def _clip(x: float) -> float:
-    """``x`` clipped to [0, 1] as :func:`score_tasks` clips progress, and rounded to 12 places,
-    so that constants folded from decimal fractions land on the fraction written (0.1 + 0.2
-    is 0.3, 0.1 + 0.2 + 0.7 is 1)."""
-    return 1.0 if x > 1.0 - ROUNDING else max(round(x, 12), 0.0)
+    """``x`` clipped to [0, 1] as :func:`score_tasks` clips progress, and rounded to 12
+    significant digits, so that constants computed from decimal fractions land on the fraction
+    written (0.1 + 0.2 is 0.3, 1 - 0.7 is 0.3, 0.1 + 0.2 + 0.7 is 1)."""
+    return 1.0 if x > 1.0 - ROUNDING else max(float(f"{x:.12g}"), 0.0)
 
 
 def _constant(value: float) -> list[Any]:
@@ -683,27 +683,34 @@ def load_curriculum(path: str | Path) -> Curriculum:
     return Curriculum.from_dict(data, f"curriculum {path}")
 
 
+def _repeated(keys: list[Any]) -> int:
+    """The index of the first of ``keys`` given before it, -1 when none is. (The parsers keep a
+    repeated key's last value and drop the rest without a word.)"""
+    return next((k for k, key in enumerate(keys) if key in keys[:k]), -1)
+
+
 def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict:
-    """A mapping from a parser's ``(key, value)`` pairs; a key given twice is an error (the
-    parsers would keep the last value and drop the rest without a word)."""
-    keys = [key for key, _ in pairs]
-    twice = [key for k, key in enumerate(keys) if key in keys[:k]]
-    if twice:
-        raise ValueError(f"a key given twice in one mapping: {twice[0]!r}")
+    """A mapping from the JSON parser's ``(key, value)`` pairs; a key given twice is an error."""
+    k = _repeated([key for key, _ in pairs])
+    if k >= 0:
+        raise ValueError(f"a key given twice in one mapping: {pairs[k][0]!r}")
     return dict(pairs)
 
 
 def _load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` of ``text`` that refuses a key given twice in one mapping."""
+    """``yaml.safe_load`` of ``text`` that refuses a key given twice in one mapping (merge keys,
+    ``<<``, still override what they bring in, as YAML says)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):
             if isinstance(node, yaml.MappingNode):
-                try:
-                    _unique_keys([(self.construct_object(key, deep=True), None) for key, _ in node.value])
-                except ValueError as err:
-                    raise ValueError(f"line {node.start_mark.line + 1}: {err}") from None
+                nodes = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+                keys = [self.construct_object(key, deep=True) for key in nodes]
+                k = _repeated(keys)
+                if k >= 0:
+                    raise ValueError(f"line {nodes[k].start_mark.line + 1}: a key given twice in one mapping: "
+                                     f"{keys[k]!r}")
             return super().construct_mapping(node, deep)
 
     return yaml.load(text, Loader=Loader)

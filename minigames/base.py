@@ -238,7 +238,7 @@ class Minigame(Game):
                              f"num_agents must be at least {self.min_teams * self.team_size}, "
                              f"got {base.shape.num_agents}")
         knobs = [self.knob]
-        if not self.controller.pinned and self.difficulty_levels:
+        if self.difficulty_key and not self.controller.pinned:
             knobs = list(self.controller.levels)
         ranges = {key: dist.support() for key, dist in sorted(self.spec.items())} if self._randomizing() else {}
         if math.prod(map(len, ranges.values())) <= MAX_CORNERS:
@@ -248,24 +248,12 @@ class Minigame(Game):
         # the current level without draws first: a clash that does not depend on them reads plainly
         for knob, drawn in [(self.knob, {})] + list(itertools.product(knobs, corners)):
             try:
-                cfg = self._compose(base, drawn, knob)[0]
-                self.check_episode_config(cfg)
-                self._check_tasks(cfg, knob)
+                self.check_episode_config(self._compose(base, drawn, knob)[0])
             except ValueError as err:
-                at = f" at difficulty {self.difficulty_key or 'knob'}={knob!r}" if knob != self.knob else ""
+                at = f" at difficulty {self.difficulty_key}={knob!r}" if knob != self.knob else ""
                 if drawn:
                     at += " with randomized " + ", ".join(f"{key}={value!r}" for key, value in drawn.items())
                 raise ValueError(f"game {self.name!r} cannot play on this config{at}: {err}") from None
-
-    def _check_tasks(self, cfg: Config, knob: Any) -> None:
-        """The game's tasks build on ``cfg`` with the difficulty knob at ``knob`` (a task's
-        arguments may come from either)."""
-        controller = self.controller
-        self.controller = Difficulty((knob,), 1, 0)
-        try:
-            self.assign_tasks(cfg, np.random.default_rng(0))
-        finally:
-            self.controller = controller
 
     def check_episode_config(self, cfg: Config) -> None:
         """Raise ValueError when the game cannot play an episode on ``cfg``, a config it built

@@ -180,5 +180,6 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sample(spec: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
-    """One value per key of ``spec``, drawn in key order from ``rng``."""
+    """One value per key of ``spec`` (as :func:`parse` returns it: Python numbers), drawn in key
+    order from ``rng``."""
     return {key: spec[key].sample(rng) for key in sorted(spec)}

@@ -10,6 +10,7 @@ import yaml
 
 import metammo
 from metammo import bench, rollout
+from metammo.tasks import load_curriculum
 from minigames.randomization import parse
 
 #: a small, quick world for the command lines
@@ -194,12 +195,14 @@ def test_curriculum_errors_name_the_file(tmp_path, data, problem):
 
 @pytest.mark.parametrize("suffix, text, line", [
     (".yaml", "train: [{name: a, task: {TickGE: {n: 5}}}]\neval: [{name: b, task: {TickGE: {n: 9}}}]\n"
-              "train: [{name: c, task: {TickGE: {n: 7}}}]\n", "line 1: a key given twice in one mapping: 'train'"),
+              "train: [{name: c, task: {TickGE: {n: 7}}}]\n", "line 3: a key given twice in one mapping: 'train'"),
     (".yaml", "train: [{name: a, task: {TickGE: {n: 5, n: 6}}}]\neval: [{name: b, task: {TickGE: {n: 9}}}]\n",
      "line 1: a key given twice in one mapping: 'n'"),
+    (".yaml", "train:\n  - name: a\n    task: {TickGE: {n: 5}}\n    subject: agent\n    task: {TickGE: {n: 6}}\n"
+              "eval: [{name: b, task: {TickGE: {n: 9}}}]\n", "line 5: a key given twice in one mapping: 'task'"),
     (".json", '{"train": [{"name": "a", "task": {"AND": [{"TickGE": {"n": 5}}], "AND": [{"TickGE": {"n": 6}}]}}], '
               '"eval": [{"name": "b", "task": {"TickGE": {"n": 9}}}]}', "a key given twice in one mapping: 'AND'"),
-], ids=["yaml-split", "yaml-argument", "json-combinator"])
+], ids=["yaml-split", "yaml-argument", "yaml-line-of-the-repeat", "json-combinator"])
 def test_a_curriculum_key_given_twice_is_an_error(tmp_path, suffix, text, line):
     """The parsers would keep the last value and drop the rest without a word."""
     path = tmp_path / f"c{suffix}"
@@ -207,6 +210,16 @@ def test_a_curriculum_key_given_twice_is_an_error(tmp_path, suffix, text, line):
     with pytest.raises(ValueError) as err:
         make_multitask(path)
     assert str(err.value) == f"curriculum {path}: does not parse: {line}"
+
+
+def test_a_yaml_curriculum_may_merge_keys(tmp_path):
+    """A merge key (``<<``) brings keys in that the mapping's own may override: no repeat."""
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  - &hit {name: c/hit3, task: {ScoreHit: {n: 3}}}\n  - <<: *hit\n    name: c/hit5\n"
+                    "    task: {ScoreHit: {n: 5}}\neval:\n  - <<: [*hit]\n    name: e/hit9\n    task: {ScoreHit: {n: 9}}\n")
+    cur = load_curriculum(path)
+    assert [(t.name, t.tree) for t in cur.train + cur.eval] == [
+        ("c/hit3", {"ScoreHit": {"n": 3}}), ("c/hit5", {"ScoreHit": {"n": 5}}), ("e/hit9", {"ScoreHit": {"n": 9}})]
 
 
 @pytest.mark.parametrize("name", [None, 5, ["a", "b"]])

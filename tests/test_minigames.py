@@ -958,18 +958,6 @@ def test_a_game_declaring_what_it_cannot_play_fails_when_the_env_is_made(variant
         metammo.make(name, "mini")
 
 
-def test_a_difficulty_level_whose_task_cannot_be_built_fails_when_the_env_is_made(variant):
-    from minigames.king_of_the_hill import KingOfTheHill
-
-    name = variant(KingOfTheHill, "hill_variant", difficulty_levels=(10, 200_000))
-    for difficulty in (None, 1, "max"):
-        with pytest.raises(ValueError, match=r"game 'hill_variant' cannot play on this config( at difficulty "
-                                             r"knob=200000)?.*: task 'seize_center'.*'n' must be an int in "
-                                             r"\[1, 100000\], got 200000"):
-            metammo.make(name, "mini", difficulty=difficulty)
-    metammo.make(name, "mini", difficulty=0)  # the level it can play
-
-
 def test_a_preset_plays_the_eval_values_of_what_it_does_not_set(variant):
     """A preset draws nothing: the keys the game randomizes take its eval preset's values
     (as with ``randomize=False``), whatever ``randomize`` says."""

@@ -770,7 +770,7 @@ def test_tasks_with_one_key_embed_alike_and_others_apart():
         (a, {"MUL": [1, a]}), (a, {"AND": [a, 1]}), (a, {"ADD": [0, a]}), (a, {"OR": [0.0, a]}), (a, {"SUB": [a, 0]}),
         ({"MUL": [0.5, a]}, {"MUL": [a, 1, 0.5]}), ({"ADD": [0.3, a]}, {"ADD": [0.1, a, 0.2]}),
         ({"ADD": [0.1, 0.2, 0.7]}, 1), ({"ADD": [0.7, 0.2, 0.1]}, 1), ({"MUL": [0, a]}, 0), ({"OR": [b, 1]}, 1),
-        ({"AND": [a, 0, b]}, 0), ({"SUB": [a, 0.5, 0.5]}, 0), ({"SUB": [0, a]}, 0), ({"NOT": 0.25}, 0.75),
+        ({"AND": [a, 0, b]}, 0), ({"SUB": [a, 0.5, 0.5]}, 0), ({"SUB": [0, a]}, 0), ({"NOT": 0.25}, 0.75), ({"OR": [a, {"NOT": 0.7}]}, {"OR": [a, 0.3]}), ({"MUL": [a, 4e-13]}, {"MUL": [4e-13, a]}),
         ({"SUB": [a, 0.2, b, 0.1]}, {"SUB": [a, b, 0.3]}),
     ]
     for first, second in same:
@@ -782,7 +782,7 @@ def test_tasks_with_one_key_embed_alike_and_others_apart():
              # a child given twice counts twice where it adds up
              ({"ADD": [a, a]}, {"ADD": [a, a, a]}), ({"MUL": [a, a]}, {"MUL": [a, a, a]}),
              ({"SUB": [a, b]}, {"SUB": [a, b, b]}), ({"ADD": [a, b]}, {"ADD": [a, a, b, b]}),
-             ({"MUL": [0.5, a]}, a), ({"SUB": [a, 0.5]}, a)]
+             ({"MUL": [0.5, a]}, a), ({"SUB": [a, 0.5]}, a), ({"MUL": [a, 4e-13]}, 0)]
     for first, second in apart:
         assert Task("x", "agent", first).key() != Task("y", "agent", second).key()
         assert dist(emb(first), emb(second)) > 0, (first, second)
