@@ -17,7 +17,8 @@ reports the timed ticks per game and level, and ``--difficulty`` pins a level (a
 ``max``) for a fixed workload; ``difficulty`` reports the pinned level, ``adaptive``, or ``none``
 when no game of the run has difficulty levels (e.g. ``sandbox``). ``--game`` takes a game, a
 game pack, or comma-separated games, as :mod:`metammo.rollout` does. Prints one JSON line (with
-``--json``) or a short table. Kernels compile (or load from numba's cache) before timing.
+``--json``) or a short table. Kernels compile (or load from numba's cache) before timing: 50
+ticks are played first, and first in an env of each game of a pack alone.
 """
 
 from __future__ import annotations
@@ -59,18 +60,19 @@ def main(argv: list[str] | None = None) -> int:
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
+    if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
+        for game in env.games:
+            _warm_up(metammo.make(game.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
+                                  difficulty=difficulty, **overrides), policy, args.seed)
     spent = _time_phases(env)
-    obs, _ = env.reset(args.seed)
+    obs = _warm_up(env, policy, args.seed)
     state = policy.initial_state(env.num_agents)
-    for _ in range(50):  # compile / load kernels, warm caches
-        actions, state = policy.act(obs, state)
-        env.step(actions)
 
     spent.update(hooks=0.0, resets=0.0)
     steps, live, episodes, timed, thinking = 0, 0, 0, 0.0, 0.0
     played: Counter[tuple[str, int]] = Counter()  # timed ticks per (game, difficulty level)
     deadline = time.perf_counter() + args.seconds
-    while time.perf_counter() < deadline:
+    while steps == 0 or time.perf_counter() < deadline:
         played[env.game.name, env.game.difficulty] += 1
         start = time.perf_counter()
         actions, state = policy.act(obs, state)
@@ -108,6 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in result.items():
             print(f"{key:>20}  {value}")
     return 0
+
+
+def _warm_up(env, policy, seed: int):
+    """Reset ``env`` with ``seed`` and play 50 ticks of ``policy``: its kernels compile (or load
+    from numba's cache), its caches fill. Returns the last observations."""
+    obs, _ = env.reset(seed)
+    state = policy.initial_state(env.num_agents)
+    for _ in range(50):
+        actions, state = policy.act(obs, state)
+        obs = env.step(actions)[0]
+    return obs
 
 
 def _time_phases(env) -> dict[str, float]:

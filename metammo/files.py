@@ -19,11 +19,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
         Both name the path; other OSErrors are the system's.
     """
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give the path of a file to write")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -40,3 +36,29 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Check that :func:`write_atomic` can write ``path`` (its folder exists and takes a new
+    file of the temporary file's name) without writing it, so a long job can refuse a bad output
+    path before it starts.
+
+    Raises:
+        OSError: as :func:`write_atomic` would.
+    """
+    fd, tmp = _temporary(Path(path))
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``: ``(fd, its path)``."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give the path of a file to write")
+    if not path.parent.is_dir():
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
+        raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} {problem}")
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise type(err)(err.errno, f"cannot write {path}: {err.strerror}") from None

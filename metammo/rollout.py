@@ -20,6 +20,8 @@ import sys
 import time
 from typing import Any
 
+from metammo.files import check_writable
+
 
 def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     """The options naming what to play, shared by the engine's command lines (rollout, bench):
@@ -77,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.replay.endswith(("/", os.sep)) or os.path.isdir(args.replay.replace("{episode}", "1")):
             parser.error(f"--replay {args.replay!r} is a folder; give the path of a file, "
                          f"e.g. {os.path.join(args.replay, 'ep.replay.json.xz')}")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(args.replay))):
-            parser.error(f"--replay {args.replay!r}: its folder does not exist")
+        try:  # before the episodes run, not after
+            check_writable(args.replay.replace("{episode}", str(args.episodes)))
+        except OSError as err:
+            parser.error(f"--replay {args.replay!r}: {err.strerror if err.strerror else err}")
     import metammo
     from metammo.policy import make_policy
 
@@ -105,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             summary["seconds"] = round(time.perf_counter() - start, 3)
             if env.last_replay is not None:
                 path = args.replay.replace("{episode}", str(done)) if every_episode else args.replay
-                summary["replay"] = str(env.last_replay.save(path))
+                try:
+                    summary["replay"] = str(env.last_replay.save(path))
+                except OSError as err:  # writable when the run began
+                    print(f"python -m metammo.rollout: {err.strerror if err.strerror else err}", file=sys.stderr)
+                    return 1
                 env.last_replay = None
                 if not every_episode:
                     env.recorder = None

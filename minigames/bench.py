@@ -14,7 +14,8 @@ within one it moves both). Figures per row, medians over rounds:
 * ``alive``: mean agents alive when a tick begins; ``live agent-steps/s`` counts only those
   (the engine's work follows them), and its ratio to the sandbox's;
 * ``hooks`` and ``resets``: fractions of the engine's time in the game's hooks and in starting
-  episodes; ``ticks/episode``; ``levels``: the share of timed ticks per difficulty level.
+  episodes; ``ticks/episode`` (over runs in which an episode ended; ``-`` when none did);
+  ``levels``: the share of timed ticks per difficulty level.
 
 Prints a Markdown table (``--json``: one JSON line per run instead, the raw
 :mod:`metammo.bench` output plus ``round``). Progress goes to stderr.
@@ -85,7 +86,8 @@ def table(records: Iterable[dict]) -> list[dict]:
             "live_vs_sandbox": ratio(rs, "live_agent_steps_per_s"),
             "hooks": statistics.median(r["game_hooks_share"] for r in rs),
             "resets": statistics.median(r["reset_share"] for r in rs),
-            "ticks_per_episode": statistics.median(r["env_steps"] / max(r["episodes"], 1) for r in rs),
+            "ticks_per_episode": statistics.median(ended) if (ended := [
+                r["env_steps"] / r["episodes"] for r in rs if r["episodes"]]) else None,
             "levels": ({level: n / total for level, n in sorted(levels.items(), key=lambda kv: int(kv[0]))}
                        if rs[0]["difficulty"] != "none" and total else "-"),
         })
@@ -106,13 +108,14 @@ def markdown(rows: list[dict]) -> str:
     ]
     for row in rows:
         runs = ", ".join(f"{x / 1e6:.2f}" for x in row["runs"])
+        ticks = "-" if row["ticks_per_episode"] is None else f"{row['ticks_per_episode']:.0f}"
         levels = row["levels"] if isinstance(row["levels"], str) else ", ".join(
             f"{level}: {share:.0%}" for level, share in row["levels"].items() if share >= 0.005)
         lines.append(
             f"| `{row['game']}` | {row['config']} | {row['agent_steps_per_s'] / 1e6:.2f}M ({runs}) "
             f"| {ratio(row['vs_sandbox'])} | {row['alive']:.0f} | {row['live_agent_steps_per_s'] / 1e6:.2f}M "
             f"| {ratio(row['live_vs_sandbox'])} | {row['hooks']:.0%} | {row['resets']:.0%} "
-            f"| {row['ticks_per_episode']:.0f} | {levels} |")
+            f"| {ticks} | {levels} |")
     return "\n".join(lines)
 
 
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--difficulty", default=None, metavar="LEVEL",
-                        help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
+                        help="pin every game's difficulty: a level index or 'max' (default: adaptive; "
+                             "games without levels, such as the sandbox, play their one)")
     parser.add_argument("--json", action="store_true", help="one JSON line per run instead of the table")
     args = parser.parse_args(argv)
     if args.rounds < 1:
@@ -142,19 +146,26 @@ def main(argv: list[str] | None = None) -> int:
         runs = plan({name: tuple(game_class(name).configs) for name in chosen}, args.configs.split(","))
     except ValueError as err:
         parser.error(str(err))
+    levels = {name: len(game_class(name).difficulty_levels) for name, _ in runs}
+    if args.difficulty is not None and args.difficulty != "max":
+        few = {name: n for name, n in levels.items() if n and not (args.difficulty.isdigit()
+                                                                  and int(args.difficulty) < n)}
+        if few:
+            parser.error(f"--difficulty must be 'max' or a level index every game has (games without "
+                         f"levels play their one), got {args.difficulty!r}; levels per game: {few}")
 
     from rich.console import Console
     from rich.progress import Progress
 
     records = []
-    extra = [] if args.difficulty is None else ["--difficulty", args.difficulty]
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         bar = progress.add_task("bench", total=args.rounds * len(runs))
         for round_ in range(args.rounds):
             for game, config in runs:
                 progress.update(bar, description=f"round {round_ + 1}: {game} {config}")
+                pin = ["--difficulty", args.difficulty] if args.difficulty is not None and levels[game] else []
                 command = [sys.executable, "-m", "metammo.bench", "--game", game, "--config", config,
-                           "--seconds", str(args.seconds), "--json", *extra]
+                           "--seconds", str(args.seconds), "--json", *pin]
                 done = subprocess.run(command, capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.stderr.write(done.stderr)

@@ -77,6 +77,23 @@ def test_rollout_replay_into_a_folder_fails_up_front(tmp_path, slash, capsys):
     assert list(tmp_path.iterdir()) == []  # nothing ran, nothing written
 
 
+@pytest.mark.parametrize("where", ["file", "long"])
+def test_rollout_replay_that_cannot_be_written_fails_up_front(tmp_path, where, capsys):
+    if where == "file":
+        (tmp_path / "x.txt").write_text("")
+        path, problem = tmp_path / "x.txt" / "ep.replay.json.xz", f"its folder {tmp_path / 'x.txt'} is not a folder"
+    else:
+        path, problem = tmp_path / ("e" * 300 + ".replay.json.xz"), "File name too long"
+    msg = cli_error(rollout.main, ["--set", "horizon=3", *SMALL, "--replay", str(path)], capsys)
+    assert msg.startswith("python -m metammo.rollout: error: --replay") and problem in msg, msg
+    assert [p.name for p in tmp_path.iterdir()] == (["x.txt"] if where == "file" else [])
+
+
+def test_bench_times_at_least_one_tick(capsys):
+    assert bench.main(["--game", "sandbox", "--agents", "8", "--seconds", "1e-9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["env_steps"] >= 1
+
+
 def test_rollout_replay_to_a_new_folder_with_a_slash_fails(tmp_path, capsys):
     msg = cli_error(rollout.main, ["--replay", f"{tmp_path}/new/"], capsys)
     assert "is a folder" in msg and not (tmp_path / "new").exists()

@@ -1315,6 +1315,11 @@ def test_bench_table_takes_each_ratio_within_its_round():
     # a game whose rounds have no sandbox run has no ratio
     (alone,) = table([bench_record("sandwich", "mini", 0, 1, 1)])
     assert alone["vs_sandbox"] is None and "| - |" in markdown([alone])
+    # ticks per episode over the runs in which an episode ended: none did, none to report
+    endless = {**bench_record("race_to_the_center", "mini", 0, 1, 1), "episodes": 0}
+    assert table([endless])[0]["ticks_per_episode"] is None
+    assert table([endless, bench_record("race_to_the_center", "mini", 1, 1, 1)])[0]["ticks_per_episode"] == 30
+    assert "| 5% | 20% | - |" in markdown(table([endless]))
 
 
 def test_bench_command_runs_each_game_against_the_sandbox():
@@ -1325,9 +1330,16 @@ def test_bench_command_runs_each_game_against_the_sandbox():
     assert [(r["game"], r["config"], r["round"]) for r in records] == [
         ("sandbox", "mini", 0), ("king_of_the_hill", "mini", 0)]
     assert all(r["agent_steps_per_s"] > 0 and r["env_steps"] > 0 for r in records)
+    pinned = run_cli("-m", "minigames.bench", "--games", "race_to_the_center", "--configs", "mini", "--rounds", "1",
+                     "--seconds", "0.3", "--json", "--difficulty", "1", timeout=300)
+    assert pinned.returncode == 0, pinned.stderr  # the sandbox, without levels, plays its one
+    assert [r["difficulty"] for r in map(json.loads, pinned.stdout.splitlines())] == ["none", "1"]
     for args, message in ((["--games", "nope"], "unknown game(s) ['nope']"),
                           (["--configs", "huge"], "no game supports config 'huge'"),
-                          (["--rounds", "0"], "--rounds must be >= 1")):
+                          (["--rounds", "0"], "--rounds must be >= 1"),
+                          (["--games", "team_battle", "--difficulty", "5"],
+                           "--difficulty must be 'max' or a level index every game has"),
+                          (["--difficulty", "hard"], "levels per game: {")):
         bad = run_cli("-m", "minigames.bench", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
 
