@@ -24,7 +24,9 @@ Each tick, for each live agent, in priority order:
    where it sees or remembers food or water (else it holds, even starving); blocked on the way
    to the centre, it walks around the obstacle by a shortest path through the tiles in view
    (also when fleeing the fog); in Protect the King a member keeps within
-   :data:`GUARD_RANGE` tiles of its leader when it sees it. Everywhere it keeps out of the fog.
+   :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out of view), and a fed
+   leader stays put. Everywhere it flees the fog once it has risen where it stands
+   (:data:`FOG_ALARM`) and otherwise never steps into it.
 
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
 cheap: see the README's measured figures for its cost per agent-step.
@@ -73,8 +75,11 @@ _RATION, _POTION = int(Item.RATION), int(Item.POTION)
 _HELD = int(EquipSlot.HELD)
 _MARKET = int(System.MARKET)
 _ARMOR = np.array([Item.HAT, Item.TOP, Item.BOTTOM], np.int64)
-#: A fog byte above this (fog value above -1.5) sends the bot toward the centre.
-FOG_ALARM = 52
+#: A fog byte above this (fog value above 0: the fog has risen here, and hurts above 0.5) sends
+#: the bot toward the centre, and keeps it from stepping onto such a tile otherwise. (The
+#: playable edge is at 0 and the ring inside it at -1 before the fog rises: a lower alarm sent
+#: agents there back and forth from tick 0.)
+FOG_ALARM = 64
 #: Food or water below this sends the bot to eat or drink; rations and potions are used below it.
 LOW = 45
 #: Health below this: no new fights with agents, drink a potion when there is one.
@@ -165,18 +170,31 @@ def _toward_centre(row, t_off, mm, vision, dr, dc):
 
 
 @njit(cache=True)
-def _explore(row, mm, heading, rng):
-    """Keep the heading while it is open, else (or at random) turn to an open direction."""
+def _foggy(row, t_off, vision, move):
+    """Whether ``move`` steps onto a tile where the fog has risen (byte above :data:`FOG_ALARM`)."""
+    side = 2 * vision + 1
+    ahead = (vision + MOVE_DELTA[move, 0]) * side + vision + MOVE_DELTA[move, 1]
+    return row[t_off + side * side + ahead] > FOG_ALARM
+
+
+@njit(cache=True)
+def _explore(row, t_off, mm, vision, heading, rng):
+    """Keep the heading while it is open, else (or at random) turn to an open direction; a
+    direction into the fog is not open, and a heading into it waits at the fog's edge (turning
+    there, inward or along the edge, sent Sandwich's agents toward its NPCs at the centre: its
+    last agent died ~50 ticks sooner at the evaluation settings)."""
+    if heading[0] != 0 and row[mm + heading[0]] and _foggy(row, t_off, vision, heading[0]):
+        return 0
     if heading[0] == 0 or not row[mm + heading[0]] or uniform(rng) < TURN_P:
         open_moves = 0
         for m in range(1, 5):
-            open_moves += row[mm + m]
+            open_moves += row[mm + m] and not _foggy(row, t_off, vision, m)
         if open_moves == 0:
             heading[0] = 0
             return 0
         pick = randint(rng, open_moves)
         for m in range(1, 5):
-            if row[mm + m]:
+            if row[mm + m] and not _foggy(row, t_off, vision, m):
                 if pick == 0:
                     heading[0] = m
                     break
@@ -392,23 +410,31 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         racing = not at_centre and ((mode == _RACE and (min(food, water) >= LOW or near))
                                     or (mode == _HOLD and health >= HURT))
         holding = mode == _HOLD and at_centre and health >= HURT
-        if row[s_off + S.FOG] > FOG_ALARM or racing:
+        fleeing = row[s_off + S.FOG] > FOG_ALARM
+        if fleeing or racing:
             move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:
-                move = _explore(row, mm, state[i], rng)
+                move = _explore(row, t_off, mm, vision, state[i], rng)
                 wander = True
         else:
+            me_r, me_c = row[s_off + S.ROW], row[s_off + S.COL]
+            memory = state[i]
             guard_r = guard_c = 0  # offset to a leader out of guard range
             if mode == _GUARD and not row[off[3] + GameFeature.LEADER]:
+                seen = False
                 for k in range(n_rows):
                     base = e_off + k * ENTITY_FEATURES
                     if not row[base + E.PRESENT]:
                         break
                     if row[base + E.TEAMMATE] and row[base + E.LEADER]:
                         dr_, dc_ = row[base + E.ROW] - vision, row[base + E.COL] - vision
-                        if max(abs(dr_), abs(dc_)) > GUARD_RANGE:
-                            guard_r, guard_c = dr_, dc_
+                        memory[5], memory[6] = me_r + dr_, me_c + dc_
+                        seen = True
                         break
+                if not seen and memory[5] >= 0 and max(abs(memory[5] - me_r), abs(memory[6] - me_c)) <= GUARD_RANGE:
+                    memory[5] = memory[6] = -1  # where it was last seen, and gone: lost
+                if memory[5] >= 0 and max(abs(memory[5] - me_r), abs(memory[6] - me_c)) > GUARD_RANGE:
+                    guard_r, guard_c = memory[5] - me_r, memory[6] - me_c
             # nearest foliage, water and resource in view (Manhattan distance)
             best_f, best_w, best_r = 1 << 20, 1 << 20, 1 << 20
             fr = fc = wr = wc = rr = rc = 0
@@ -422,8 +448,6 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                         best_w, wr, wc = d, dr - vision, dc - vision
                     elif full and HARVEST_SKILL[m] >= 0 and d < best_r:
                         best_r, rr, rc = d, dr - vision, dc - vision
-            me_r, me_c = row[s_off + S.ROW], row[s_off + S.COL]
-            memory = state[i]
             if best_w <= plane:
                 memory[1], memory[2] = me_r + wr, me_c + wc
             if best_f <= plane:
@@ -458,13 +482,21 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 at = row[t_off + (rr + vision) * side + rc + vision]
                 if not (at == _FISH and best_r == 1):
                     move = _step_toward(row, mm, rr, rc)
-            settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or holding
+            # Protect the King: a fed leader stays where its guards can find it, and a fed guard
+            # by its leader stays there
+            guarding = mode == _GUARD and (row[off[3] + GameFeature.LEADER] or (memory[5] >= 0 and guard_r == 0
+                                                                                  and guard_c == 0))
+            settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or holding or (
+                guarding and not (thirsty or hungry))
             if move == 0 and (thirsty or hungry) and not settled:
                 # nothing known: the centre is farther from the all-grass edge ring
                 centre = row[s_off + S.MAP_SIZE] // 2
                 move = _step_toward(row, mm, centre - me_r, centre - me_c)
+            if move != 0 and _foggy(row, t_off, vision, move):
+                move = 0  # food, water, prey or a leader in the fog: not worth it (letting the hungry
+                #           in scored lower in Team Battle, Protect the King and Survival)
             if move == 0 and not settled:
-                move = _explore(row, mm, memory, rng)
+                move = _explore(row, t_off, mm, vision, memory, rng)
                 wander = True
         out[i, 0] = move
         sure[i, 0] = not wander
@@ -490,9 +522,10 @@ class ScriptedPolicy:
         self._modes = np.array(list(GAME_MODES.values()), np.int64)
 
     def initial_state(self, num_agents: int) -> np.ndarray:
-        """``(num_agents, 5)`` int64 per agent: exploration heading (a Move, 0 none), then the
-        last water and foliage tiles seen (row, col in the playable square; -1 none)."""
-        state = np.full((num_agents, 5), -1, np.int64)
+        """``(num_agents, 7)`` int64 per agent: exploration heading (a Move, 0 none), then the
+        last water, foliage and (Protect the King) leader tiles seen (row, col in the playable
+        square; -1 none)."""
+        state = np.full((num_agents, 7), -1, np.int64)
         state[:, 0] = 0
         return state
 

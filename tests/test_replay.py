@@ -355,7 +355,7 @@ def test_rollout_records_the_first_or_every_episode(tmp_path, capsys):
         "ep1.replay.json.xz", "ep2.replay.json.xz", "first.replay.json.xz"]
     with pytest.raises(SystemExit):
         rollout_main([*args, "--replay", str(tmp_path / "no" / "such.replay.json.xz")])
-    assert "its folder does not exist" in capsys.readouterr().err
+    assert f"its folder {tmp_path / 'no'} does not exist" in capsys.readouterr().err
 
 
 def test_frames_draw_tiles_npcs_and_agents_in_their_colours(small_replay):

@@ -16,6 +16,7 @@ from metammo.actions import Head
 from metammo.constants import Event, Kind, Material, Move
 from metammo.observation import SelfFeature
 from metammo.policy import RandomPolicy, make_policy, policies
+from metammo.state import playable_bounds
 from metammo.systems.spawn import place_npcs
 
 HEAD_MASKS = {Head.MOVE: "mask_move", Head.STYLE: "mask_style", Head.TARGET: "mask_target",
@@ -227,3 +228,53 @@ def test_a_king_of_the_hill_holder_leaves_the_centre_only_to_eat_when_hurt(food,
         actions, memory = policy.act(env.observations, memory)
         assert actions[0, Head.MOVE] == move
 
+
+
+def test_the_bot_neither_flees_the_fog_before_it_rises_nor_steps_into_it():
+    """The fog at tick 3 with onset 0 and speed 1: rings 0-2 risen (value 3, 2, 1: above 0), ring
+    3 at 0, inner rings below. On ring 3, not fleeing (it had fled from value -1.5 on, and
+    stepped back out, from tick 0 on the outer rings): heading for the edge it waits there;
+    without a heading it picks one that is not into the fog."""
+    env = metammo.make("sandbox", "mini", seed=0, autoreset=False, fog=True, fog_onset=0, fog_speed=1.0,
+                       terrain=False, npcs=False, npc_count=0)
+    env.reset()
+    lo, hi = playable_bounds(env.config)
+    c = (lo + hi - 1) // 2
+    move_agent(env.state, 0, lo + 3, c)
+    env.state.tick = 3
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    moves = set()
+    for heading in [Move.NORTH] * 5 + [Move.STAY] * 20:
+        memory[0, 0] = heading  # for the edge, or none
+        actions, memory, sure = policy.decide(env.observations, memory)
+        assert not sure[0, Head.MOVE], "explores: it does not flee from value 0"
+        if heading == Move.NORTH:
+            assert actions[0, Head.MOVE] == Move.STAY and memory[0, 0] == Move.NORTH
+        else:
+            moves.add(int(actions[0, Head.MOVE]))
+    assert moves <= {Move.SOUTH, Move.EAST, Move.WEST} and len(moves) > 1
+
+
+def test_a_guard_walks_to_where_it_last_saw_its_leader_and_a_fed_leader_stays():
+    env = metammo.make("protect_the_king", "mini", seed=0, autoreset=False, fog=False, terrain=False, npc_count=0)
+    env.reset()
+    state = env.state
+    c = env.game.centre(env.config)
+    for i in range(8):  # team 0: leader 0, guard 1, the rest away
+        move_agent(state, i, c, c - 30 if i > 1 else c)
+    move_agent(state, 1, c, c + 5)  # the leader 5 tiles west: in view
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    actions, memory = policy.act(env.observations, memory)
+    assert actions[0, Head.MOVE] == Move.STAY and actions[1, Head.MOVE] == Move.WEST
+    lo = playable_bounds(env.config)[0]
+    assert memory[1, 5:7].tolist() == [c - lo, c - lo], "where it saw the leader (in the playable square)"
+    move_agent(state, 1, c + 9, c + 9)  # now out of view: 9 rows south, 9 columns east
+    env.refresh_observations()
+    for _ in range(5):
+        actions, memory = policy.act(env.observations, memory)
+        assert actions[0, Head.MOVE] == Move.STAY, "a fed leader stays"
+        assert actions[1, Head.MOVE] in (Move.NORTH, Move.WEST), "to where it saw the leader"

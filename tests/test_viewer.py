@@ -21,9 +21,9 @@ TEMPLATE = Path(rp.__file__).parent / "viewer" / "index.html"
 
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory) -> Path:
-    """Four teams of the scripted bot for 150 ticks, the death fog rising from tick 60."""
+    """Four teams of the scripted bot for 120 ticks, the death fog rising from tick 60."""
     env = metammo.make("sandbox", "mini", seed=0, record=True, num_agents=32, team_size=8, max_npcs=32,
-                       npc_count=32, max_map_size=48, map_size=48, horizon=150, fog=True, fog_onset=60,
+                       npc_count=32, max_map_size=48, map_size=48, horizon=120, fog=True, fog_onset=60,
                        fog_speed=0.25)
     policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
     env.recorder.policies = "scripted"
@@ -32,7 +32,7 @@ def page_file(tmp_path_factory) -> Path:
     while env.last_replay is None:
         actions, state = policy.act(obs, state)
         obs, *_ = env.step(actions)
-    assert env.last_replay.length == 150
+    assert env.last_replay.length == 120
     folder = tmp_path_factory.mktemp("viewer")
     path = env.last_replay.save(folder / ("battle" + rp.SUFFIX))
     assert rp.main(["view", str(path)]) == 0
