@@ -393,7 +393,7 @@ class Opponents:
 
 class Teacher:
     """The scripted bot as a teacher (:class:`KickstartConfig`): its choices and their
-    ``sure`` flags on chosen rows, its own state (heading, remembered water and food) following
+    ``sure`` flags on chosen rows, its own state (heading, remembered water, food and leader) following
     every row's trajectory."""
 
     def __init__(self, envs: Envs, seed: int):

@@ -26,7 +26,9 @@ Each tick, for each live agent, in priority order:
    (also when fleeing the fog); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out of view), and a fed
    leader stays put. Everywhere it flees the fog once it has risen where it stands
-   (:data:`FOG_ALARM`) and otherwise never steps into it.
+   (:data:`FOG_ALARM`), and otherwise it seeks food, water, prey and its leader out of the fog
+   only and never steps into it (only a walk to the centre, which the fog rises away from, is
+   not checked).
 
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
 cheap: see the README's measured figures for its cost per agent-step.
@@ -435,11 +437,13 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                     memory[5] = memory[6] = -1  # where it was last seen, and gone: lost
                 if memory[5] >= 0 and max(abs(memory[5] - me_r), abs(memory[6] - me_c)) > GUARD_RANGE:
                     guard_r, guard_c = memory[5] - me_r, memory[6] - me_c
-            # nearest foliage, water and resource in view (Manhattan distance)
+            # nearest foliage, water and resource in view out of the fog (Manhattan distance)
             best_f, best_w, best_r = 1 << 20, 1 << 20, 1 << 20
             fr = fc = wr = wc = rr = rc = 0
             for dr in range(side):
                 for dc in range(side):
+                    if row[t_off + plane + dr * side + dc] > FOG_ALARM:
+                        continue
                     m = row[t_off + dr * side + dc]
                     d = abs(dr - vision) + abs(dc - vision)
                     if m == _FOLIAGE and d < best_f:
@@ -450,30 +454,32 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                         best_r, rr, rc = d, dr - vision, dc - vision
             if best_w <= plane:
                 memory[1], memory[2] = me_r + wr, me_c + wc
-            if best_f <= plane:
+            elif memory[1] >= 0 and abs(memory[1] - me_r) <= vision and abs(memory[2] - me_c) <= vision:
+                memory[1] = -1  # the remembered water is in view and in the fog
                 memory[3], memory[4] = me_r + fr, me_c + fc
             elif memory[3] >= 0 and abs(memory[3] - me_r) <= vision and abs(memory[4] - me_c) <= vision:
-                memory[3] = -1  # the remembered foliage is in view and gone
+                memory[3] = -1  # the remembered foliage is in view and gone (eaten, or in the fog)
             low = HOLD_LOW if mode == _HOLD else LOW
             thirsty, hungry = water < low, food < low
+            goal = 0  # the memory columns of a remembered tile it walks to (0: none)
             if holding:
                 move = 0
             elif thirsty and best_w <= plane:
                 if best_w > 1:
                     move = _step_toward(row, mm, wr, wc)
             elif thirsty and memory[1] >= 0:
-                move = _step_toward(row, mm, memory[1] - me_r, memory[2] - me_c)
+                move, goal = _step_toward(row, mm, memory[1] - me_r, memory[2] - me_c), 1
             elif hungry and best_f <= plane:
                 if best_f > 0:
                     move = _step_toward(row, mm, fr, fc)
             elif hungry and memory[3] >= 0:
-                move = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c)
+                move, goal = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c), 3
             elif mode == _HOLD:  # hurt, with nothing to eat or drink on the way: to the centre, and on it stay
                 holding = at_centre
                 if not at_centre:
                     move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:
-                move = _step_toward(row, mm, guard_r, guard_c)
+                move, goal = _step_toward(row, mm, guard_r, guard_c), 5
             elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:
                 base = e_off + prey * ENTITY_FEATURES
                 move = _step_toward(row, mm, row[base + E.ROW] - vision, row[base + E.COL] - vision)
@@ -488,13 +494,16 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                                                                                   and guard_c == 0))
             settled = (thirsty and best_w == 1) or (hungry and best_f == 0) or holding or (
                 guarding and not (thirsty or hungry))
+            if move != 0 and _foggy(row, t_off, vision, move):
+                move = 0  # the way to a remembered tile, prey or a leader leads into the fog
+                if goal > 0:
+                    memory[goal] = memory[goal + 1] = -1  # forget it: the fog keeps it
             if move == 0 and (thirsty or hungry) and not settled:
-                # nothing known: the centre is farther from the all-grass edge ring
+                # nothing known: the centre is farther from the all-grass edge ring, and the fog
                 centre = row[s_off + S.MAP_SIZE] // 2
                 move = _step_toward(row, mm, centre - me_r, centre - me_c)
-            if move != 0 and _foggy(row, t_off, vision, move):
-                move = 0  # food, water, prey or a leader in the fog: not worth it (letting the hungry
-                #           in scored lower in Team Battle, Protect the King and Survival)
+                if move != 0 and _foggy(row, t_off, vision, move):
+                    move = 0
             if move == 0 and not settled:
                 move = _explore(row, t_off, mm, vision, memory, rng)
                 wander = True

@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.replay.endswith(("/", os.sep)) or os.path.isdir(args.replay.replace("{episode}", "1")):
             parser.error(f"--replay {args.replay!r} is a folder; give the path of a file, "
                          f"e.g. {os.path.join(args.replay, 'ep.replay.json.xz')}")
-        try:  # before the episodes run, not after
-            check_writable(args.replay.replace("{episode}", str(args.episodes)))
+        named = range(1, args.episodes + 1) if "{episode}" in os.path.dirname(args.replay) else [args.episodes]
+        try:  # before the episodes run, not after (every episode's folder, when the pattern names them)
+            for episode in named:
+                check_writable(args.replay.replace("{episode}", str(episode)))
         except OSError as err:
             parser.error(f"--replay {args.replay!r}: {err.strerror if err.strerror else err}")
     import metammo

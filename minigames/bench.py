@@ -148,11 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     levels = {name: len(game_class(name).difficulty_levels) for name, _ in runs}
     if args.difficulty is not None and args.difficulty != "max":
-        few = {name: n for name, n in levels.items() if n and not (args.difficulty.isdigit()
-                                                                  and int(args.difficulty) < n)}
-        if few:
+        fewest = min((n for n in levels.values() if n), default=None)
+        if not args.difficulty.isdigit() or (fewest is not None and int(args.difficulty) >= fewest):
             parser.error(f"--difficulty must be 'max' or a level index every game has (games without "
-                         f"levels play their one), got {args.difficulty!r}; levels per game: {few}")
+                         f"levels play their one), got {args.difficulty!r}; levels per game: {levels}")
 
     from rich.console import Console
     from rich.progress import Progress

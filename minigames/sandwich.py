@@ -29,7 +29,7 @@ fight a team can win.
 
 Balance at the evaluation settings (16 inner NPCs per team; 2 episodes each, mean tick the last
 agent died): random play 36, standing still 37, the scripted bot 313; at difficulty 0 the
-scripted bot wins (every team alive at the horizon), random play lives to tick ~470 and does
+scripted bot wins (most teams alive at the horizon), random play lives to tick ~470 and does
 not.
 """
 

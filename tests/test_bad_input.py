@@ -89,6 +89,13 @@ def test_rollout_replay_that_cannot_be_written_fails_up_front(tmp_path, where, c
     assert [p.name for p in tmp_path.iterdir()] == (["x.txt"] if where == "file" else [])
 
 
+def test_rollout_replay_checks_every_episode_folder_its_pattern_names(tmp_path, capsys):
+    (tmp_path / "d2").mkdir()
+    msg = cli_error(rollout.main, ["--set", "horizon=3", *SMALL, "--episodes", "2", "--replay",
+                                   str(tmp_path / "d{episode}" / "ep.replay.json.xz")], capsys)
+    assert f"its folder {tmp_path / 'd1'} does not exist" in msg, msg
+
+
 def test_bench_times_at_least_one_tick(capsys):
     assert bench.main(["--game", "sandbox", "--agents", "8", "--seconds", "1e-9", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["env_steps"] >= 1

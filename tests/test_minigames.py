@@ -1339,7 +1339,8 @@ def test_bench_command_runs_each_game_against_the_sandbox():
                           (["--rounds", "0"], "--rounds must be >= 1"),
                           (["--games", "team_battle", "--difficulty", "5"],
                            "--difficulty must be 'max' or a level index every game has"),
-                          (["--difficulty", "hard"], "levels per game: {")):
+                          (["--difficulty", "hard"], "levels per game: {"),
+                          (["--games", "sandbox", "--difficulty", "-1"], "got '-1'")):
         bad = run_cli("-m", "minigames.bench", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
 

@@ -278,3 +278,25 @@ def test_a_guard_walks_to_where_it_last_saw_its_leader_and_a_fed_leader_stays():
         actions, memory = policy.act(env.observations, memory)
         assert actions[0, Head.MOVE] == Move.STAY, "a fed leader stays"
         assert actions[1, Head.MOVE] in (Move.NORTH, Move.WEST), "to where it saw the leader"
+
+
+def test_a_hungry_bot_at_the_fog_s_edge_eats_what_is_clear_of_it():
+    """Foliage in the risen fog (ring 1) and clear of it (ring 6), the hungry bot on ring 3 at
+    the fog's edge: it walks inward to the clear one and eats (it had aimed at the nearer one in
+    the fog, refused the step into it, and starved where it stood)."""
+    env = metammo.make("sandbox", "mini", seed=0, autoreset=False, fog=True, fog_onset=0, fog_speed=1.0,
+                       terrain=False, npcs=False, npc_count=0, horizon=100)
+    env.reset()
+    state, ent = env.state, env.state.entities
+    lo, hi = playable_bounds(env.config)
+    c = (lo + hi - 1) // 2
+    move_agent(state, 0, lo + 3, c)
+    state.tiles.material[lo + 1, c] = state.tiles.material[lo + 6, c] = Material.FOLIAGE
+    ent.food[0] = 20
+    state.tick = 3  # rings 0-2 risen, ring 3 at 0
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    memory[0, 0] = Move.NORTH
+    actions, memory = policy.act(env.observations, memory)
+    assert actions[0, Head.MOVE] == Move.SOUTH
