@@ -7,8 +7,8 @@ subject to a progress in [0, 1]; **combinators** join them: ``AND`` (min), ``OR`
 ``team`` (its team: event counts, XP and gold summed over members; levels, time alive and
 distances the best member's; "any member" for tile predicates). A task's reward each tick is
 the change of its progress, until the progress first reaches 1; the progress is 0 before the
-first tick, so what holds at spawn is paid on the first tick, as in the reference; a subject makes no progress
-once none of its members is alive or died this tick. The tick an agent dies still counts, as
+first tick, so what holds at spawn is paid on the first tick, as in the reference; a subject
+makes no progress once none of its members is alive or died this tick. The tick an agent dies still counts, as
 in the reference, which scores the agents "alive and dead this tick": predicates of where a
 member is (what it sees, the tile it stands on, its distance to the centre or its leader)
 read a member who died this tick where it died; what it held is gone (``InventorySpaceGE``
@@ -596,10 +596,11 @@ def embed(task: Task) -> np.ndarray:
     combinator, plus the subject, mapped to 0..255 around 128. A combinator's children enter as
     their mean (negated under ``NOT``), ``SUB``'s as half of the first minus the mean of the
     rest (``SUB [a, b]`` and ``SUB [b, a]`` differ), plus a direction per repeated child of
-    ``ADD``, ``MUL`` and ``SUB``'s rest (``ADD [a, a]`` and ``ADD [a, a, a]`` differ). It embeds the normal form of what the task
-    computes (:meth:`Task.key`), not how it is written: tasks with one key have one embedding
-    (``AND [a]`` and ``a``, ``SeizeTile`` at (0, 0) and ``SeizeCenter``, ``ScoreHit`` and
-    ``CountEvent score_hit``). Deterministic across processes and versions of Python."""
+    ``ADD``, ``MUL`` and ``SUB``'s rest (``ADD [a, a]`` and ``ADD [a, a, a]`` differ). It
+    embeds the normal form of what the task computes (:meth:`Task.key`), not how it is written:
+    tasks with one key have one embedding (``AND [a]`` and ``a``, ``SeizeTile`` at (0, 0) and
+    ``SeizeCenter``, ``ScoreHit`` and ``CountEvent score_hit``). Deterministic across processes
+    and versions of Python."""
     v = _embed_form(_normal_form(task.program)) + 0.5 * _direction("subject", task.subject)
     return np.clip(np.round(128 + 64 * v), 0, 255).astype(np.uint8)
 

@@ -240,7 +240,8 @@ def test_a_yaml_curriculum_may_merge_keys(tmp_path):
     """A merge key (``<<``) brings keys in that the mapping's own may override: no repeat."""
     path = tmp_path / "c.yaml"
     path.write_text("train:\n  - &hit {name: c/hit3, task: {ScoreHit: {n: 3}}}\n  - <<: *hit\n    name: c/hit5\n"
-                    "    task: {ScoreHit: {n: 5}}\neval:\n  - <<: [*hit]\n    name: e/hit9\n    task: {ScoreHit: {n: 9}}\n")
+                    "    task: {ScoreHit: {n: 5}}\neval:\n  - <<: [*hit]\n    name: e/hit9\n"
+                    "    task: {ScoreHit: {n: 9}}\n")
     cur = load_curriculum(path)
     assert [(t.name, t.tree) for t in cur.train + cur.eval] == [
         ("c/hit3", {"ScoreHit": {"n": 3}}), ("c/hit5", {"ScoreHit": {"n": 5}}), ("e/hit9", {"ScoreHit": {"n": 9}})]
