@@ -117,7 +117,9 @@ class Minigame(Game):
 
         Raises:
             ValueError: a bad option, a malformed randomization spec or one naming the
-                difficulty knob's key, a difficulty other than the preset's.
+                difficulty knob's key, a difficulty other than the preset's; a class that
+                declares a shape or unknown config key (``rules_config``, a preset,
+                ``difficulty_key``), a knob without levels or ``wins_to_raise`` below 1.
         """
         super().__init__(randomize, preset, difficulty)
         self._check_declarations()
