@@ -25,10 +25,10 @@ Each tick, for each live agent, in priority order:
    to the centre, it walks around the obstacle by a shortest path through the tiles in view
    (also when fleeing the fog); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out of view), and a fed
-   leader stays put. Everywhere it flees the fog once it has risen where it stands
-   (:data:`FOG_ALARM`), and otherwise it seeks food, water, prey and its leader out of the fog
-   only and never steps into it (only a walk to the centre, which the fog rises away from, is
-   not checked).
+   leader stays put instead of wandering. Everywhere it flees the fog once it has risen where it
+   stands (:data:`FOG_ALARM`), and otherwise it seeks food, water, prey and its leader out of
+   the fog only and never steps into it (only fleeing and racing to the centre, which the fog
+   rises away from, are not checked).
 
 The bot is the leaderboard's reference opponent, so it is deterministic given its seed and
 cheap: see the README's measured figures for its cost per agent-step.
@@ -66,6 +66,7 @@ from metammo.observation import (
     ProfileFeature as P,
     SelfFeature as S,
     System,
+    TileChannel,
     game_id,
 )
 from metammo.systems.common import randint, uniform
@@ -176,7 +177,7 @@ def _foggy(row, t_off, vision, move):
     """Whether ``move`` steps onto a tile where the fog has risen (byte above :data:`FOG_ALARM`)."""
     side = 2 * vision + 1
     ahead = (vision + MOVE_DELTA[move, 0]) * side + vision + MOVE_DELTA[move, 1]
-    return row[t_off + side * side + ahead] > FOG_ALARM
+    return row[t_off + TileChannel.FOG * side * side + ahead] > FOG_ALARM
 
 
 @njit(cache=True)
@@ -442,7 +443,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
             fr = fc = wr = wc = rr = rc = 0
             for dr in range(side):
                 for dc in range(side):
-                    if row[t_off + plane + dr * side + dc] > FOG_ALARM:
+                    if row[t_off + TileChannel.FOG * plane + dr * side + dc] > FOG_ALARM:
                         continue
                     m = row[t_off + dr * side + dc]
                     d = abs(dr - vision) + abs(dc - vision)
@@ -456,6 +457,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 memory[1], memory[2] = me_r + wr, me_c + wc
             elif memory[1] >= 0 and abs(memory[1] - me_r) <= vision and abs(memory[2] - me_c) <= vision:
                 memory[1] = -1  # the remembered water is in view and in the fog
+            if best_f <= plane:
                 memory[3], memory[4] = me_r + fr, me_c + fc
             elif memory[3] >= 0 and abs(memory[3] - me_r) <= vision and abs(memory[4] - me_c) <= vision:
                 memory[3] = -1  # the remembered foliage is in view and gone (eaten, or in the fog)

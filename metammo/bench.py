@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
-        for game in env.games:
-            _warm_up(metammo.make(game.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
+        for g in env.games:
+            _warm_up(metammo.make(g.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
                                   difficulty=difficulty, **overrides), policy, args.seed)
     spent = _time_phases(env)
     obs = _warm_up(env, policy, args.seed)

@@ -16,7 +16,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | by
 
     Raises:
         IsADirectoryError: ``path`` is a folder. FileNotFoundError: its folder does not exist.
-        Both name the path; other OSErrors are the system's.
+        NotADirectoryError: its folder is a file. Other OSErrors are the system's; all name the
+        path.
     """
     path = Path(path)
     fd, tmp = _temporary(path)
@@ -55,9 +56,10 @@ def _temporary(path: Path) -> tuple[int, str]:
     """A new temporary file beside ``path``: ``(fd, its path)``."""
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; give the path of a file to write")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: its folder {path.parent} is not a folder")
     if not path.parent.is_dir():
-        problem = "is not a folder" if path.parent.exists() else "does not exist"
-        raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} {problem}")
+        raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} does not exist")
     try:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:

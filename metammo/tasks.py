@@ -146,8 +146,9 @@ class Task:
     ``tree`` in the plain-data form of the module docstring. Validated on construction.
 
     Raises:
-        ValueError: an unknown predicate, combinator, argument or subject (the message names
-            the allowed ones), or a tree that compiles to more than :data:`MAX_PROGRAM` steps.
+        ValueError: a name that is not a string; an unknown predicate, combinator, argument or
+            subject (the message names the allowed ones), or a tree that compiles to more than
+            :data:`MAX_PROGRAM` steps.
     """
 
     name: str
@@ -610,7 +611,12 @@ def embed(task: Task) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Curriculum:
-    """Training tasks and held-out evaluation tasks, disjoint by definition (:meth:`Task.key`)."""
+    """Training tasks and held-out evaluation tasks, disjoint by definition (:meth:`Task.key`).
+
+    Raises:
+        ValueError: a split that is not a list or tuple of :class:`Task`, or as
+            :func:`load_curriculum` (an empty split, a blank or repeated name, a task in both).
+    """
 
     train: tuple[Task, ...]
     eval: tuple[Task, ...]

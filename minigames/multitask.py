@@ -50,6 +50,14 @@ class Multitask(Minigame):
     presets = {"eval": {"npc_count": 128, "fog_onset": 512, "map_pool": "eval"}}
 
     def __init__(self, curriculum: str | Path = DEFAULT_CURRICULUM, **options: Any):
+        """Args:
+            curriculum: the path of a curriculum file (:func:`metammo.tasks.load_curriculum`).
+            options: as :class:`minigames.base.Minigame`.
+
+        Raises:
+            ValueError: as :func:`~metammo.tasks.load_curriculum`, or a team task in the
+                curriculum (see the module docstring); as :class:`minigames.base.Minigame`.
+        """
         super().__init__(**options)
         self.curriculum_path = curriculum
         self.curriculum = load_curriculum(curriculum)

@@ -974,11 +974,14 @@ def test_a_preset_plays_the_eval_values_of_what_it_does_not_set(variant):
 
 
 def test_numpy_numbers_in_a_randomization_spec_are_python_numbers():
-    from minigames.randomization import Integers
+    """They had passed the spec's checks and failed the env's ("must be an int, got
+    np.int64(100)"): its range ends are what a config takes."""
+    from minigames.randomization import Integers, parse
 
     for spec in ({"fog_onset": {"choice": list(np.arange(100, 300, 50)), "p": np.full(4, 0.25)}},
                  {"fog_onset": {"integers": [np.int64(100), np.int64(250)]}},
                  {"fog_onset": Integers(np.int64(100), np.int64(250))}):
+        assert {type(end) for end in parse(spec)["fog_onset"].support()} == {int}
         env = metammo.make("team_battle", "mini", seed=0, game_options={"randomization": spec})
         env.reset()
         onset = env.episode_summary()["randomized"]["fog_onset"]

@@ -300,3 +300,18 @@ def test_a_hungry_bot_at_the_fog_s_edge_eats_what_is_clear_of_it():
     memory[0, 0] = Move.NORTH
     actions, memory = policy.act(env.observations, memory)
     assert actions[0, Head.MOVE] == Move.SOUTH
+
+
+def test_the_bot_remembers_the_food_and_water_it_sees():
+    env = metammo.make("sandbox", "mini", seed=0, autoreset=False, terrain=False, npcs=False, npc_count=0)
+    env.reset()
+    state = env.state
+    lo, hi = playable_bounds(env.config)
+    c = (lo + hi - 1) // 2
+    move_agent(state, 0, c, c)
+    state.tiles.material[c - 3, c] = Material.FOLIAGE
+    state.tiles.material[c, c + 4] = Material.WATER
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    _, memory = policy.act(env.observations, policy.initial_state(env.num_agents))
+    assert memory[0, 1:5].tolist() == [c - lo, c + 4 - lo, c - 3 - lo, c - lo]  # water, then foliage
