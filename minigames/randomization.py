@@ -142,6 +142,24 @@ def _plain(dist: Distribution) -> Distribution:
     return type(dist)(plain(dist.lo), plain(dist.hi))
 
 
+def _from_data(key: str, body: Any) -> Distribution:
+    """The distribution of the plain-data entry ``body`` of ``key`` (unchecked values)."""
+    if not isinstance(body, Mapping) or len(set(body) & set(_KINDS)) != 1:
+        raise ValueError(f"randomization of {key!r}: give exactly one of {sorted(_KINDS)}, got {body!r}")
+    kind = next(k for k in body if k in _KINDS)
+    args = body[kind]
+    extra = set(body) - {kind, "p"} if kind == "choice" else set(body) - {kind}
+    if extra:
+        raise ValueError(f"randomization of {key!r}: unknown fields {sorted(extra)}")
+    if kind == "choice":
+        if not isinstance(args, (list, tuple)):
+            raise ValueError(f"randomization of {key!r}: choice takes a list of values, got {args!r}")
+        return Choice(tuple(args), body.get("p"))
+    if not isinstance(args, (list, tuple)) or len(args) != 2:
+        raise ValueError(f"randomization of {key!r}: {kind} takes [lo, hi], got {args!r}")
+    return _KINDS[kind](*args)
+
+
 def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     """A spec from plain data (the module docstring's form) or distributions, with numpy
     numbers made Python ones.
@@ -154,28 +172,9 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"randomization spec must be a mapping of config key -> distribution, got {data!r}")
     spec = {}
     for key, body in data.items():
-        if isinstance(body, (Integers, Uniform, OneOver, Choice)):
-            _check(key, body)
-            spec[key] = _plain(body)
-            continue
-        if not isinstance(body, Mapping) or not set(body) & set(_KINDS) or len(set(body) & set(_KINDS)) > 1:
-            raise ValueError(f"randomization of {key!r}: give exactly one of {sorted(_KINDS)}, got {body!r}")
-        kind = next(k for k in body if k in _KINDS)
-        args = body[kind]
-        extra = set(body) - {kind, "p"} if kind == "choice" else set(body) - {kind}
-        if extra:
-            raise ValueError(f"randomization of {key!r}: unknown fields {sorted(extra)}")
-        if kind == "choice":
-            if not isinstance(args, (list, tuple)):
-                raise ValueError(f"randomization of {key!r}: choice takes a list of values, got {args!r}")
-            p = body.get("p")
-            spec[key] = Choice(tuple(args), tuple(p) if isinstance(p, (list, tuple, np.ndarray)) else p)
-        else:
-            if not isinstance(args, (list, tuple)) or len(args) != 2:
-                raise ValueError(f"randomization of {key!r}: {kind} takes [lo, hi], got {args!r}")
-            spec[key] = _KINDS[kind](*args)
-        _check(key, spec[key])
-        spec[key] = _plain(spec[key])
+        dist = body if isinstance(body, (Integers, Uniform, OneOver, Choice)) else _from_data(key, body)
+        _check(key, dist)
+        spec[key] = _plain(dist)
     return spec
 
 
