@@ -62,5 +62,5 @@ def _temporary(path: Path) -> tuple[int, str]:
         raise FileNotFoundError(f"cannot write {path}: its folder {path.parent} does not exist")
     try:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise type(err)(err.errno, f"cannot write {path}: {err.strerror}") from None
+    except OSError as err:  # the system's error, named for the path asked for, not the temporary one
+        raise type(err)(f"cannot write {path}: {err.strerror}") from None

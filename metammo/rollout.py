@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             for episode in named:
                 check_writable(args.replay.replace("{episode}", str(episode)))
         except OSError as err:
-            parser.error(f"--replay {args.replay!r}: {err.strerror if err.strerror else err}")
+            parser.error(f"--replay {args.replay!r}: {err}")
     import metammo
     from metammo.policy import make_policy
 
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     summary["replay"] = str(env.last_replay.save(path))
                 except OSError as err:  # writable when the run began
-                    print(f"python -m metammo.rollout: {err.strerror if err.strerror else err}", file=sys.stderr)
+                    print(f"python -m metammo.rollout: {err}", file=sys.stderr)
                     return 1
                 env.last_replay = None
                 if not every_episode:
