@@ -14,10 +14,10 @@ randomized  NPC count U[64, 192]; fog onset U[256, 1024]
 The curriculum is a YAML or JSON file (default ``minigames/curricula/multitask.yaml``; the game
 option ``curriculum`` names another) of agent tasks: the game has no teams, so a team subject or
 a :data:`TEAM_PREDICATES` predicate would be an agent task under another name (and slip past the
-check that held-out tasks differ from training ones) and is refused. Task names are ``category/name``; the summary's
-``completion`` gives the fraction of agents that completed their task, per category, and
-``categories`` and ``completed`` give each agent's task category and whether it completed it (so
-a caller can split completion by who played the agents).
+check that held-out tasks differ from training ones) and is refused. Task names are
+``category/name``; the summary's ``completion`` gives the fraction of agents that completed
+their task, per category, and ``categories`` and ``completed`` give each agent's task category
+and whether it completed it (so a caller can split completion by who played the agents).
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ class Multitask(Minigame):
         for split in ("train", "eval"):
             for task in getattr(self.curriculum, split):
                 if task.subject == "team" or {op for op, *_ in task.program} & _TEAM_OPS:
-                    raise ValueError(f"curriculum {curriculum} ({split}): task {task.name!r} is a team task, but "
-                                     "Multi-task plays without teams (every agent its own team and leader): use "
-                                     f"subject 'agent' and none of {sorted(TEAM_PREDICATES)} (StayAlive for "
-                                     "ProtectLeader)")
+                    raise ValueError(f"curriculum {curriculum} ({split}): task {task.name!r} is a team task, "
+                                     "but Multi-task plays without teams (every agent its own team and leader): "
+                                     f"use subject 'agent' and none of {sorted(TEAM_PREDICATES)} (StayAlive "
+                                     "for ProtectLeader)")
 
     def check_config(self, base: Config) -> None:
         """Also checks that the curriculum's tasks name only agents of the env (both lists:
