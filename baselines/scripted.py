@@ -8,8 +8,12 @@ Each tick, for each live agent, in priority order:
    + 1, else an agent it outclasses (lower level sum and health); with the style that deals the
    most damage (level, equipment, and the 1.5x counter bonus against the target's main style).
 2. **Move** (first match): away from the death fog (toward the centre); to water when thirsty
-   and to foliage when hungry (the nearest in view, else the last one seen); toward its prey when out of reach; to the nearest resource to harvest
-   (full config); else onward in its current heading, turning when blocked or at random.
+   and to foliage when hungry (the nearest in view, else the last one seen; foliage that a
+   hungry teammate in view stands nearer to is left to it, and hungry teammates on one tile
+   split up among the nearest few at random); toward its prey when out of reach; to the
+   nearest resource to harvest (full config); else onward in its current heading, turning when
+   blocked or at random. Where the terrain blocks the straight step toward the centre, food or
+   water, it walks around by a shortest path through the tiles in view.
 3. **Items** (full config; one use, one sale and one purchase per tick): eat a ration or drink a
    potion when low; equip the best usable item for each slot (weapon over tool in the hand);
    list surplus (duplicates and items worse than what it wears) at a price set by level, or
@@ -21,9 +25,7 @@ Each tick, for each live agent, in priority order:
    and water last; in King of the Hill it goes to the centre, hungry or not, stays on it and
    attacks any rival in reach; hurt (health below :data:`HURT`) it starts no fights with agents
    (rule 1), and leaves or keeps off the centre only to eat or drink below :data:`HOLD_LOW`,
-   where it sees or remembers food or water (else it holds, even starving); blocked on the way
-   to the centre, it walks around the obstacle by a shortest path through the tiles in view
-   (also when fleeing the fog); in Protect the King a member keeps within
+   where it sees or remembers food or water (else it holds, even starving); in Protect the King a member keeps within
    :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out of view), and a fed
    leader stays put instead of wandering. Everywhere it flees the fog once it has risen where it
    stands (:data:`FOG_ALARM`), and otherwise it seeks food, water, prey and its leader out of
@@ -159,10 +161,11 @@ def _path_toward(row, t_off, mm, vision, dr, dc):
 
 
 @njit(cache=True)
-def _toward_centre(row, t_off, mm, vision, dr, dc):
-    """The straight step toward the centre ``(dr, dc)`` tiles away when it is open; when an agent
-    stands there, the step along the other axis (:func:`_step_toward`); when the terrain blocks
-    it, the first step of a walk around (:func:`_path_toward`)."""
+def _walk_toward(row, t_off, mm, vision, dr, dc):
+    """The straight step toward the point ``(dr, dc)`` tiles away (the centre, food, water) when
+    it is open; when an agent stands there, the step along the other axis
+    (:func:`_step_toward`); when the terrain blocks it, the first step of a walk around
+    (:func:`_path_toward`)."""
     first = _axis_moves(dr, dc)[0]
     if first == 0 or row[mm + first]:
         return first
@@ -203,6 +206,54 @@ def _explore(row, t_off, mm, vision, heading, rng):
                     break
                 pick -= 1
     return heading[0]
+
+
+@njit(cache=True)
+def _share_foliage(row, t_off, e_off, n_rows, vision, rng):
+    """The foliage a hungry agent walks to when hungry teammates are in view: the nearest tile in
+    view and out of the fog (ties in row-major order) that no hungry teammate stands nearer to.
+    Teammates on its own tile see what it sees and would all pick the same tile, which feeds
+    one of them: among them each takes one of the nearest few at random.
+
+    Returns:
+        ``(dr, dc, drawn)``: the tile's offset (``(0, 0)``: every tile is nearer a teammate), and
+        whether the choice was drawn at random.
+    """
+    side = 2 * vision + 1
+    plane = side * side
+    mates = np.empty((n_rows, 2), np.int64)  # offsets of the hungry teammates not on its tile
+    n, stacked = 0, 0
+    for k in range(n_rows):
+        base = e_off + k * ENTITY_FEATURES
+        if not row[base + E.PRESENT]:
+            break
+        if row[base + E.TEAMMATE] and row[base + E.FOOD] < LOW:
+            dr, dc = row[base + E.ROW] - vision, row[base + E.COL] - vision
+            if dr == 0 and dc == 0:
+                stacked += 1
+            else:
+                mates[n, 0], mates[n, 1] = dr, dc
+                n += 1
+    skip = randint(rng, stacked + 1) if stacked > 0 else 0
+    fr = fc = 0
+    for d in range(1, 2 * vision + 1):  # the rings of Manhattan distance d, in row-major order
+        for dr in range(max(-d, -vision), min(d, vision) + 1):
+            for sign in (-1, 1):
+                dc = sign * (d - abs(dr))
+                if abs(dc) > vision or (sign == 1 and dc == 0):
+                    continue
+                t = (dr + vision) * side + dc + vision
+                if row[t_off + t] != _FOLIAGE or row[t_off + TileChannel.FOG * plane + t] > FOG_ALARM:
+                    continue
+                mine = True
+                for q in range(n):
+                    mine &= abs(dr - mates[q, 0]) + abs(dc - mates[q, 1]) >= d
+                if mine:
+                    fr, fc = dr, dc
+                    if skip == 0:
+                        return fr, fc, stacked > 0
+                    skip -= 1
+    return fr, fc, stacked > 0  # fewer tiles than the draw: the farthest
 
 
 @njit(cache=True)
@@ -371,12 +422,14 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         my_top = max(row[s_off + S.LEVEL_MELEE], max(row[s_off + S.LEVEL_RANGE], row[s_off + S.LEVEL_MAGE]))
         # --- fight ---
         target, prey, score = -1, -1, 1 << 30
+        hungry_mates = 0
         for k in range(n_rows):
             base = e_off + k * ENTITY_FEATURES
             if not row[base + E.PRESENT]:
                 break
             kind = row[base + E.KIND]
             if row[base + E.TEAMMATE]:
+                hungry_mates += row[base + E.FOOD] < LOW
                 continue
             level = max(row[base + E.LEVEL_MELEE], max(row[base + E.LEVEL_RANGE], row[base + E.LEVEL_MAGE]))
             levels = row[base + E.LEVEL_MELEE] + row[base + E.LEVEL_RANGE] + row[base + E.LEVEL_MAGE]
@@ -415,7 +468,7 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         holding = mode == _HOLD and at_centre and health >= HURT
         fleeing = row[s_off + S.FOG] > FOG_ALARM
         if fleeing or racing:
-            move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
+            move = _walk_toward(row, t_off, mm, vision, to_centre_r, to_centre_c)
             if move == 0 and not at_centre:
                 move = _explore(row, t_off, mm, vision, state[i], rng)
                 wander = True
@@ -468,18 +521,21 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 move = 0
             elif thirsty and best_w <= plane:
                 if best_w > 1:
-                    move = _step_toward(row, mm, wr, wc)
+                    move = _walk_toward(row, t_off, mm, vision, wr, wc)
             elif thirsty and memory[1] >= 0:
                 move, goal = _step_toward(row, mm, memory[1] - me_r, memory[2] - me_c), 1
             elif hungry and best_f <= plane:
                 if best_f > 0:
-                    move = _step_toward(row, mm, fr, fc)
+                    if hungry_mates > 0:
+                        fr, fc, wander = _share_foliage(row, t_off, e_off, n_rows, vision, rng)
+                    if fr != 0 or fc != 0:
+                        move = _walk_toward(row, t_off, mm, vision, fr, fc)
             elif hungry and memory[3] >= 0:
                 move, goal = _step_toward(row, mm, memory[3] - me_r, memory[4] - me_c), 3
             elif mode == _HOLD:  # hurt, with nothing to eat or drink on the way: to the centre, and on it stay
                 holding = at_centre
                 if not at_centre:
-                    move = _toward_centre(row, t_off, mm, vision, to_centre_r, to_centre_c)
+                    move = _walk_toward(row, t_off, mm, vision, to_centre_r, to_centre_c)
             elif guard_r != 0 or guard_c != 0:
                 move, goal = _step_toward(row, mm, guard_r, guard_c), 5
             elif prey >= 0 and target < 0 and score < (1 << 29) and row[e_off + prey * ENTITY_FEATURES + E.KIND] != _PASSIVE:

@@ -315,3 +315,76 @@ def test_the_bot_remembers_the_food_and_water_it_sees():
     policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
     _, memory = policy.act(env.observations, policy.initial_state(env.num_agents))
     assert memory[0, 1:5].tolist() == [c - lo, c + 4 - lo, c - 3 - lo, c - lo]  # water, then foliage
+
+
+def _hungry_team_battle():
+    """Team Battle on open grass (no terrain, NPCs or fog) with team 0's agents 2-7 far away,
+    agents 0 and 1 hungry: the env, its state and the centre tile."""
+    env = metammo.make("team_battle", "mini", seed=0, autoreset=False, terrain=False, npcs=False, npc_count=0,
+                       fog=False)
+    env.reset()
+    state = env.state
+    c = env.game.centre(env.config)
+    team = np.flatnonzero(state.entities.team[: env.num_agents] == state.entities.team[0])
+    for i in team[2:]:
+        move_agent(state, i, c + 30, c - 30)
+    state.entities.food[team[:2]] = 20
+    return env, state, c, team[:2]
+
+
+def test_hungry_teammates_leave_the_foliage_a_teammate_is_nearer_to():
+    """Foliage 3 tiles east of agent a and 1 east of its hungry teammate b, more 4 tiles west of
+    a: a walks west (it walked east with b, and only one of them ate there)."""
+    env, state, c, (a, b) = _hungry_team_battle()
+    move_agent(state, a, c, c)
+    move_agent(state, b, c, c + 2)
+    state.tiles.material[c, c + 3] = state.tiles.material[c, c - 4] = Material.FOLIAGE
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
+    assert actions[a, Head.MOVE] == Move.WEST and actions[b, Head.MOVE] == Move.EAST
+
+
+def test_hungry_teammates_on_one_tile_split_up_for_the_foliage_in_view():
+    """Two hungry teammates on one tile, foliage 3 tiles north and 3 south: they split and both
+    eat within a few ticks (they had walked north together, one ate, and the other walked the
+    6 tiles back south: fed on tick 9)."""
+    fed_ticks = []
+    for seed in range(8):
+        env, state, c, pair = _hungry_team_battle()
+        for i in pair:
+            move_agent(state, i, c, c)
+        state.tiles.material[c - 3, c] = state.tiles.material[c + 3, c] = Material.FOLIAGE
+        env.refresh_observations()
+        policy = make_policy("scripted", env.layout, env.head_sizes, seed=seed)
+        memory = policy.initial_state(env.num_agents)
+        for tick in range(1, 10):
+            actions, memory = policy.act(env.observations, memory)
+            keep = np.ones(env.num_agents, bool)
+            keep[pair] = False
+            actions[keep] = 0  # everyone else stays put
+            env.step(actions)
+            if (state.entities.food[pair] > 20).all():
+                break
+        fed_ticks.append(tick)
+    assert max(fed_ticks) <= 8 and np.mean(fed_ticks) < 7, fed_ticks
+
+
+def test_a_hungry_bot_walks_around_a_wall_to_the_foliage_behind_it():
+    """Foliage 2 tiles north behind a stone wall 3 tiles wide: the bot walks round the wall's end
+    (6 steps) and eats (the straight step was blocked, and it stepped back and forth)."""
+    env, state, c, (a, _) = _hungry_team_battle()
+    move_agent(state, a, c + 10, c + 10)
+    state.entities.food[a] = 40
+    state.tiles.material[c + 8, c + 10] = Material.FOLIAGE
+    state.tiles.material[c + 9, c + 9:c + 12] = Material.STONE
+    env.refresh_observations()
+    policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
+    memory = policy.initial_state(env.num_agents)
+    for tick in range(6):
+        actions, memory = policy.act(env.observations, memory)
+        if tick == 0:
+            assert actions[a, Head.MOVE] in (Move.EAST, Move.WEST)
+        actions[np.arange(env.num_agents) != a] = 0
+        env.step(actions)
+    assert (state.entities.row[a], state.entities.col[a]) == (c + 8, c + 10) and state.entities.food[a] > 40
