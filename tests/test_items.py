@@ -9,6 +9,8 @@ systems' module docstrings (items.py, professions.py, market.py).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from helpers import make_world
@@ -1018,3 +1020,32 @@ def test_bad_input_never_crashes():
             actions = rng.integers(0, heads, size=(env.num_agents, len(heads))).astype(np.int32)
         episodes += len(env.step(actions)[4])
     assert episodes >= 2
+
+
+def test_a_buy_in_a_dead_row_or_a_refused_one_leaves_the_world_s_random_stream_alone():
+    """The buyers' order is drawn every tick, whatever the actions: a buy in a dead agent's row is
+    a no-op (the same state as none), and a refused one changes only its REJECTED event (the
+    order was drawn only when some row named a buy, so a dead row's contents changed the world)."""
+    env = metammo.make("sandbox", "full", seed=0)
+    obs, _ = env.reset()
+    policy = RandomPolicy(env.layout, env.head_sizes, seed=0)
+    state = policy.initial_state(env.num_agents)
+    while env.state.entities.alive[: env.num_agents].all():
+        actions, state = policy.act(obs, state)
+        obs, *_ = env.step(actions)
+    dead = int(np.flatnonzero(~env.state.entities.alive[: env.num_agents])[0])
+    live = int(np.flatnonzero(env.state.entities.alive[: env.num_agents])[0])
+    key = 1 + market_key(Item.HAT, 1)
+    assert env.layout.view(obs, "mask_buy")[live, key] == 0  # no hat is listed
+    for row, same_state in ((dead, True), (live, False)):
+        a, b = copy.deepcopy(env), copy.deepcopy(env)
+        actions = np.zeros_like(env.actions)
+        actions[row, Head.BUY] = key
+        a.step(actions)
+        b.step(np.zeros_like(actions))
+        assert (a.state.rng == b.state.rng).all()
+        assert (a.state.hash() == b.state.hash()) == same_state
+        for _ in range(5):
+            a.step(np.zeros_like(actions))
+            b.step(np.zeros_like(actions))
+        assert (a.state.entities.row == b.state.entities.row).all()

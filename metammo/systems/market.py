@@ -7,7 +7,9 @@
 * **Buy** (before giving and fighting): the buy head names an item type and level; the buyer
   gets the cheapest listing of that key that is not its own (ties: the oldest, then the lowest
   agent and slot), pays its price to the seller, and the item moves. Buyers are served in a
-  random order each tick; a listing sold a moment earlier is gone for the next buyer.
+  random order each tick; a listing sold a moment earlier is gone for the next buyer. The order
+  is drawn every tick whatever the actions, so a no-op row (a dead agent's, or a refused choice)
+  leaves the world's random stream as it was.
 * **Market view** (end of tick): per item type and level, the best price and the number of
   listings (:class:`~metammo.state.Market`). DEVIATION from Neural MMO 2.1, which copies all
   384 listings (12 KB) to every agent and lets buy name a listing: the view is 320 bytes and
@@ -77,15 +79,16 @@ def _order_book(inv, num_keys):
 @njit(cache=True)
 def buy(actions, ent, inv, market, events, rng, p, tick):
     """Phase: the buy head (see the module docstring)."""
+    order = shuffled(rng, p.num_agents)
     buyers = 0
     for i in range(p.num_agents):
-        buyers += actions[i, Head.BUY] > 0
+        buyers += actions[i, Head.BUY] > 0 and ent.alive[i]
     if buyers == 0:
         return
     num_keys = market.best_price.shape[0]
     owners, slots, start = _order_book(inv, num_keys)
     sold = np.zeros(owners.shape[0], np.bool_)
-    for i in shuffled(rng, p.num_agents):
+    for i in order:
         b = actions[i, Head.BUY]
         if b == 0 or not ent.alive[i]:
             continue
