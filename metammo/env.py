@@ -124,7 +124,11 @@ class Env:
     # --- episode -----------------------------------------------------------------------------
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, list[dict]]:
-        """Start an episode; ``seed`` (if given) reseeds the episode Generator first.
+        """Start an episode. With a ``seed``, first reseed the episode Generator and restart every
+        game of the pack (:meth:`metammo.game.Game.restart`: the adaptive difficulty starts again
+        from its first level), so the env plays as a fresh one made with that seed would (with
+        the pack's weights as last set); without one, the games keep what earlier episodes
+        taught them, as at an auto-reset.
 
         Returns ``(observations, infos)`` with ``infos == []``.
 
@@ -134,6 +138,8 @@ class Env:
         _check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
+            for game in self.games:
+                game.restart()
         self._begin_episode()
         np.copyto(self.masks, self.state.entities.alive[: self.num_agents])
         self.rewards[:] = 0

@@ -82,6 +82,12 @@ class Game:
         """Index of the current difficulty level (0 for games without levels)."""
         return 0 if self.pinned_difficulty is None else self.pinned_difficulty
 
+    def restart(self) -> None:
+        """Forget what earlier episodes taught the game (a seeded ``env.reset``): afterwards it
+        plays as when the env made it. The default keeps nothing, so does nothing; a game that
+        learns across episodes (:class:`minigames.base.Minigame`'s adaptive difficulty) resets
+        it here."""
+
     def check_config(self, base: Config) -> None:
         """Check, when the env is made, that the game can play every episode on ``base`` (the
         env's config); the default checks that ``base`` is one of :attr:`configs`.

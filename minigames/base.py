@@ -182,6 +182,10 @@ class Minigame(Game):
     def difficulty(self) -> int:
         return self.controller.level
 
+    def restart(self) -> None:
+        """The adaptive difficulty starts again from level 0 (a pinned one keeps its level)."""
+        self.controller.restart()
+
     @property
     def knob(self) -> Any:
         """The difficulty knob's value for this episode."""

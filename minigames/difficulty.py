@@ -3,7 +3,8 @@
 The controller keeps the last 100 episodes as ``(level, had winners)``. After an episode that
 had winners, when the episodes won at the current level reach ``wins_to_raise``, the level goes
 up one step (up to the last). Nothing else lowers or raises it. It lives on the game instance,
-so it survives the env's auto-reset; a pinned controller never moves (evaluation).
+so it survives the env's auto-reset and an unseeded ``reset()``; a seeded reset restarts it
+(:meth:`Difficulty.restart`). A pinned controller never moves (evaluation).
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class Difficulty:
         wins = sum(1 for level, won in self.history if level == self.level and won)
         if wins >= self.wins_to_raise:
             self.level += 1
+
+    def restart(self) -> None:
+        """Forget the episodes played: back to level 0 (a pinned controller keeps its level)."""
+        self.history.clear()
+        if not self.pinned:
+            self.level = 0
 
     def summary(self) -> dict[str, Any]:
         return {"level": self.level, "value": self.value, "levels": len(self.levels), "pinned": self.pinned}

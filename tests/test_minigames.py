@@ -1185,6 +1185,31 @@ def test_race_difficulty_rises_with_wins_through_autoreset():
         assert b == a + (1 if won else 0)
 
 
+def test_a_seeded_reset_starts_the_difficulty_again_and_an_unseeded_one_keeps_it():
+    """After a won episode raised Race's level, ``reset(seed=7)`` plays as a fresh env made and
+    reset with seed 7 (it kept the raised level, so a seed reproduced nothing on a played env);
+    ``reset()`` keeps the level, as the auto-reset does."""
+    env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, randomize=False)
+    env.reset()
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c - 1, c)
+    env.refresh_observations()
+    actions = noop(env)
+    actions[0, 0] = Move.SOUTH
+    _, _, _, _, infos = env.step(actions)
+    assert infos[0]["winners"] == [0] and env.game.difficulty == 1
+    env.reset()
+    assert env.game.difficulty == 1 and env.config.tunables.map_size == 48
+    env.reset(seed=7)
+    fresh = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, randomize=False)
+    fresh.reset(seed=7)
+    assert env.game.difficulty == 0 and env.config.tunables.map_size == 40
+    assert env.state.hash() == fresh.state.hash()
+    assert (env.observations == fresh.observations).all()
+    pinned = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, difficulty=3)
+    pinned.reset(seed=7)
+    assert pinned.game.difficulty == 3
+
 def test_pinned_difficulty_never_moves():
     env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, difficulty=3,
                        randomize=False)
