@@ -78,12 +78,16 @@ class Env:
                  record: bool = False, **overrides: Any):
         _check_seed(seed)
         names = _game_names(game)
+        classes = {name: game_class(name) for name in names}
+        takes = {name: option_names(game) for name, game in classes.items()}
+        misplaced = sorted(set(overrides) & set().union(*takes.values()))
+        if misplaced:
+            raise ValueError(f"{misplaced}: game options, not config keys; pass them as "
+                             f"game_options={{{', '.join(f'{k!r}: ...' for k in misplaced)}}}")
         self.base_config = make_config(config, **overrides)
         options = {k: v for k, v in (("randomize", randomize), ("preset", preset), ("difficulty", difficulty))
                    if v is not None}
         options.update(_check_game_options(game_options, options))
-        classes = {name: game_class(name) for name in names}
-        takes = {name: option_names(game) for name, game in classes.items()}
         unused = set(options) - set().union(*takes.values())
         if unused:
             raise ValueError(f"no game of {names} takes option(s) {sorted(unused)}; "
@@ -259,10 +263,15 @@ class Env:
 
     def episode_summary(self) -> dict[str, Any]:
         """Statistics of the current episode so far: game, config, length, survivors, mean
-        lifetime and return of agents, and per-event totals over agents (``events``)."""
+        lifetime and return of agents, and per-event totals over agents (``events``), then the
+        game's entries (:meth:`metammo.game.Game.summary`) as plain data (numpy numbers and
+        arrays made Python numbers and lists).
+
+        Raises:
+            ValueError: the game's entries would replace one of the env's."""
         n, ent = self.num_agents, self.state.entities
         counts = self.state.events.counts[:n].sum(axis=0)
-        return {
+        summary = {
             "game": self.game.name,
             "config": self.config.name,
             "map_seed": self.map_seed,
@@ -271,8 +280,14 @@ class Env:
             "mean_lifetime": float(ent.time_alive[:n].mean()),
             "mean_return": float(self._returns.mean()),
             "events": {e.name.lower(): int(counts[e]) for e in Event},
-            **self.game.summary(self.state, self.config),
         }
+        extra = self.game.summary(self.state, self.config)
+        clash = sorted(set(extra) & set(summary))
+        if clash:
+            raise ValueError(f"game {self.game.name!r}: summary() returned {clash}, entries the env writes; "
+                             "name the game's entries otherwise")
+        summary.update(_plain(extra))
+        return summary
 
     def close(self) -> None:
         """Nothing to release; present for the env contracts."""
@@ -287,6 +302,20 @@ def _join_safe_square(material: np.ndarray, cfg: Config) -> None:
     centre, half = centre_tile(lo, hi), cfg.tunables.fog_final_size
     span = np.arange(max(lo, centre - half), min(hi, centre + half + 1))
     open_paths(material, lo, hi, np.repeat(span, span.size), np.tile(span, span.size), every=False)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays made Python numbers and lists, mappings dicts and
+    tuples lists, so an episode summary is plain data (JSON, YAML, wandb tables)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _check_seed(seed: Any) -> None:

@@ -10,6 +10,7 @@ A game is a subclass of :class:`Game`. The env calls its hooks at fixed points o
 * :meth:`Game.finish` once when the episode ends (the game is over or the horizon is reached):
   winning scores.
 * :meth:`Game.summary` at the end of an episode: extra statistics for the episode summary.
+* :meth:`Game.restart` at a seeded reset: forget what earlier episodes taught the game.
 
 Options every game takes (``metammo.make(..., randomize=, preset=, difficulty=)``):
 ``randomize`` (domain randomization, on by default), ``preset`` (a named evaluation preset from
@@ -54,7 +55,10 @@ class Game:
         """Raises:
             ValueError: an unknown preset, or a difficulty outside ``0 .. len(levels) - 1``
                 (``0`` for a game without levels) and not ``"max"`` (the message lists the
-                allowed values)."""
+                allowed values).
+            TypeError: a class attribute of the wrong type (``configs`` a string, ``presets``
+                not a mapping of names to mappings, ``difficulty_levels`` not a tuple or list)."""
+        self._check_attributes()
         if not isinstance(randomize, bool):
             raise ValueError(f"game option 'randomize' must be a bool, got {randomize!r}")
         if preset is not None and preset not in self.presets:
@@ -76,6 +80,20 @@ class Game:
         self.pinned_difficulty = difficulty
         #: config values domain randomization drew for this episode (:meth:`episode_config`)
         self.randomized: dict[str, Any] = {}
+
+    @classmethod
+    def _check_attributes(cls) -> None:
+        def wrong(attribute: str, what: str) -> TypeError:
+            return TypeError(f"game {cls.name!r}: {attribute} must be {what}, got {getattr(cls, attribute)!r}")
+
+        if isinstance(cls.configs, str) or not isinstance(cls.configs, (tuple, list, frozenset, set)) or not all(
+                isinstance(c, str) for c in cls.configs):
+            raise wrong("configs", "a tuple of config preset names, such as ('mini', 'full')")
+        if not isinstance(cls.presets, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, Mapping) for k, v in cls.presets.items()):
+            raise wrong("presets", "a mapping of preset names to mappings of settings")
+        if not isinstance(cls.difficulty_levels, (tuple, list)):
+            raise wrong("difficulty_levels", "a tuple of the knob's values, easiest first")
 
     @property
     def difficulty(self) -> int:

@@ -89,6 +89,8 @@ class Arg:
             if not isinstance(value, str) or value.lower() not in names:
                 raise ValueError(f"{where}: argument {self.name!r} must be one of {names}, got {value!r}")
             return int(self.enum[value.upper()])
+        if isinstance(value, np.integer):  # numpy ints count as ints (np.bool_ is no np.integer)
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not self.lo <= value <= self.hi:
             raise ValueError(f"{where}: argument {self.name!r} must be an int in [{self.lo}, {self.hi}], got {value!r}")
         return value

@@ -157,12 +157,30 @@ class Minigame(Game):
             if wrong:
                 raise ValueError(f"game {self.name!r}: {where} sets {wrong}, not tunable config keys (shape keys "
                                  f"are fixed for an env's life); tunable keys: {allowed}")
+            if "team_size" in values:
+                raise ValueError(f"game {self.name!r}: {where} sets 'team_size'; the class attribute team_size "
+                                 f"({self.team_size}) is the game's team size")
+        if isinstance(self.death_penalty, bool) or not isinstance(self.death_penalty, (int, float)):
+            raise ValueError(f"game {self.name!r}: death_penalty must be a number, got {self.death_penalty!r}")
+        if isinstance(self.team_size, bool) or not isinstance(self.team_size, int) or self.team_size < 1:
+            raise ValueError(f"game {self.name!r}: team_size must be an int >= 1, got {self.team_size!r}")
         if self.difficulty_key is not None and self.difficulty_key not in allowed:
             raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} is not a tunable config "
                              f"key; tunable keys: {allowed}")
         if self.difficulty_key is not None and not self.difficulty_levels:
             raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} needs difficulty_levels, "
                              "the knob's values, easiest first")
+        if self.difficulty_key is not None and not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.difficulty_levels):
+            raise ValueError(f"game {self.name!r}: the levels of difficulty_key {self.difficulty_key!r} must be "
+                             f"numbers (a value the user sets plays at the nearest level), got "
+                             f"{self.difficulty_levels!r}")
+        for preset in self.presets if self.difficulty_levels else ():
+            self._preset_level(preset)
+        cls = type(self)
+        if cls.task is Minigame.task and cls.assign_tasks is Minigame.assign_tasks:
+            raise ValueError(f"game {self.name!r}: define task(cfg), the task every agent plays, or "
+                             "assign_tasks(cfg, rng), a task per agent")
         if isinstance(self.wins_to_raise, bool) or not isinstance(self.wins_to_raise, int) or self.wins_to_raise < 1:
             raise ValueError(f"game {self.name!r}: wins_to_raise must be an int >= 1, got {self.wins_to_raise!r}")
 
@@ -237,6 +255,12 @@ class Minigame(Game):
         randomized ranges (every combination of their ends; see
         :meth:`metammo.game.Game.check_config`)."""
         super().check_config(base)
+        preset_base = PRESETS.get(base.name, base)  # presets are checked on the preset's own shape
+        for name, values in self.presets.items():
+            try:
+                preset_base.replace(**{**self.rules_config, "team_size": self.team_size, **values})
+            except ValueError as err:
+                raise ValueError(f"game {self.name!r}: preset {name!r}: {err}") from None
         if self.difficulty_key in self._user_keys(base):
             self._pin_to(getattr(base.tunables, self.difficulty_key))
         if base.shape.num_agents < self.min_teams * self.team_size:
@@ -282,8 +306,32 @@ class Minigame(Game):
         """``(tasks, agent_task)``: the episode's tasks and each agent's index into them."""
         return [self.task(cfg)], np.zeros(cfg.shape.num_agents, np.int64)
 
+    def _episode_tasks(self, cfg: Config, rng: np.random.Generator) -> tuple[list[Task], np.ndarray]:
+        """:meth:`assign_tasks`, checked: errors name the game (they surface at a reset, inside
+        ``step`` when it auto-resets)."""
+        n = cfg.shape.num_agents
+        try:
+            tasks, agent_task = self.assign_tasks(cfg, rng)
+            tasks = list(tasks)
+            if not tasks or not all(isinstance(t, Task) for t in tasks):
+                raise TypeError(f"the tasks must be a non-empty list of metammo.tasks.Task (Task.from_dict "
+                                f"builds one from plain data), got {tasks!r}")
+            check_agent_ids(tasks, n)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"game {self.name!r}: {err}") from err
+        agent_task = np.asarray(agent_task)
+        want = f"game {self.name!r}: assign_tasks() must give each of the {n} agents the index of its task, an int "
+        if agent_task.shape != (n,) or agent_task.dtype.kind not in "iu":
+            raise ValueError(f"{want}array of shape ({n},); got a {agent_task.shape} {agent_task.dtype} array")
+        if agent_task.min() < 0 or agent_task.max() >= len(tasks):
+            raise ValueError(f"{want}in [0, {len(tasks) - 1}]; got {agent_task.min()} to {agent_task.max()}")
+        return tasks, agent_task
+
     def spawn(self, state: State, cfg: Config, rng: np.random.Generator) -> None:
-        """Place the agents (default: teams around the edge)."""
+        """Place the agents and the game's map features (default: teams around the edge). A
+        game that sends agents to a tile joins it to the edge here
+        (:func:`metammo.systems.spawn.open_paths`, as Race to the Center does): terrain can seal
+        a tile in."""
         spawn_agents(state, cfg, rng)
 
     def rules(self, state: State, cfg: Config, died: np.ndarray) -> None:
@@ -330,9 +378,8 @@ class Minigame(Game):
         self.spawn_col = ent.col[:n].copy()
         num_teams = n // self.team_size
         self.leader_slot = np.arange(num_teams, dtype=np.int64) * self.team_size
-        tasks, agent_task = self.assign_tasks(cfg, rng)
+        tasks, agent_task = self._episode_tasks(cfg, rng)
         if tasks != self.tasks:  # most games play the tasks of their last episode: compiled then
-            check_agent_ids(tasks, n)
             self.tasks = tasks
             self._program, self._length, self._team_task = compile_tasks(tasks)
             self._no_holds = seize_table(tasks)
@@ -396,7 +443,10 @@ class Minigame(Game):
         self._evaluate(state, rewards)
         if self.death_penalty:
             rewards[died] -= self.death_penalty
-        return self.is_over(state, cfg)
+        over = self.is_over(state, cfg)
+        if not isinstance(over, (bool, np.bool_)):
+            raise TypeError(f"game {self.name!r}: is_over() must return a bool, got {over!r}")
+        return bool(over)
 
     def finish(self, state: State, cfg: Config, rewards: np.ndarray, over: bool) -> None:
         if not self.has_winners:
@@ -411,6 +461,8 @@ class Minigame(Game):
                             f"agents), got {shown}")
         self._winners = winners
         score = self.winning_score(state, cfg)
+        if isinstance(score, (bool, np.bool_)) or not isinstance(score, (int, float, np.integer, np.floating)):
+            raise TypeError(f"game {self.name!r}: winning_score() must return a number, got {score!r}")
         rewards[self._winners & self._acting] += score
         rewards[~self._winners & state.entities.alive[: cfg.shape.num_agents]] -= 1.0
         self.controller.record(bool(self._winners.any()))
@@ -420,6 +472,9 @@ class Minigame(Game):
         return self.best + WINNER_SCORE * self._winners
 
     def summary(self, state: State, cfg: Config) -> dict[str, Any]:
+        """The scoring entries (winners, per-agent scores, task progress, difficulty, randomized
+        values, preset) that evaluation and the leaderboard read: a game adding its own returns
+        ``{**super().summary(state, cfg), ...}``."""
         scores = self.scores()
         return {
             "winners": np.flatnonzero(self._winners).tolist(),

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from metammo.config import Tunables
+from metammo.config import Shape, Tunables
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,9 @@ def _is_number(x: Any) -> bool:
 
 
 def _check(key: str, dist: Any) -> None:
+    if key in Shape.__dataclass_fields__:
+        raise ValueError(f"randomization: {key!r} is a shape key, fixed for an env's life (it sizes the "
+                         f"arrays); only tunable keys vary per episode: {_TUNABLE_KEYS}")
     if key not in _TUNABLE_KEYS:
         raise ValueError(f"randomization: unknown config key {key!r}; allowed: {_TUNABLE_KEYS}")
     if not isinstance(dist, (Integers, Uniform, OneOver, Choice)):

@@ -32,10 +32,11 @@ from metammo.game import ENTRY_POINT_GROUP, games, make_game, packs
 from metammo.observation import EntityFeature, GameFeature, game_id
 from metammo.state import playable_bounds
 from metammo.systems.spawn import ring
-from metammo.tasks import EMBED_DIM, embed
+from metammo.tasks import EMBED_DIM, Task, embed
 from metammo.terrain import EVAL_MAP_SEEDS
 from minigames.difficulty import HISTORY, Difficulty
 from minigames.packs import FULL_GENERALIST, MINI_GENERALIST
+from minigames.base import Minigame
 
 REPO = Path(__file__).resolve().parent.parent
 #: Nothing kills anyone unless the test does: no NPCs, no hunger or thirst.
@@ -904,9 +905,11 @@ def test_unknown_preset_lists_presets():
     ({"fog_onset": {"integers": [1, "x"]}}, r"fog_onset.*two integers, got \[1, 'x'\]"),
     ({"terrain": {"choice": [False, True], "p": 0.5}}, r"terrain.*p must be 2 non-negative numbers"),
     ({"npc_count": {"integers": [10, 20]}}, r"npc_count.*difficulty knob"),
+    ({"num_agents": {"integers": [64, 128]}}, r"'num_agents' is a shape key, fixed for an env's life"),
 ], ids=["unknown-key", "lo>hi", "out-of-range", "one-over-zero", "uniform-out-of-range", "not-a-dict",
         "two-kinds", "three-args", "extra-field", "unknown-kind", "bad-p", "empty-choice", "bad-choice",
-        "not-a-mapping", "uniform-on-int", "one-over-on-int", "string-end", "p-not-a-list", "difficulty-key"])
+        "not-a-mapping", "uniform-on-int", "one-over-on-int", "string-end", "p-not-a-list", "difficulty-key",
+        "shape-key"])
 def test_invalid_randomization_spec(spec, match):
     with pytest.raises(ValueError, match=match):
         metammo.make("team_battle", "mini", num_agents=16, game_options={"randomization": spec})
@@ -948,14 +951,92 @@ def variant(monkeypatch):
     (dict(difficulty_key="vision"), r"difficulty_key 'vision' is not a tunable config key"),
     (dict(difficulty_levels=()), r"difficulty_key 'npc_count' needs difficulty_levels"),
     (dict(wins_to_raise=0), r"wins_to_raise must be an int >= 1, got 0"),
+    (dict(presets={"eval": {"npc_count": 128}, "quick": {"fog_onset": -5}}),
+     r"preset 'quick': config key 'fog_onset' must be in"),
+    (dict(presets={"eval": {"npc_count": 100}}), r"preset 'eval' sets the difficulty knob 'npc_count' to 100"),
+    (dict(rules_config={"team_size": 4}), r"rules_config sets 'team_size'; the class attribute team_size \(8\)"),
+    (dict(team_size="8"), r"team_size must be an int >= 1, got '8'"),
+    (dict(difficulty_key="map_pool", difficulty_levels=("train", "eval"), presets={}),
+     r"the levels of difficulty_key 'map_pool' must be numbers"),
+    (dict(death_penalty="1"), r"death_penalty must be a number, got '1'"),
+    (dict(task=Minigame.task), r"define task\(cfg\), the task every agent plays, or assign_tasks"),
 ], ids=["shape-key-in-preset", "shape-key-in-rules", "unknown-key-in-unused-preset", "shape-knob",
-        "knob-without-levels", "wins-to-raise"])
+        "knob-without-levels", "wins-to-raise", "bad-value-in-unused-preset", "preset-knob-off-the-levels",
+        "team-size-in-rules", "team-size-a-string", "string-knob", "death-penalty-a-string", "no-task"])
 def test_a_game_declaring_what_it_cannot_play_fails_when_the_env_is_made(variant, attributes, match):
     from minigames.team_battle import TeamBattle
 
     name = variant(TeamBattle, "tb_variant", **attributes)
     with pytest.raises(ValueError, match=r"game 'tb_variant': " + match):
         metammo.make(name, "mini")
+
+
+@pytest.mark.parametrize("attributes,match", [
+    (dict(configs="mini"), r"configs must be a tuple of config preset names"),
+    (dict(presets=["eval"]), r"presets must be a mapping of preset names to mappings"),
+    (dict(difficulty_levels=5), r"difficulty_levels must be a tuple of the knob's values"),
+], ids=["configs-a-string", "presets-a-list", "levels-an-int"])
+def test_a_game_attribute_of_the_wrong_type_is_a_type_error_naming_it(variant, attributes, match):
+    from minigames.team_battle import TeamBattle
+
+    with pytest.raises(TypeError, match=r"game 'tb_variant': " + match):
+        metammo.make(variant(TeamBattle, "tb_variant", **attributes), "mini")
+
+
+def _first_episode_end(name: str) -> list[dict]:
+    """The infos of the step that ends ``name``'s first episode (a 3-tick horizon)."""
+    env = metammo.make(name, "mini", seed=0, horizon=3)
+    env.reset()
+    for _ in range(3):
+        infos = env.step(noop(env))[4]
+    return infos
+
+
+@pytest.mark.parametrize("attributes,error,match", [
+    (dict(task=lambda self, cfg: {"name": "x", "task": {"TickGE": {"n": 5}}}), TypeError,
+     r"the tasks must be a non-empty list of metammo.tasks.Task"),
+    (dict(task=lambda self, cfg: Task.from_dict({"name": "x", "task": {"TickGE": {"n": 0}}})), ValueError,
+     r"task 'x': TickGE: argument 'n' must be an int in \[1,"),
+    (dict(assign_tasks=lambda self, cfg, rng: ([self.task(cfg)], np.zeros(10, np.int64))), ValueError,
+     r"assign_tasks\(\) must give each of the 128 agents the index of its task, an int array of shape"),
+    (dict(assign_tasks=lambda self, cfg, rng: ([self.task(cfg)], np.ones(128, np.int64))), ValueError,
+     r"assign_tasks\(\) .* an int in \[0, 0\]; got 1 to 1"),
+    (dict(is_over=lambda self, state, cfg: state.entities.alive), TypeError, r"is_over\(\) must return a bool"),
+    (dict(winning_score=lambda self, state, cfg: None), TypeError, r"winning_score\(\) must return a number"),
+    (dict(summary=lambda self, state, cfg: {"length": -1}), ValueError,
+     r"summary\(\) returned \['length'\], entries the env writes"),
+], ids=["task-as-data", "task-argument", "assigned-to-too-few", "assigned-past-the-tasks", "is-over-an-array",
+        "winning-score-none", "summary-clash"])
+def test_a_game_hook_returning_the_wrong_thing_fails_naming_the_game(variant, attributes, error, match):
+    """What a hook returns is checked where the env uses it (a reset or an episode's end), and
+    the error names the game (they had been numpy's or an AttributeError, with no game named)."""
+    from minigames.team_battle import TeamBattle
+
+    with pytest.raises(error, match=r"game 'tb_variant': " + match):
+        _first_episode_end(variant(TeamBattle, "tb_variant", **attributes))
+
+
+def test_a_game_s_summary_entries_are_plain_data(variant):
+    from minigames.team_battle import TeamBattle
+
+    extra = {"flags": np.arange(3), "best": np.float32(0.5), "nested": {"n": np.int64(2), "t": (1, 2)}}
+    summary = _first_episode_end(variant(TeamBattle, "tb_variant", summary=lambda self, state, cfg: extra))[0]
+    assert {k: summary[k] for k in extra} == {"flags": [0, 1, 2], "best": 0.5, "nested": {"n": 2, "t": [1, 2]}}
+    assert type(summary["best"]) is float and type(summary["nested"]["n"]) is int
+    json.dumps(summary)
+
+
+def test_numpy_numbers_are_taken_as_config_values_and_task_arguments():
+    env = metammo.make("team_battle", "mini", seed=0, fog_onset=np.int64(40), fog_speed=np.float32(0.25))
+    assert env.base_config.tunables.fog_onset == 40 and type(env.base_config.tunables.fog_onset) is int
+    assert Task.from_dict({"name": "x", "task": {"TickGE": {"n": np.int64(7)}}}) == Task.from_dict(
+        {"name": "x", "task": {"TickGE": {"n": 7}}})
+
+
+def test_a_game_option_given_as_a_config_key_says_where_it_goes():
+    with pytest.raises(ValueError, match=r"\['randomization'\]: game options, not config keys; pass them as "
+                                         r"game_options=\{'randomization': ...\}"):
+        metammo.make("team_battle", "mini", randomization={})
 
 
 def test_a_preset_plays_the_eval_values_of_what_it_does_not_set(variant):
