@@ -123,10 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(summary), flush=True)
             else:
                 print(f"episode {done}: {summary['game']} ({summary['config']}), policy {args.policy}")
-                for key in ("length", "survivors", "mean_lifetime", "mean_return", "map_seed",
-                            "mean_score", "difficulty", "randomized", "replay"):
-                    if key in summary:
-                        print(f"  {key:>14}  {summary[key]}")
+                for key, value in summary.items():  # all but the header's and the long ones below
+                    if key not in ("game", "config", "policy", "episode", "winners", "scores", "events"):
+                        print(f"  {key:>14}  {value}")
                 if "winners" in summary:
                     print(f"  {'winners':>14}  {len(summary['winners'])} agents: {summary['winners'][:16]}")
                 print("  " + "  ".join(f"{k}={v}" for k, v in summary["events"].items()))

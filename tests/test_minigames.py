@@ -1026,6 +1026,20 @@ def test_a_game_s_summary_entries_are_plain_data(variant):
     json.dumps(summary)
 
 
+def test_rollout_prints_a_game_s_own_summary_entries(variant, capsys):
+    """Without --json, rollout prints every summary entry but the long ones (it printed a fixed
+    list, so a game's own entries, the preset and the tasks went unseen)."""
+    from metammo import rollout
+    from minigames.team_battle import TeamBattle
+
+    name = variant(TeamBattle, "tb_variant", summary=lambda self, state, cfg: {
+        **TeamBattle.summary(self, state, cfg), "flags_taken": 3})
+    assert rollout.main(["--game", name, "--episodes", "1", "--set", "horizon=3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert {"flags_taken  3", "preset  None", "tasks  ['team_tick_ge']"} <= {line.strip() for line in lines}
+    assert not any(line.strip().startswith("scores") for line in lines)
+
+
 def test_numpy_numbers_are_taken_as_config_values_and_task_arguments():
     env = metammo.make("team_battle", "mini", seed=0, fog_onset=np.int64(40), fog_speed=np.float32(0.25))
     assert env.base_config.tunables.fog_onset == 40 and type(env.base_config.tunables.fog_onset) is int
