@@ -150,7 +150,8 @@ class MetammoPufferEnv(pufferlib.PufferEnv):
         self.masks[:] = True
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, list[dict]]:
-        """Start an episode (``seed`` reseeds the env) -> ``(observations, [])``."""
+        """Start an episode (``seed`` reseeds the env and restarts its games' adaptive
+        difficulty, see :meth:`metammo.env.Env.reset`) -> ``(observations, [])``."""
         _, infos = self.env.reset(seed)
         self._publish()
         return self.observations, infos

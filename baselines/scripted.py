@@ -9,11 +9,12 @@ Each tick, for each live agent, in priority order:
    most damage (level, equipment, and the 1.5x counter bonus against the target's main style).
 2. **Move** (first match): away from the death fog (toward the centre); to water when thirsty
    and to foliage when hungry (the nearest in view, else the last one seen; foliage that a
-   hungry teammate in view stands nearer to is left to it, and hungry teammates on one tile
-   split up among the nearest few at random); toward its prey when out of reach; to the
+   teammate in view after food, hungry and not thirsty, stands nearer to is left to it, and
+   such teammates on one tile split up among the nearest few at random); toward its prey when out of reach; to the
    nearest resource to harvest (full config); else onward in its current heading, turning when
-   blocked or at random. Where the terrain blocks the straight step toward the centre, food or
-   water, it walks around by a shortest path through the tiles in view.
+   blocked or at random. Where the terrain blocks the straight step toward the centre, or to
+   food or water in view, it walks around by a shortest path through the tiles in view (to a
+   remembered tile, its prey or its leader it takes the greedy step).
 3. **Items** (full config; one use, one sale and one purchase per tick): eat a ration or drink a
    potion when low; equip the best usable item for each slot (weapon over tool in the hand);
    list surplus (duplicates and items worse than what it wears) at a price set by level, or
@@ -209,9 +210,17 @@ def _explore(row, t_off, mm, vision, heading, rng):
 
 
 @njit(cache=True)
-def _share_foliage(row, t_off, e_off, n_rows, vision, rng):
-    """The foliage a hungry agent walks to when hungry teammates are in view: the nearest tile in
-    view and out of the fog (ties in row-major order) that no hungry teammate stands nearer to.
+def _foraging(row, base, low):
+    """Whether the teammate in the entity row at ``base`` is after food: hungry (food below
+    ``low``, the bot's threshold in this game) and not thirsty, which sends it to water first."""
+    return row[base + E.FOOD] < low and row[base + E.WATER] >= low
+
+
+@njit(cache=True)
+def _share_foliage(row, t_off, e_off, n_rows, vision, low, rng):
+    """The foliage a hungry agent walks to when teammates after food (:func:`_foraging`) are in
+    view: the nearest tile in view and out of the fog (ties in row-major order) that no such
+    teammate stands nearer to.
     Teammates on its own tile see what it sees and would all pick the same tile, which feeds
     one of them: among them each takes one of the nearest few at random.
 
@@ -227,7 +236,7 @@ def _share_foliage(row, t_off, e_off, n_rows, vision, rng):
         base = e_off + k * ENTITY_FEATURES
         if not row[base + E.PRESENT]:
             break
-        if row[base + E.TEAMMATE] and row[base + E.FOOD] < LOW:
+        if row[base + E.TEAMMATE] and _foraging(row, base, low):
             dr, dc = row[base + E.ROW] - vision, row[base + E.COL] - vision
             if dr == 0 and dc == 0:
                 stacked += 1
@@ -421,15 +430,16 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
         my_levels = row[s_off + S.LEVEL_MELEE] + row[s_off + S.LEVEL_RANGE] + row[s_off + S.LEVEL_MAGE]
         my_top = max(row[s_off + S.LEVEL_MELEE], max(row[s_off + S.LEVEL_RANGE], row[s_off + S.LEVEL_MAGE]))
         # --- fight ---
+        low = HOLD_LOW if mode == _HOLD else LOW
         target, prey, score = -1, -1, 1 << 30
-        hungry_mates = 0
+        foraging_mates = 0
         for k in range(n_rows):
             base = e_off + k * ENTITY_FEATURES
             if not row[base + E.PRESENT]:
                 break
             kind = row[base + E.KIND]
             if row[base + E.TEAMMATE]:
-                hungry_mates += row[base + E.FOOD] < LOW
+                foraging_mates += _foraging(row, base, low)
                 continue
             level = max(row[base + E.LEVEL_MELEE], max(row[base + E.LEVEL_RANGE], row[base + E.LEVEL_MAGE]))
             levels = row[base + E.LEVEL_MELEE] + row[base + E.LEVEL_RANGE] + row[base + E.LEVEL_MAGE]
@@ -514,7 +524,6 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 memory[3], memory[4] = me_r + fr, me_c + fc
             elif memory[3] >= 0 and abs(memory[3] - me_r) <= vision and abs(memory[4] - me_c) <= vision:
                 memory[3] = -1  # the remembered foliage is in view and gone (eaten, or in the fog)
-            low = HOLD_LOW if mode == _HOLD else LOW
             thirsty, hungry = water < low, food < low
             goal = 0  # the memory columns of a remembered tile it walks to (0: none)
             if holding:
@@ -526,8 +535,8 @@ def _act(obs, off, mask_off, vision, state, rng, out, sure, mode_ids, modes):
                 move, goal = _step_toward(row, mm, memory[1] - me_r, memory[2] - me_c), 1
             elif hungry and best_f <= plane:
                 if best_f > 0:
-                    if hungry_mates > 0:
-                        fr, fc, wander = _share_foliage(row, t_off, e_off, n_rows, vision, rng)
+                    if foraging_mates > 0:
+                        fr, fc, wander = _share_foliage(row, t_off, e_off, n_rows, vision, low, rng)
                     if fr != 0 or fc != 0:
                         move = _walk_toward(row, t_off, mm, vision, fr, fc)
             elif hungry and memory[3] >= 0:

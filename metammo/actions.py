@@ -22,15 +22,15 @@ buy          161               0 none; 1 + (item - 1) * 10 + level - 1 buys the 
 ===========  ================  ===========================================================
 
 An out-of-range index or a wrong shape or dtype raises ``ValueError`` before anything changes.
-An in-range choice that the observation's action mask forbids is a no-op: silently for the
-first four heads (a blocked move, a target out of reach, a dead agent's row), and recorded as an
-``Event.REJECTED`` with its :class:`~metammo.constants.Rejection` for the item and market heads.
-Those are checked against the state when they resolve, in tick order, not against the mask,
-which is written before the tick: a listing bought a moment earlier by another agent is gone,
-and an earlier phase can make a masked choice legal (``use`` unequips a hat that ``destroy``
-then destroys; gold from a listing bought in the buy phase can be given). Heads of a system
-that is off this episode (``items``: use, destroy, give; ``market``: give_gold, sell, buy) are
-ignored.
+An in-range choice of the first four heads that the observation's action mask forbids is a
+silent no-op (a blocked move, a target out of reach), as is anything in a dead agent's row. The
+item and market heads are checked against the state when they resolve, in tick order, not
+against the mask, which is written before the tick: a choice the state refuses is a no-op
+recorded as an ``Event.REJECTED`` with its :class:`~metammo.constants.Rejection` (a listing
+bought a moment earlier by another agent is gone), and an earlier phase can make a masked choice
+legal (``use`` unequips a hat that ``destroy`` then destroys; gold from a listing bought in the
+buy phase can be given). Heads of a system that is off this episode (``items``: use, destroy,
+give; ``market``: give_gold, sell, buy) are ignored.
 """
 
 from __future__ import annotations

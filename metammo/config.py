@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-import numpy as np
+from metammo.files import plain
 
 
 def _spec(default: Any, lo: Any = None, hi: Any = None, choices: tuple = (), doc: str = ""):
@@ -198,7 +198,7 @@ class Config:
             raise ValueError(
                 f"unknown config key(s) {unknown}; allowed: {sorted(_SHAPE_KEYS | _TUNABLE_KEYS)}"
             )
-        overrides = {k: v.item() if isinstance(v, np.generic) else v for k, v in overrides.items()}  # numpy: Python
+        overrides = plain(overrides)  # numpy numbers count as Python ones
         shape_kw = {k: v for k, v in overrides.items() if k in _SHAPE_KEYS}
         tun_kw = {k: v for k, v in overrides.items() if k in _TUNABLE_KEYS}
         shape = dataclasses.replace(self.shape, **shape_kw) if shape_kw else self.shape

@@ -24,6 +24,7 @@ from gymnasium import spaces
 from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
+from metammo.files import plain
 from metammo.game import game_class, new_game, option_names, pack_games, pack_names
 from metammo.kernels import Kernels
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, Observer, game_id, system_bits
@@ -286,7 +287,7 @@ class Env:
         if clash:
             raise ValueError(f"game {self.game.name!r}: summary() returned {clash}, entries the env writes; "
                              "name the game's entries otherwise")
-        summary.update(_plain(extra))
+        summary.update(plain(extra))
         return summary
 
     def close(self) -> None:
@@ -302,20 +303,6 @@ def _join_safe_square(material: np.ndarray, cfg: Config) -> None:
     centre, half = centre_tile(lo, hi), cfg.tunables.fog_final_size
     span = np.arange(max(lo, centre - half), min(hi, centre + half + 1))
     open_paths(material, lo, hi, np.repeat(span, span.size), np.tile(span, span.size), every=False)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays made Python numbers and lists, mappings dicts and
-    tuples lists, so an episode summary is plain data (JSON, YAML, wandb tables)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {key: _plain(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _check_seed(seed: Any) -> None:

@@ -1,11 +1,28 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes (a reader sees the old file or the new one, never half of one), and the
+plain data that JSON and YAML files, summaries and task trees hold."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Mapping
+
+import numpy as np
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain Python data: numpy scalars and arrays made Python numbers and lists,
+    mappings dicts (with string keys), tuples lists; anything else as it is."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None] | bytes) -> Path:

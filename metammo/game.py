@@ -46,7 +46,7 @@ class Game:
     description: ClassVar[str] = ""
     #: config presets the game supports
     configs: ClassVar[tuple[str, ...]] = ("mini", "full")
-    #: named evaluation presets (name -> settings the subclass understands)
+    #: named evaluation presets (name -> a mapping of settings the subclass understands)
     presets: ClassVar[Mapping[str, Any]] = {}
     #: values of the adaptive-difficulty knob, easiest first (empty: no adaptive difficulty)
     difficulty_levels: ClassVar[tuple[Any, ...]] = ()
@@ -55,9 +55,9 @@ class Game:
         """Raises:
             ValueError: an unknown preset, or a difficulty outside ``0 .. len(levels) - 1``
                 (``0`` for a game without levels) and not ``"max"`` (the message lists the
-                allowed values).
-            TypeError: a class attribute of the wrong type (``configs`` a string, ``presets``
-                not a mapping of names to mappings, ``difficulty_levels`` not a tuple or list)."""
+                allowed values); a class attribute of the wrong type (``configs`` a string,
+                ``presets`` not a mapping of names to mappings, ``difficulty_levels`` not a
+                tuple or list)."""
         self._check_attributes()
         if not isinstance(randomize, bool):
             raise ValueError(f"game option 'randomize' must be a bool, got {randomize!r}")
@@ -83,8 +83,9 @@ class Game:
 
     @classmethod
     def _check_attributes(cls) -> None:
-        def wrong(attribute: str, what: str) -> TypeError:
-            return TypeError(f"game {cls.name!r}: {attribute} must be {what}, got {getattr(cls, attribute)!r}")
+        """Raises ValueError for a class attribute of the wrong type (see :meth:`__init__`)."""
+        def wrong(attribute: str, what: str) -> ValueError:
+            return ValueError(f"game {cls.name!r}: {attribute} must be {what}, got {getattr(cls, attribute)!r}")
 
         if isinstance(cls.configs, str) or not isinstance(cls.configs, (tuple, list, frozenset, set)) or not all(
                 isinstance(c, str) for c in cls.configs):
@@ -231,8 +232,9 @@ def game_class(name: str) -> type[Game]:
     Raises:
         ValueError: an unknown name (the message lists the known games and packs); a name that
             several entry points have (naming each); an entry point that fails to load (naming
-            its value, its package and the error), that is not a :class:`Game` subclass or whose
-            class's :attr:`Game.name` is not ``name``.
+            its value, its package and the error), that is not a :class:`Game` subclass, whose
+            class's :attr:`Game.name` is not ``name`` or whose class attributes have the wrong
+            types.
     """
     if name in _registered:
         return _registered[name]
@@ -245,6 +247,7 @@ def game_class(name: str) -> type[Game]:
         raise ValueError(f"game {name!r}: entry point {_origin(found[name][0])} gives {game!r}, "
                          f"not a subclass of metammo.game.Game")
     _check_name(name, game, f"entry point {_origin(found[name][0])}")
+    game._check_attributes()
     return game
 
 

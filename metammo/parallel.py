@@ -15,7 +15,8 @@ PettingZoo                         metammo
                                    back, and its reward still carries the death
 ``observation_space(agent)``       ``env.single_observation_space`` (one object for every agent)
 ``action_space(agent)``            ``env.single_action_space`` (one object for every agent)
-``reset(seed, options)``           ``env.reset(seed)``; ``options`` is accepted and unused
+``reset(seed, options)``           ``env.reset(seed)`` (a seed also restarts the adaptive
+                                   difficulty); ``options`` is accepted and unused
 ``step(actions)``                  one ``env.step``: agents missing from ``actions`` play the
                                    no-op row (all zeros); the returned dicts are keyed by the
                                    agents that were live before the step
@@ -93,7 +94,8 @@ class ParallelEnv(pettingzoo.ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-        """Start an episode (``seed`` reseeds the episode Generator; ``options`` is unused).
+        """Start an episode (``seed`` reseeds the episode Generator and restarts the games'
+        adaptive difficulty, see :meth:`metammo.env.Env.reset`; ``options`` is unused).
 
         Returns:
             ``(observations, infos)``: ``{agent: (size,) uint8}`` and ``{agent: {}}`` for the

@@ -63,7 +63,7 @@ import numpy as np
 from numba import njit
 
 from metammo.config import Config
-from metammo.files import write_atomic
+from metammo.files import plain, write_atomic
 from metammo.constants import NUM_EVENTS, NUM_MATERIALS, NUM_STYLES, Event, Kind, Material, Skill, Style
 from metammo.state import State, playable_bounds
 from metammo.systems.common import centre_tile, fog_rise
@@ -419,7 +419,7 @@ class Recorder:
                 arrays[name] = table[:, k].astype(dtype)
         for k, (name, dtype) in enumerate(ENTITY_FIELDS.items()):
             arrays[name] = self._frames[:n, k].astype(dtype)
-        summary = _jsonable(dict(summary))
+        summary = plain(dict(summary))
         teams = np.unique(arrays["team"][:, : start["num_agents"]])
         if isinstance(self.policies, str):
             policies = {str(team): self.policies for team in teams}
@@ -597,19 +597,6 @@ def _validate_meta(meta: Any) -> None:
     fog = meta["fog"]
     if set(fog) != {"on", "onset", "speed", "final_size"}:
         raise ValueError(f"replay meta 'fog' must have keys final_size, on, onset, speed; got {sorted(fog)}")
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays turned into Python ones (for JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # --- command line ----------------------------------------------------------------------------

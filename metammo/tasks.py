@@ -58,6 +58,7 @@ from metammo.constants import (
     Material,
     Skill,
 )
+from metammo.files import plain
 from metammo.systems.common import centre_tile
 
 #: Length of a task embedding, in bytes (the observation's task slot).
@@ -89,8 +90,6 @@ class Arg:
             if not isinstance(value, str) or value.lower() not in names:
                 raise ValueError(f"{where}: argument {self.name!r} must be one of {names}, got {value!r}")
             return int(self.enum[value.upper()])
-        if isinstance(value, np.integer):  # numpy ints count as ints (np.bool_ is no np.integer)
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not self.lo <= value <= self.hi:
             raise ValueError(f"{where}: argument {self.name!r} must be an int in [{self.lo}, {self.hi}], got {value!r}")
         return value
@@ -158,6 +157,7 @@ class Task:
     tree: Any
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "tree", plain(self.tree))  # numpy numbers count as Python ones
         if not isinstance(self.name, str):
             raise ValueError(f"a task's name must be a string, got {self.name!r}")
         if self.subject not in SUBJECTS:

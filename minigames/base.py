@@ -31,6 +31,7 @@ for winners (:data:`WINNER_SCORE`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from typing import Any, ClassVar, Mapping
@@ -117,9 +118,8 @@ class Minigame(Game):
 
         Raises:
             ValueError: a bad option, a malformed randomization spec or one naming the
-                difficulty knob's key, a difficulty other than the preset's; a class that
-                declares a shape or unknown config key (``rules_config``, a preset,
-                ``difficulty_key``), a knob without levels or ``wins_to_raise`` below 1.
+                difficulty knob's key, a difficulty other than the preset's; a class whose
+                declarations :meth:`_check_declarations` refuses.
         """
         super().__init__(randomize, preset, difficulty)
         self._check_declarations()
@@ -144,8 +144,11 @@ class Minigame(Game):
         self.kernels = Kernels()
 
     def _check_declarations(self) -> None:
-        """The class attributes name only tunable config keys (shape keys size the env's arrays,
-        fixed for its life) and a knob that has levels."""
+        """Raise ValueError, naming the game, unless the class attributes name only tunable
+        config keys (shape keys size the env's arrays, fixed for its life), leave the team size
+        to ``team_size`` (an int >= 1), declare a numeric ``death_penalty``, a knob with levels
+        (numbers, when it sets a config key) that each preset's knob value is one of, an int
+        ``wins_to_raise`` >= 1, and a task (:meth:`task` or :meth:`assign_tasks`)."""
         allowed = sorted(Tunables.__dataclass_fields__)
         declared = [("rules_config", self.rules_config)] + [(f"preset {name!r}", values)
                                                             for name, values in self.presets.items()]
@@ -160,7 +163,7 @@ class Minigame(Game):
             if "team_size" in values:
                 raise ValueError(f"game {self.name!r}: {where} sets 'team_size'; the class attribute team_size "
                                  f"({self.team_size}) is the game's team size")
-        if isinstance(self.death_penalty, bool) or not isinstance(self.death_penalty, (int, float)):
+        if not dr.is_number(self.death_penalty):
             raise ValueError(f"game {self.name!r}: death_penalty must be a number, got {self.death_penalty!r}")
         if isinstance(self.team_size, bool) or not isinstance(self.team_size, int) or self.team_size < 1:
             raise ValueError(f"game {self.name!r}: team_size must be an int >= 1, got {self.team_size!r}")
@@ -170,8 +173,7 @@ class Minigame(Game):
         if self.difficulty_key is not None and not self.difficulty_levels:
             raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} needs difficulty_levels, "
                              "the knob's values, easiest first")
-        if self.difficulty_key is not None and not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.difficulty_levels):
+        if self.difficulty_key is not None and not all(dr.is_number(v) for v in self.difficulty_levels):
             raise ValueError(f"game {self.name!r}: the levels of difficulty_key {self.difficulty_key!r} must be "
                              f"numbers (a value the user sets plays at the nearest level), got "
                              f"{self.difficulty_levels!r}")
@@ -255,10 +257,9 @@ class Minigame(Game):
         randomized ranges (every combination of their ends; see
         :meth:`metammo.game.Game.check_config`)."""
         super().check_config(base)
-        preset_base = PRESETS.get(base.name, base)  # presets are checked on the preset's own shape
-        for name, values in self.presets.items():
-            try:
-                preset_base.replace(**{**self.rules_config, "team_size": self.team_size, **values})
+        for name, values in self.presets.items():  # each value alone: what fits the env's shape is
+            try:                                      # checked when the preset is chosen
+                dataclasses.replace(base.tunables, **{**self.rules_config, **values})
             except ValueError as err:
                 raise ValueError(f"game {self.name!r}: preset {name!r}: {err}") from None
         if self.difficulty_key in self._user_keys(base):
@@ -317,8 +318,10 @@ class Minigame(Game):
                 raise TypeError(f"the tasks must be a non-empty list of metammo.tasks.Task (Task.from_dict "
                                 f"builds one from plain data), got {tasks!r}")
             check_agent_ids(tasks, n)
-        except (ValueError, TypeError) as err:
-            raise type(err)(f"game {self.name!r}: {err}") from err
+        except TypeError as err:
+            raise TypeError(f"game {self.name!r}: {err}") from err
+        except ValueError as err:
+            raise ValueError(f"game {self.name!r}: {err}") from err
         agent_task = np.asarray(agent_task)
         want = f"game {self.name!r}: assign_tasks() must give each of the {n} agents the index of its task, an int "
         if agent_task.shape != (n,) or agent_task.dtype.kind not in "iu":
@@ -461,7 +464,7 @@ class Minigame(Game):
                             f"agents), got {shown}")
         self._winners = winners
         score = self.winning_score(state, cfg)
-        if isinstance(score, (bool, np.bool_)) or not isinstance(score, (int, float, np.integer, np.floating)):
+        if not dr.is_number(score):
             raise TypeError(f"game {self.name!r}: winning_score() must return a number, got {score!r}")
         rewards[self._winners & self._acting] += score
         rewards[~self._winners & state.entities.alive[: cfg.shape.num_agents]] -= 1.0

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from metammo.config import Shape, Tunables
+from metammo.files import plain
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,14 @@ _KINDS = {"integers": Integers, "uniform": Uniform, "one_over": OneOver, "choice
 _TUNABLE_KEYS = sorted(Tunables.__dataclass_fields__)
 
 
-def _is_int(x: Any) -> bool:
+def is_int(x: Any) -> bool:
+    """An int, Python's or numpy's (not a bool)."""
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-def _is_number(x: Any) -> bool:
-    return _is_int(x) or isinstance(x, (float, np.floating))
+def is_number(x: Any) -> bool:
+    """An int or a float, Python's or numpy's (not a bool)."""
+    return is_int(x) or isinstance(x, (float, np.floating))
 
 
 def _check(key: str, dist: Any) -> None:
@@ -109,7 +112,7 @@ def _check(key: str, dist: Any) -> None:
         if not dist.values:
             raise ValueError(f"randomization of {key!r}: choice needs at least one value")
         if dist.p is not None:
-            ok = isinstance(dist.p, (list, tuple, np.ndarray)) and all(_is_number(x) for x in dist.p)
+            ok = isinstance(dist.p, (list, tuple, np.ndarray)) and all(is_number(x) for x in dist.p)
             p = np.asarray(dist.p if ok else [], np.float64)
             if p.shape != (len(dist.values),) or (p < 0).any() or not np.isclose(p.sum(), 1.0):
                 raise ValueError(f"randomization of {key!r}: p must be {len(dist.values)} non-negative "
@@ -117,14 +120,14 @@ def _check(key: str, dist: Any) -> None:
         return
     kind = next(name for name, cls in _KINDS.items() if isinstance(dist, cls))
     if isinstance(dist, Uniform):
-        if not (_is_number(dist.lo) and _is_number(dist.hi)):
+        if not (is_number(dist.lo) and is_number(dist.hi)):
             raise ValueError(f"randomization of {key!r}: uniform takes two numbers, got [{dist.lo!r}, {dist.hi!r}]")
         if not (np.isfinite(dist.lo) and np.isfinite(dist.hi)):
             raise ValueError(f"randomization of {key!r}: uniform's ends must be finite numbers, "
                              f"got [{dist.lo}, {dist.hi}]")
         if type(Tunables.__dataclass_fields__[key].default) is int:
             raise ValueError(f"randomization of {key!r}: an int key takes 'integers' or 'choice', not 'uniform'")
-    elif not (_is_int(dist.lo) and _is_int(dist.hi)):
+    elif not (is_int(dist.lo) and is_int(dist.hi)):
         raise ValueError(f"randomization of {key!r}: {kind} takes two integers, got [{dist.lo!r}, {dist.hi!r}]")
     elif isinstance(dist, OneOver) and type(Tunables.__dataclass_fields__[key].default) is not float:
         raise ValueError(f"randomization of {key!r}: 'one_over' draws fractions, for number keys only")
@@ -136,9 +139,6 @@ def _check(key: str, dist: Any) -> None:
 def _plain(dist: Distribution) -> Distribution:
     """``dist`` (checked) with Python numbers in place of numpy ones, so what it draws and its
     range ends are what a config takes."""
-    def plain(x: Any) -> Any:
-        return x.item() if isinstance(x, np.generic) else x
-
     if isinstance(dist, Choice):
         p = None if dist.p is None else tuple(float(x) for x in dist.p)
         return Choice(tuple(plain(v) for v in dist.values), p)

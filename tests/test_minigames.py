@@ -976,11 +976,21 @@ def test_a_game_declaring_what_it_cannot_play_fails_when_the_env_is_made(variant
     (dict(presets=["eval"]), r"presets must be a mapping of preset names to mappings"),
     (dict(difficulty_levels=5), r"difficulty_levels must be a tuple of the knob's values"),
 ], ids=["configs-a-string", "presets-a-list", "levels-an-int"])
-def test_a_game_attribute_of_the_wrong_type_is_a_type_error_naming_it(variant, attributes, match):
+def test_a_game_attribute_of_the_wrong_type_fails_naming_it(variant, attributes, match):
     from minigames.team_battle import TeamBattle
 
-    with pytest.raises(TypeError, match=r"game 'tb_variant': " + match):
+    with pytest.raises(ValueError, match=r"game 'tb_variant': " + match):
         metammo.make(variant(TeamBattle, "tb_variant", **attributes), "mini")
+
+
+def test_an_unchosen_preset_is_checked_value_by_value_not_against_the_env_s_shape(variant):
+    """Presets are checked key by key (``bad-value-in-unused-preset`` above), not on the default
+    shape: teams of 3 do not divide its 128 agents, and 12 agents in teams of 3 still play."""
+    from minigames.team_battle import TeamBattle
+
+    env = metammo.make(variant(TeamBattle, "tb_threes", team_size=3), "mini", num_agents=12)
+    env.reset()
+    assert env.config.tunables.team_size == 3
 
 
 def _first_episode_end(name: str) -> list[dict]:

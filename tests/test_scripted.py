@@ -332,17 +332,20 @@ def _hungry_team_battle():
     return env, state, c, team[:2]
 
 
-def test_hungry_teammates_leave_the_foliage_a_teammate_is_nearer_to():
+@pytest.mark.parametrize("b_water, a_move", [(100, Move.WEST), (20, Move.EAST)])
+def test_hungry_teammates_leave_the_foliage_a_teammate_is_nearer_to(b_water, a_move):
     """Foliage 3 tiles east of agent a and 1 east of its hungry teammate b, more 4 tiles west of
-    a: a walks west (it walked east with b, and only one of them ate there)."""
+    a: a walks west (it walked east with b, and only one of them ate there), unless b is also
+    thirsty, and so off to water first."""
     env, state, c, (a, b) = _hungry_team_battle()
     move_agent(state, a, c, c)
     move_agent(state, b, c, c + 2)
+    state.entities.water[b] = b_water
     state.tiles.material[c, c + 3] = state.tiles.material[c, c - 4] = Material.FOLIAGE
     env.refresh_observations()
     policy = make_policy("scripted", env.layout, env.head_sizes, seed=0)
     actions, _ = policy.act(env.observations, policy.initial_state(env.num_agents))
-    assert actions[a, Head.MOVE] == Move.WEST and actions[b, Head.MOVE] == Move.EAST
+    assert actions[a, Head.MOVE] == a_move
 
 
 def test_hungry_teammates_on_one_tile_split_up_for_the_foliage_in_view():
