@@ -1296,12 +1296,7 @@ def test_a_seeded_reset_starts_the_difficulty_again_and_an_unseeded_one_keeps_it
     ``reset()`` keeps the level, as the auto-reset does."""
     env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, randomize=False)
     env.reset()
-    c = env.game.centre(env.config)
-    move_agent(env, 0, c - 1, c)
-    env.refresh_observations()
-    actions = noop(env)
-    actions[0, 0] = Move.SOUTH
-    _, _, _, _, infos = env.step(actions)
+    infos = _agent_0_reaches_the_centre(env)
     assert infos[0]["winners"] == [0] and env.game.difficulty == 1
     env.reset()
     assert env.game.difficulty == 1 and env.config.tunables.map_size == 48
@@ -1315,18 +1310,25 @@ def test_a_seeded_reset_starts_the_difficulty_again_and_an_unseeded_one_keeps_it
     pinned.reset(seed=7)
     assert pinned.game.difficulty == 3
 
+
+def _agent_0_reaches_the_centre(env) -> list[dict]:
+    """Put Race's agent 0 a tile north of the centre and step it south (the rest stay): the
+    step's infos."""
+    c = env.game.centre(env.config)
+    move_agent(env, 0, c - 1, c)
+    env.refresh_observations()
+    actions = noop(env)
+    actions[0, 0] = Move.SOUTH
+    return env.step(actions)[4]
+
+
 def test_pinned_difficulty_never_moves():
     env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=5, difficulty=3,
                        randomize=False)
     obs, _ = env.reset()
     assert env.config.tunables.map_size == 64
-    c = env.game.centre(env.config)
     for episode in range(2):
-        move_agent(env, 0, c - 1, c)
-        env.refresh_observations()
-        actions = noop(env)
-        actions[0, 0] = Move.SOUTH
-        _, _, _, _, infos = env.step(actions)
+        infos = _agent_0_reaches_the_centre(env)
         assert infos and infos[0]["winners"] == [0]
         assert infos[0]["difficulty"] == {"level": 3, "value": 64, "levels": 12, "pinned": True}
         assert env.config.tunables.map_size == 64, "a pinned level never moves"
@@ -1341,12 +1343,7 @@ def test_unpinned_race_win_raises_level_in_env():
     env = metammo.make("race_to_the_center", "mini", seed=0, num_agents=8, horizon=50, randomize=False)
     env.reset()
     assert env.config.tunables.map_size == 40
-    c = env.game.centre(env.config)
-    move_agent(env, 0, c - 1, c)
-    env.refresh_observations()
-    actions = noop(env)
-    actions[0, 0] = Move.SOUTH
-    _, _, _, _, infos = env.step(actions)
+    infos = _agent_0_reaches_the_centre(env)
     assert infos[0]["difficulty"]["level"] == 0, "the summary reports the level played"
     assert env.config.tunables.map_size == 48 and env.game.difficulty == 1
     env.reset()  # a manual reset keeps the controller too
