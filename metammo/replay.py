@@ -628,6 +628,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name = args.file[: -len(SUFFIX)] if args.file.endswith(SUFFIX) else args.file
     out = Path(args.out if args.out is not None else name + ".html")
+    if out.exists() and os.path.samefile(out, args.file):
+        parser.error(f"--out {args.out} is the replay itself; give another path for the page")
     try:
         write_atomic(out, page(replay).encode("utf-8"))
     except OSError as err:

@@ -404,14 +404,17 @@ def test_live_frame_matches_the_replay_frame():
         frames(env.last_replay, every=0)
 
 
-def test_view_refuses_an_output_in_a_missing_folder_or_a_folder(tmp_path, capsys):
+def test_view_refuses_an_output_in_a_missing_folder_a_folder_or_the_replay_itself(tmp_path, capsys):
     env = metammo.make("sandbox", "mini", seed=1, record=True, **SMALL)
     play(env, SMALL["horizon"])
     path = tmp_path / f"run{rp.SUFFIX}"
     env.last_replay.save(path)
-    for out, message in [(tmp_path / "missing" / "x.html", "its folder"), (tmp_path, "is a folder")]:
+    saved = path.read_bytes()
+    for out, message in [(tmp_path / "missing" / "x.html", "its folder"), (tmp_path, "is a folder"),
+                         (path, "is the replay itself")]:
         with pytest.raises(SystemExit) as exit_:
             rp.main(["view", str(path), "--out", str(out)])
         assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert path.read_bytes() == saved  # the page had been written over the replay
     assert rp.main(["view", str(path), "--out", str(tmp_path / "x.html")]) == 0
     assert (tmp_path / "x.html").read_text().startswith("<!") and not list(tmp_path.glob(".x.html.*"))
