@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -43,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="record every episode as a replay")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
-    if not args.seconds > 0:
-        parser.error(f"--seconds must be > 0, got {args.seconds}")
+    if not 0 < args.seconds < math.inf:
+        parser.error(f"--seconds must be a finite number > 0, got {args.seconds}")
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                            difficulty=difficulty, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
-        parser.error(str(err))
+        parser.error(f"--agents {args.agents}: {err}" if "num_agents" in str(err) else str(err))
     if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
         for g in env.games:
             _warm_up(metammo.make(g.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,

@@ -253,13 +253,15 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     :meth:`Config.replace`.
 
     Raises:
-        ValueError: an item without ``=``.
+        ValueError: an item without ``=``, or a key given twice.
     """
     overrides: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ValueError(f"config overrides take KEY=VALUE, got {item!r}")
+        if key in overrides:
+            raise ValueError(f"config override {key!r} given twice ({overrides[key]!r}, then {text!r})")
         lowered = text.lower()
         if lowered in ("true", "false"):
             overrides[key] = lowered == "true"

@@ -68,8 +68,10 @@ class Env:
 
     Raises:
         ValueError: unknown game, pack, preset or config key; a value out of range; a game that
-            cannot play on the config; bad weights; ``game_options`` not a mapping, repeating a
-            keyword option, or holding an option no game of the pack takes or a bad value.
+            cannot play on the config; a pack listing a game twice; bad weights; ``autoreset`` or
+            ``record`` not a bool; ``game_options`` not a mapping, repeating a keyword option, or
+            holding an option no game of the pack takes or a bad value; a game option given as
+            a config key.
     """
 
     def __init__(self, game: str | Sequence[str] = "sandbox", config: str | Config = "mini",
@@ -78,6 +80,9 @@ class Env:
                  difficulty: int | str | None = None, game_options: dict[str, Any] | None = None,
                  record: bool = False, **overrides: Any):
         _check_seed(seed)
+        for flag, value in (("autoreset", autoreset), ("record", record)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{flag} must be a bool, got {value!r}")
         names = _game_names(game)
         classes = {name: game_class(name) for name in names}
         takes = {name: option_names(game) for name, game in classes.items()}
@@ -320,6 +325,10 @@ def _game_names(game: str | Sequence[str]) -> list[str]:
         if name in known_packs:
             raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
                              f"names instead, e.g. its games {list(pack_games(name))}), got {list(game)}")
+    repeated = sorted({name for name in game if list(game).count(name) > 1})
+    if repeated:
+        raise ValueError(f"a game pack lists each game once (weights set how often each plays); {repeated} "
+                         f"repeated in {list(game)}")
     return list(game)
 
 

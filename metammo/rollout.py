@@ -49,12 +49,20 @@ def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict
 
     make_config(args.config)  # an unknown --config is named as such, not as a bad --set
     game = args.game.split(",") if "," in args.game else args.game
-    difficulty = args.difficulty
-    if difficulty is not None and difficulty != "max":
-        if not difficulty.isdigit():
-            raise ValueError(f"--difficulty must be a level index (0, 1, ...) or 'max', got {difficulty!r}")
-        difficulty = int(difficulty)
-    return game, check_overrides(args.config, parse_overrides(args.set), "--set"), difficulty
+    return game, check_overrides(args.config, parse_overrides(args.set), "--set"), parse_difficulty(args.difficulty)
+
+
+def parse_difficulty(text: str | None) -> int | str | None:
+    """``--difficulty`` as an int, ``"max"`` or None (not given).
+
+    Raises:
+        ValueError: neither a level index (ASCII digits) nor ``max``.
+    """
+    if text is None or text == "max":
+        return text
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"--difficulty must be a level index (0, 1, ...) or 'max', got {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
     every_episode = args.replay is not None and "{episode}" in args.replay
     if args.replay is not None:
-        if args.replay.endswith(("/", os.sep)) or os.path.isdir(args.replay.replace("{episode}", "1")):
+        first = args.replay.replace("{episode}", "1")
+        if os.path.isdir(first) or args.replay.endswith(("/", os.sep)):
+            if os.path.isfile(first.rstrip("/" + os.sep)):
+                parser.error(f"--replay {args.replay!r} ends with a slash, but {first.rstrip('/' + os.sep)!r} is "
+                             "a file; give the path of a file")
             parser.error(f"--replay {args.replay!r} is a folder; give the path of a file, "
                          f"e.g. {os.path.join(args.replay, 'ep.replay.json.xz')}")
         named = range(1, args.episodes + 1) if "{episode}" in os.path.dirname(args.replay) else [args.episodes]

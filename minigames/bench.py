@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -120,13 +121,15 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metammo.game import game_class, game_names
+    from metammo.game import game_class, game_names, pack_games, pack_names
+    from metammo.rollout import parse_difficulty
 
     known = game_names()
     parser = argparse.ArgumentParser(prog="python -m minigames.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--games", default=None,
-                        help=f"comma-separated games (default: every registered game: {','.join(known)})")
-    parser.add_argument("--configs", default="mini,full", help="comma-separated configs (default mini,full)")
+                        help=f"comma-separated games or packs (default: every registered game: {','.join(known)})")
+    parser.add_argument("--configs", default=None,
+                        help="comma-separated configs (default: every config the games play, of mini,full)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (default 5)")
     parser.add_argument("--difficulty", default=None, metavar="LEVEL",
@@ -136,22 +139,36 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
-    if not args.seconds > 0:
-        parser.error(f"--seconds must be > 0, got {args.seconds}")
-    chosen = known if args.games is None else args.games.split(",")
+    if not 0 < args.seconds < math.inf:
+        parser.error(f"--seconds must be a finite number > 0, got {args.seconds}")
+    packs = pack_names()
+    chosen = known if args.games is None else [
+        game for name in args.games.split(",") for game in (pack_games(name) if name in packs else [name])]
     unknown = [name for name in chosen if name not in known]
     if unknown:
-        parser.error(f"unknown game(s) {unknown}; games: {sorted(known)}")
+        parser.error(f"unknown game(s) {unknown}; games: {sorted(known)}; packs: {packs}")
+    supported = {name: tuple(game_class(name).configs) for name in chosen}
+    configs = [c for c in ("mini", "full") if any(c in s for s in supported.values())] if args.configs is None \
+        else args.configs.split(",")
+    for what, names in (("--games", chosen), ("--configs", configs)):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            parser.error(f"{what} names {repeated} more than once")
     try:
-        runs = plan({name: tuple(game_class(name).configs) for name in chosen}, args.configs.split(","))
+        runs = plan(supported, configs)
+        difficulty = parse_difficulty(args.difficulty)
     except ValueError as err:
         parser.error(str(err))
+    idle = [f"{name} (plays {list(s)})" for name, s in supported.items()
+            if name != BASELINE and not set(s) & set(configs)]
+    if idle:
+        parser.error(f"no config of --configs {configs} is played by {', '.join(idle)}")
     levels = {name: len(game_class(name).difficulty_levels) for name, _ in runs}
-    if args.difficulty is not None and args.difficulty != "max":
-        fewest = min((n for n in levels.values() if n), default=None)
-        if not args.difficulty.isdigit() or (fewest is not None and int(args.difficulty) >= fewest):
+    if isinstance(difficulty, int):
+        fewest = min((n for n in levels.values() if n), default=1)  # without levels: just the one, 0
+        if difficulty >= fewest:
             parser.error(f"--difficulty must be 'max' or a level index every game has (games without "
-                         f"levels play their one), got {args.difficulty!r}; levels per game: {levels}")
+                         f"levels play their one, 0), got {args.difficulty!r}; levels per game: {levels}")
 
     from rich.console import Console
     from rich.progress import Progress

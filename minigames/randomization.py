@@ -20,7 +20,7 @@ spec with more than :data:`minigames.base.MAX_CORNERS` corners has each end chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -88,6 +88,7 @@ class Choice:
 Distribution = Integers | Uniform | OneOver | Choice
 _KINDS = {"integers": Integers, "uniform": Uniform, "one_over": OneOver, "choice": Choice}
 _TUNABLE_KEYS = sorted(Tunables.__dataclass_fields__)
+_DEFAULTS = Tunables()
 
 
 def is_int(x: Any) -> bool:
@@ -178,6 +179,11 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         dist = body if isinstance(body, (Integers, Uniform, OneOver, Choice)) else _from_data(key, body)
         _check(key, dist)
         spec[key] = _plain(dist)
+        for end in spec[key].support():  # each value the key takes (whether or not an env draws it)
+            try:
+                replace(_DEFAULTS, **{key: end})
+            except ValueError as err:
+                raise ValueError(f"randomization of {key!r}: {err}") from None
     return spec
 
 

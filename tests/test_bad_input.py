@@ -286,3 +286,40 @@ def test_randomization_range_messages(spec, message):
     with pytest.raises(ValueError) as err:
         parse(spec)
     assert str(err.value) == message
+
+
+def test_rollout_replay_under_a_file_with_a_slash_says_it_is_a_file(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    msg = cli_error(rollout.main, ["--replay", f"{tmp_path}/afile/"], capsys)
+    assert f"ends with a slash, but '{tmp_path}/afile' is a file" in msg, msg  # it said "is a folder"
+
+
+def test_a_set_key_given_twice_is_refused(capsys):
+    msg = cli_error(bench.main, ["--seconds", "0.1", "--set", "horizon=50", "horizon=60"], capsys)
+    assert "config override 'horizon' given twice (50, then '60')" in msg, msg  # the last had won
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--agents", "0"], "--agents 0: config key 'num_agents' must be in [1, 1024]"),
+    (["--agents", "100", "--game", "team_battle"],
+     "--agents 100: game 'team_battle' cannot play on this config: config key 'team_size' must divide num_agents"),
+    (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf"),
+    (["--difficulty", "\u00b2"], "--difficulty must be a level index (0, 1, ...) or 'max', got '\u00b2'"),
+], ids=["no-agents", "agents-off-teams", "endless", "superscript-digit"])
+def test_bench_names_the_option_at_fault(argv, named, capsys):
+    msg = cli_error(bench.main, argv, capsys)
+    assert named in msg, msg
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(game=["team_battle", "team_battle"]), "['team_battle'] repeated in ['team_battle', 'team_battle']"),
+    (dict(autoreset="no"), "autoreset must be a bool, got 'no'"),
+    (dict(record=0), "record must be a bool, got 0"),
+    (dict(game="team_battle", randomize=False,
+          game_options={"randomization": {"fog_onset": {"integers": [-5, 2]}}}),
+     "randomization of 'fog_onset': config key 'fog_onset' must be in [0, 100000], got -5"),
+], ids=["repeated-game", "autoreset-a-string", "record-an-int", "unused-spec-out-of-range"])
+def test_make_refuses_what_it_used_to_take_silently(kwargs, named):
+    with pytest.raises(ValueError) as err:
+        metammo.make(**{"game": "sandbox", **kwargs})
+    assert named in str(err.value)

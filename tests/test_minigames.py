@@ -1464,13 +1464,31 @@ def test_bench_command_runs_each_game_against_the_sandbox():
                      "--seconds", "0.3", "--json", "--difficulty", "1", timeout=300)
     assert pinned.returncode == 0, pinned.stderr  # the sandbox, without levels, plays its one
     assert [r["difficulty"] for r in map(json.loads, pinned.stdout.splitlines())] == ["none", "1"]
+    # a pack names its games; with no --configs, the configs they play (Race: mini only; it had
+    # failed on the default mini,full)
+    pack = run_cli("-m", "minigames.bench", "--games", "race_to_the_center", "--rounds", "1", "--seconds", "0.05",
+                   "--json", timeout=300)
+    assert pack.returncode == 0, pack.stderr
+    assert [(r["game"], r["config"]) for r in map(json.loads, pack.stdout.splitlines())] == [
+        ("sandbox", "mini"), ("race_to_the_center", "mini")]
+    pack = run_cli("-m", "minigames.bench", "--games", "full_generalist", "--configs", "full", "--rounds", "1",
+                   "--seconds", "0.05", "--json", timeout=300)
+    assert pack.returncode == 0, pack.stderr
+    assert [r["game"] for r in map(json.loads, pack.stdout.splitlines())] == ["sandbox", *FULL_GENERALIST]
     for args, message in ((["--games", "nope"], "unknown game(s) ['nope']"),
                           (["--configs", "huge"], "no game supports config 'huge'"),
                           (["--rounds", "0"], "--rounds must be >= 1"),
                           (["--games", "team_battle", "--difficulty", "5"],
                            "--difficulty must be 'max' or a level index every game has"),
-                          (["--difficulty", "hard"], "levels per game: {"),
-                          (["--games", "sandbox", "--difficulty", "-1"], "got '-1'")):
+                          (["--difficulty", "hard"], "--difficulty must be a level index (0, 1, ...) or 'max'"),
+                          (["--games", "sandbox", "--difficulty", "-1"], "got '-1'"),
+                          (["--games", "sandbox", "--difficulty", "1"], "got '1'; levels per game: {'sandbox': 0}"),
+                          (["--difficulty", "\u00b2"], "got '\u00b2'"),
+                          (["--games", "team_battle,team_battle"], "--games names ['team_battle'] more than once"),
+                          (["--configs", "mini,mini"], "--configs names ['mini'] more than once"),
+                          (["--games", "race_to_the_center,survival", "--configs", "mini"],
+                           "no config of --configs ['mini'] is played by survival (plays ['full'])"),
+                          (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf")):
         bad = run_cli("-m", "minigames.bench", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
 
