@@ -16,7 +16,9 @@ values of the game's ``eval`` preset, the reference's evaluation values, where i
 else the config's), the difficulty knob, the chosen preset; config keys the user set
 (``metammo.make(..., fog_onset=100)``: :attr:`metammo.config.Config.overridden`, and keys of a
 hand-built config away from its preset's defaults) always win; setting the difficulty knob's
-key pins the difficulty at the level of that value (or the nearest level). The env
+key pins the difficulty at the level of that value (or the nearest level), over
+``difficulty="max"`` (so a pack at its maximum can set one game's knob), and is an error
+together with a ``difficulty`` level index naming another value. The env
 checks every config this can build (:meth:`Minigame.check_config`: each difficulty level with
 each corner of the randomized ranges, up to :data:`MAX_CORNERS` of them) when it is made.
 
@@ -124,6 +126,7 @@ class Minigame(Game):
         super().__init__(randomize, preset, difficulty)
         self._check_declarations()
         pinned = self.pinned_difficulty
+        self._asked_level = pinned if dr.is_int(difficulty) else None  # a level named by its index
         if preset is not None and self.difficulty_levels:
             level = self._preset_level(preset)
             if pinned is not None and difficulty != "max" and pinned != level:
@@ -251,8 +254,9 @@ class Minigame(Game):
         self._played = self.controller.summary()
 
     def check_config(self, base: Config) -> None:
-        """Also pins the difficulty when the user set the knob's key (the key wins; the summary
-        reports the value played and its level, or the nearest), and builds, from ``base``,
+        """Also pins the difficulty when the user set the knob's key (over ``difficulty="max"``
+        and a preset's level; the summary reports the value played and its level, or the
+        nearest; a ``difficulty`` level index naming another value raises), and builds, from ``base``,
         the config of each difficulty level the game can play with each corner of the
         randomized ranges (every combination of their ends; see
         :meth:`metammo.game.Game.check_config`)."""
@@ -263,7 +267,12 @@ class Minigame(Game):
             except ValueError as err:
                 raise ValueError(f"game {self.name!r}: preset {name!r}: {err}") from None
         if self.difficulty_key in self._user_keys(base):
-            self._pin_to(getattr(base.tunables, self.difficulty_key))
+            value, asked = getattr(base.tunables, self.difficulty_key), self._asked_level
+            if asked is not None and value != self.difficulty_levels[asked]:
+                raise ValueError(f"game {self.name!r}: {self.difficulty_key}={value!r} (its difficulty knob) and "
+                                 f"difficulty={asked} ({self.difficulty_key}={self.difficulty_levels[asked]!r}) "
+                                 "both set its difficulty; give one")
+            self._pin_to(value)
         if base.shape.num_agents < self.min_teams * self.team_size:
             raise ValueError(f"game {self.name!r} needs at least {self.min_teams} teams of {self.team_size}: "
                              f"num_agents must be at least {self.min_teams * self.team_size}, "

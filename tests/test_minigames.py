@@ -1107,8 +1107,9 @@ def test_winners_must_be_a_mask_of_the_agents(variant):
 
 @pytest.mark.parametrize("options,level,value", [
     (dict(npc_count=100), 1, 100),  # off the levels: the nearest, 128
-    (dict(npc_count=128, difficulty=3), 1, 128),  # the key wins over the difficulty option
-    (dict(npc_count=255, difficulty="max", preset="eval"), 3, 255),  # ... and over the preset's level
+    (dict(npc_count=128, difficulty="max"), 1, 128),  # the key wins over difficulty 'max'
+    (dict(npc_count=128, difficulty=1), 1, 128),  # and agrees with a level it names
+    (dict(npc_count=255, difficulty="max", preset="eval"), 3, 255),  # ... and wins over the preset's level
 ])
 def test_setting_the_difficulty_knob_plays_it_and_pins_its_level(options, level, value):
     env = metammo.make("team_battle", "mini", seed=0, horizon=2, **options)
@@ -1117,6 +1118,14 @@ def test_setting_the_difficulty_knob_plays_it_and_pins_its_level(options, level,
         assert env.config.tunables.npc_count == value
         assert env.episode_summary()["difficulty"] == {"level": level, "value": value, "levels": 4, "pinned": True}
         assert game_view(env)[0, GameFeature.DIFFICULTY] == level * 255 // 3
+
+
+def test_the_difficulty_knob_and_a_difficulty_level_naming_another_value_are_an_error():
+    """``difficulty=0`` names npc_count 64: with npc_count=192 as well, the request contradicts
+    itself (the key had won without a word)."""
+    with pytest.raises(ValueError, match=r"game 'team_battle': npc_count=192 \(its difficulty knob\) and "
+                                         r"difficulty=0 \(npc_count=64\) both set its difficulty; give one"):
+        metammo.make("team_battle", "mini", difficulty=0, npc_count=192)
 
 
 def test_a_pack_takes_a_key_that_is_one_games_difficulty_knob():
