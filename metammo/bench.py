@@ -31,6 +31,7 @@ import sys
 import time
 from collections import Counter
 
+from metammo.config import make_config
 from metammo.rollout import add_game_arguments, read_game_arguments
 
 
@@ -54,13 +55,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         game, overrides, difficulty = read_game_arguments(args)
+        try:
+            make_config(args.config, num_agents=args.agents)
+        except ValueError as err:
+            raise ValueError(f"--agents {args.agents}: {err}") from None
         if "num_agents" in overrides:
             parser.error("--set num_agents: give the agent count with --agents")
         env = metammo.make(game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
                            difficulty=difficulty, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
-        parser.error(f"--agents {args.agents}: {err}" if "num_agents" in str(err) else str(err))
+        parser.error(str(err))
     if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
         for g in env.games:
             _warm_up(metammo.make(g.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,

@@ -256,12 +256,14 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         ValueError: an item without ``=``, or a key given twice.
     """
     overrides: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ValueError(f"config overrides take KEY=VALUE, got {item!r}")
-        if key in overrides:
-            raise ValueError(f"config override {key!r} given twice ({overrides[key]!r}, then {text!r})")
+        if key in given:
+            raise ValueError(f"config override {key!r} given twice: {given[key]}, then {item}")
+        given[key] = item
         lowered = text.lower()
         if lowered in ("true", "false"):
             overrides[key] = lowered == "true"

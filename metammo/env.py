@@ -25,7 +25,7 @@ from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
 from metammo.files import plain
-from metammo.game import game_class, new_game, option_names, pack_games, pack_names
+from metammo.game import game_class, new_game, option_names, pack_games, pack_names, repeated
 from metammo.kernels import Kernels
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, Observer, game_id, system_bits
 from metammo.replay import Recorder, Replay
@@ -318,18 +318,19 @@ def _check_seed(seed: Any) -> None:
 def _game_names(game: str | Sequence[str]) -> list[str]:
     known_packs = pack_names()
     if isinstance(game, str):
-        return list(pack_games(game)) if game in known_packs else [game]
-    if not isinstance(game, Sequence) or not game or not all(isinstance(n, str) for n in game):
+        names = list(pack_games(game)) if game in known_packs else [game]
+    elif not isinstance(game, Sequence) or not game or not all(isinstance(n, str) for n in game):
         raise ValueError(f"game must be a game or pack name or a non-empty list of game names, got {game!r}")
-    for name in game:
-        if name in known_packs:
-            raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
-                             f"names instead, e.g. its games {list(pack_games(name))}), got {list(game)}")
-    repeated = sorted({name for name in game if list(game).count(name) > 1})
-    if repeated:
-        raise ValueError(f"a game pack lists each game once (weights set how often each plays); {repeated} "
-                         f"repeated in {list(game)}")
-    return list(game)
+    else:
+        for name in game:
+            if name in known_packs:
+                raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
+                                 f"names instead, e.g. its games {list(pack_games(name))}), got {list(game)}")
+        names = list(game)
+    if repeated(names):
+        raise ValueError(f"a game pack lists each game once (weights set how often each plays); "
+                         f"{repeated(names)} repeated in {game if isinstance(game, str) else names}")
+    return names
 
 
 def _pack_weights(weights: Sequence[float] | None, names: list[str]) -> np.ndarray:

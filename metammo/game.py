@@ -226,6 +226,11 @@ def games() -> dict[str, type[Game]]:
     return {name: game_class(name) for name in game_names()}
 
 
+def repeated(names: list[str]) -> list[str]:
+    """The names ``names`` lists more than once, sorted."""
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 def game_class(name: str) -> type[Game]:
     """The game registered as ``name``; loads only that game's entry point.
 

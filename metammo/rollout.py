@@ -31,7 +31,7 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
                         help="registered game or game pack, or comma-separated games (default sandbox)")
     parser.add_argument("--config", default="mini", help="config preset: mini or full")
     parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="KEY=VALUE",
-                        help="config overrides, e.g. --set fog=true fog_onset=100; repeatable")
+                        help="config overrides, e.g. --set fog=true fog_onset=100; repeatable, each key once")
     parser.add_argument("--difficulty", default=None, metavar="LEVEL",
                         help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
 

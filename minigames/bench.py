@@ -121,7 +121,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metammo.game import game_class, game_names, pack_games, pack_names
+    from metammo.game import game_class, game_names, pack_games, pack_names, repeated
     from metammo.rollout import parse_difficulty
 
     known = game_names()
@@ -142,27 +142,30 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.seconds < math.inf:
         parser.error(f"--seconds must be a finite number > 0, got {args.seconds}")
     packs = pack_names()
+    named = [] if args.games is None else args.games.split(",")
     chosen = known if args.games is None else [
-        game for name in args.games.split(",") for game in (pack_games(name) if name in packs else [name])]
+        game for name in named for game in (pack_games(name) if name in packs else [name])]
     unknown = [name for name in chosen if name not in known]
     if unknown:
         parser.error(f"unknown game(s) {unknown}; games: {sorted(known)}; packs: {packs}")
     supported = {name: tuple(game_class(name).configs) for name in chosen}
     configs = [c for c in ("mini", "full") if any(c in s for s in supported.values())] if args.configs is None \
         else args.configs.split(",")
-    for what, names in (("--games", chosen), ("--configs", configs)):
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            parser.error(f"{what} names {repeated} more than once")
+    if repeated(chosen):
+        in_packs = {name: list(pack_games(name)) for name in named if name in packs}
+        parser.error(f"--games names {repeated(chosen)} more than once"
+                     + (f" (packs name their games: {in_packs})" if in_packs else ""))
+    if repeated(configs):
+        parser.error(f"--configs names {repeated(configs)} more than once")
+    idle = [f"{name} (plays {list(s)})" for name, s in supported.items()
+            if args.games is not None and name != BASELINE and not set(s) & set(configs)]
+    if idle:  # the games named; by default each game plays the configs it has
+        parser.error(f"no config of --configs {configs} is played by {', '.join(idle)}")
     try:
         runs = plan(supported, configs)
         difficulty = parse_difficulty(args.difficulty)
     except ValueError as err:
         parser.error(str(err))
-    idle = [f"{name} (plays {list(s)})" for name, s in supported.items()
-            if name != BASELINE and not set(s) & set(configs)]
-    if idle:
-        parser.error(f"no config of --configs {configs} is played by {', '.join(idle)}")
     levels = {name: len(game_class(name).difficulty_levels) for name, _ in runs}
     if isinstance(difficulty, int):
         fewest = min((n for n in levels.values() if n), default=1)  # without levels: just the one, 0

@@ -11,7 +11,8 @@ modules, or plain data (for command lines and files)::
      "terrain": {"choice": [false, true], "p": [0.2, 0.8]}}
 
 :func:`parse` checks each entry's form: a tunable key, one known distribution, finite numbers as
-ends, in order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be).
+ends, in order (integers for an int key, whose values ``uniform`` and ``one_over`` would not be),
+and each value the entry can take within its key's range (also when an env does not randomize).
 The env checks every corner of the ranges (each combination of their ends: the configs' rules are
 orderings and bounds, so a box whose corners pass passes everywhere) against its config when it
 is made (:meth:`minigames.base.Minigame.check_config`), so a bad spec fails then, not mid-run; a
@@ -169,8 +170,8 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     numbers made Python ones.
 
     Raises:
-        ValueError: not a mapping, an unknown config key or distribution kind, or malformed
-            arguments (see the module docstring).
+        ValueError: not a mapping, an unknown config key or distribution kind, malformed
+            arguments (see the module docstring), or a value outside its key's range.
     """
     if not isinstance(data, Mapping):
         raise ValueError(f"randomization spec must be a mapping of config key -> distribution, got {data!r}")

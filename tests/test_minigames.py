@@ -1473,8 +1473,8 @@ def test_bench_command_runs_each_game_against_the_sandbox():
                      "--seconds", "0.3", "--json", "--difficulty", "1", timeout=300)
     assert pinned.returncode == 0, pinned.stderr  # the sandbox, without levels, plays its one
     assert [r["difficulty"] for r in map(json.loads, pinned.stdout.splitlines())] == ["none", "1"]
-    # a pack names its games; with no --configs, the configs they play (Race: mini only; it had
-    # failed on the default mini,full)
+    # with no --configs, the configs the games play (Race: mini only; it had failed on the
+    # default mini,full); then a pack names its games
     pack = run_cli("-m", "minigames.bench", "--games", "race_to_the_center", "--rounds", "1", "--seconds", "0.05",
                    "--json", timeout=300)
     assert pack.returncode == 0, pack.stderr
@@ -1484,6 +1484,10 @@ def test_bench_command_runs_each_game_against_the_sandbox():
                    "--seconds", "0.05", "--json", timeout=300)
     assert pack.returncode == 0, pack.stderr
     assert [r["game"] for r in map(json.loads, pack.stdout.splitlines())] == ["sandbox", *FULL_GENERALIST]
+    # every game by default: each plays the configs of --configs it has (the full-only games had
+    # been refused on --configs mini); the run gets as far as checking --difficulty
+    bad = run_cli("-m", "minigames.bench", "--configs", "mini", "--difficulty", "99")
+    assert bad.returncode == 2 and "--difficulty must be 'max' or a level index every game has" in bad.stderr
     for args, message in ((["--games", "nope"], "unknown game(s) ['nope']"),
                           (["--configs", "huge"], "no game supports config 'huge'"),
                           (["--rounds", "0"], "--rounds must be >= 1"),
@@ -1497,7 +1501,11 @@ def test_bench_command_runs_each_game_against_the_sandbox():
                           (["--configs", "mini,mini"], "--configs names ['mini'] more than once"),
                           (["--games", "race_to_the_center,survival", "--configs", "mini"],
                            "no config of --configs ['mini'] is played by survival (plays ['full'])"),
-                          (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf")):
+                          (["--seconds", "inf"], "--seconds must be a finite number > 0, got inf"),
+                          (["--games", "mini_generalist,team_battle"],
+                           "--games names ['team_battle'] more than once (packs name their games: "),
+                          (["--games", "race_to_the_center", "--configs", "full"],
+                           "no config of --configs ['full'] is played by race_to_the_center (plays ['mini'])")):
         bad = run_cli("-m", "minigames.bench", *args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
 
