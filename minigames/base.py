@@ -26,9 +26,12 @@ A preset plays one difficulty level: the level whose knob value it sets, else th
 (rules.md §2: evaluation presets are at maximum difficulty).
 
 Rewards (rules.md §2): each agent's task progress increase each tick, ``death_penalty`` on
-death, and at the game's end the winning score to winners (those alive or dying on the last
-tick) and -1 to the other agents still alive (games without winners skip both). The reference's per-agent score is the maximum task progress + 16
-for winners (:data:`WINNER_SCORE`).
+death, and at the game's end the winning score to winners alive or dying on the last tick and
+-1 to the other agents still alive (games without winners skip both). The reference's
+per-agent score, in the summary, is the maximum task progress + 16 for winners
+(:data:`WINNER_SCORE`); :meth:`Minigame.winners` names them, in team games the whole winning
+team, its dead members included, as the reference's ``TeamBattle._check_battle_winners``
+(``nmmo/core/game_api.py``) returns ``config.TEAMS[winner_team]``.
 """
 
 from __future__ import annotations

@@ -534,17 +534,21 @@ def make_team_battle(horizon: int):
 
 
 def test_team_battle_last_team_standing_wins():
+    """The whole team wins, a member dead before the end included (the reference's
+    ``config.TEAMS[winner_team]``): it is scored as a winner but gets no reward at the end."""
     env = make_team_battle(50)
     ent = env.state.entities
-    ent.health[[16, 17, 18, 19, 20, 21, 22, 23, 9]] = 0
+    ent.health[[16, 17, 18, 19, 20, 21, 22, 23, 9, 3]] = 0
     _, _, _, infos = step(env)
     assert not infos, "two teams alive: the battle goes on"
     ent.health[[8, 10, 11, 12, 13, 14, 15]] = 0
     rewards, terminals, truncations, infos = step(env)
     assert len(infos) == 1
     assert infos[0]["winners"] == list(range(8))
-    np.testing.assert_allclose(rewards[:8], 1.0 + 1 / 50, atol=1e-5)
-    assert terminals[:8].all() and not truncations.any()
+    live = [0, 1, 2, 4, 5, 6, 7]
+    np.testing.assert_allclose(rewards[live], 1.0 + 1 / 50, atol=1e-5)
+    assert rewards[3] == 0.0 and infos[0]["scores"][3] == pytest.approx(16 + 2 / 50, abs=1e-3)  # a team task
+    assert terminals[live].all() and not truncations.any()
 
 
 def test_team_battle_horizon_all_alive_teams_win():
