@@ -51,10 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
     import metammo
+    from metammo.game import option_names
     from metammo.policy import make_policy
 
     try:
-        game, overrides, difficulty = read_game_arguments(args)
+        game, overrides, difficulty, game_options = read_game_arguments(args)
         try:
             make_config(args.config, num_agents=args.agents)
         except ValueError as err:
@@ -62,14 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         if "num_agents" in overrides:
             parser.error("--set num_agents: give the agent count with --agents")
         env = metammo.make(game, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
-                           difficulty=difficulty, **overrides)
+                           difficulty=difficulty, game_options=game_options, **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))
     if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
         for g in env.games:
+            own = {k: v for k, v in (game_options or {}).items() if k in option_names(type(g))}
             _warm_up(metammo.make(g.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
-                                  difficulty=difficulty, **overrides), policy, args.seed)
+                                  difficulty=difficulty, game_options=own, **overrides), policy, args.seed)
     spent = _time_phases(env)
     obs = _warm_up(env, policy, args.seed)
     state = policy.initial_state(env.num_agents)

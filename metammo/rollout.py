@@ -34,22 +34,37 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
                         help="config overrides, e.g. --set fog=true fog_onset=100; repeatable, each key once")
     parser.add_argument("--difficulty", default=None, metavar="LEVEL",
                         help="pin every game's difficulty: a level index or 'max' (default: adaptive)")
+    parser.add_argument("--game-options", default=None, metavar="JSON",
+                        help="options of the game(s) as a JSON object, e.g. '{\"curriculum\": \"my.yaml\"}' "
+                             "(Multi-task) or '{\"randomization\": {\"fog_onset\": {\"integers\": [64, 255]}}}'")
 
 
-def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict[str, Any], int | str | None]:
-    """``(game, overrides, difficulty)``: ``--game`` as :func:`metammo.make` takes it
-    (comma-separated names become a list), ``--set``'s config overrides, checked to be keys and
-    values ``--config`` takes, and ``--difficulty`` as an int, ``"max"`` or None.
+def read_game_arguments(args: argparse.Namespace) -> tuple[str | list[str], dict[str, Any], int | str | None,
+                                                          dict[str, Any] | None]:
+    """``(game, overrides, difficulty, game_options)``: ``--game`` as :func:`metammo.make` takes
+    it (comma-separated names become a list), ``--set``'s config overrides, checked to be keys
+    and values ``--config`` takes, ``--difficulty`` as an int, ``"max"`` or None, and
+    ``--game-options`` as a dict (None when not given; :func:`metammo.make` checks its keys).
 
     Raises:
         ValueError: an unknown config preset, a ``--set`` item without ``=``, an unknown config
-            key or a bad value, a ``--difficulty`` that is neither an index nor ``max``.
+            key or a bad value, a ``--difficulty`` that is neither an index nor ``max``,
+            ``--game-options`` that is not a JSON object.
     """
     from metammo.config import check_overrides, make_config, parse_overrides
 
     make_config(args.config)  # an unknown --config is named as such, not as a bad --set
     game = args.game.split(",") if "," in args.game else args.game
-    return game, check_overrides(args.config, parse_overrides(args.set), "--set"), parse_difficulty(args.difficulty)
+    options = None
+    if args.game_options is not None:
+        try:
+            options = json.loads(args.game_options)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"--game-options must be a JSON object: {err}") from None
+        if not isinstance(options, dict):
+            raise ValueError(f"--game-options must be a JSON object, got {args.game_options!r}")
+    return (game, check_overrides(args.config, parse_overrides(args.set), "--set"), parse_difficulty(args.difficulty),
+            options)
 
 
 def parse_difficulty(text: str | None) -> int | str | None:
@@ -101,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     from metammo.policy import make_policy
 
     try:
-        game, overrides, difficulty = read_game_arguments(args)
+        game, overrides, difficulty, game_options = read_game_arguments(args)
         env = metammo.make(game, args.config, seed=args.seed, randomize=args.randomize, preset=args.preset,
-                           difficulty=difficulty, record=args.replay is not None, **overrides)
+                           difficulty=difficulty, game_options=game_options, record=args.replay is not None,
+                           **overrides)
         policy = make_policy(args.policy, env.layout, env.head_sizes, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))

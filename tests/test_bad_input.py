@@ -324,3 +324,13 @@ def test_make_refuses_what_it_used_to_take_silently(kwargs, named):
     with pytest.raises(ValueError) as err:
         metammo.make(**{"game": "sandbox", **kwargs})
     assert named in str(err.value)
+
+
+@pytest.mark.parametrize("text, named", [
+    ("[1]", "--game-options must be a JSON object, got '[1]'"),
+    ("{x", "--game-options must be a JSON object: Expecting property name"),
+    ('{"curriculum": "x.yaml"}', "no game of ['sandbox'] takes option(s) ['curriculum']"),
+], ids=["a-list", "not-json", "an-option-the-game-lacks"])
+def test_rollout_game_options_must_be_a_json_object_of_options_the_game_takes(text, named, capsys):
+    msg = cli_error(rollout.main, ["--game-options", text], capsys)
+    assert named in msg, msg

@@ -1305,3 +1305,18 @@ def test_minigame_runs_on_a_small_shape():
     env = metammo.make(Probe.name, "full", seed=0, horizon=3, **{**PROBE, "max_map_size": 32, "max_npcs": 1})
     env.reset()
     assert env.config.tunables.map_size == 32
+
+
+def test_rollout_plays_a_curriculum_given_as_a_game_option(tmp_path, capsys):
+    """``--game-options`` reaches the game: Multi-task plays the file's training tasks, and
+    under ``--preset eval`` its held-out ones."""
+    from metammo import rollout
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("train:\n  - {name: live, task: {StayAlive: {n: 50}}}\n"
+                    "eval:\n  - {name: eat, task: {CountEvent: {event: eat, n: 3}}}\n")
+    for extra, tasks in (([], ["live"]), (["--preset", "eval"], ["eat"])):
+        argv = ["--game", "multitask", "--config", "full", "--set", "horizon=3", "--json",
+                "--game-options", json.dumps({"curriculum": str(path)}), *extra]
+        assert rollout.main(argv) == 0
+        assert json.loads(capsys.readouterr().out)["tasks"] == tasks
