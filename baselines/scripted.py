@@ -10,9 +10,9 @@ Each tick, for each live agent, in priority order:
 2. **Move** (first match): away from the death fog (toward the centre); to water when thirsty
    and to foliage when hungry (the nearest in view, else the last one seen; foliage that a
    teammate in view after food, hungry and not thirsty, stands nearer to is left to it, and
-   such teammates on one tile split up among the nearest few at random); toward its prey when out of reach; to the
-   nearest resource to harvest (full config); else onward in its current heading, turning when
-   blocked or at random. Where the terrain blocks the straight step toward the centre, or to
+   such teammates on one tile split up among the nearest few at random); toward its prey when
+   out of reach; to the nearest resource to harvest (full config); else onward in its current
+   heading, turning when blocked or at random. Where the terrain blocks the straight step toward the centre, or to
    food or water in view, it walks around by a shortest path through the tiles in view (to a
    remembered tile, its prey or its leader it takes the greedy step).
 3. **Items** (full config; one use, one sale and one purchase per tick): eat a ration or drink a
@@ -26,9 +26,9 @@ Each tick, for each live agent, in priority order:
    and water last; in King of the Hill it goes to the centre, hungry or not, stays on it and
    attacks any rival in reach; hurt (health below :data:`HURT`) it starts no fights with agents
    (rule 1), and leaves or keeps off the centre only to eat or drink below :data:`HOLD_LOW`,
-   where it sees or remembers food or water (else it holds, even starving); in Protect the King a member keeps within
-   :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out of view), and a fed
-   leader stays put instead of wandering. Everywhere it flees the fog once it has risen where it
+   where it sees or remembers food or water (else it holds, even starving); in Protect the King
+   a member keeps within :data:`GUARD_RANGE` tiles of its leader (where it last saw it, when out
+   of view), and a fed leader stays put instead of wandering. Everywhere it flees the fog once it has risen where it
    stands (:data:`FOG_ALARM`), and otherwise it seeks food, water, prey and its leader out of
    the fog only and never steps into it (only fleeing and racing to the centre, which the fog
    rises away from, are not checked).

@@ -216,6 +216,19 @@ PRESETS: dict[str, Config] = {
 }
 
 
+def check_tunables(values: Mapping[str, Any]) -> None:
+    """Check each of ``values`` (tunable keys) alone against its key's type and range, without
+    the rules that tie keys together or to a shape (those hold for a whole :class:`Config`).
+
+    Raises:
+        ValueError: the first value out of its key's type or range, named.
+    """
+    dataclasses.replace(_DEFAULT_TUNABLES, **values)
+
+
+_DEFAULT_TUNABLES = Tunables()
+
+
 def make_config(name: str = "mini", **overrides: Any) -> Config:
     """The preset ``name`` with ``overrides`` applied.
 

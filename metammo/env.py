@@ -327,9 +327,10 @@ def _game_names(game: str | Sequence[str]) -> list[str]:
                 raise ValueError(f"{name!r} is a game pack: packs cannot be listed with other names (list game "
                                  f"names instead, e.g. its games {list(pack_games(name))}), got {list(game)}")
         names = list(game)
-    if repeated(names):
+    twice = repeated(names)
+    if twice:
         raise ValueError(f"a game pack lists each game once (weights set how often each plays); "
-                         f"{repeated(names)} repeated in {game if isinstance(game, str) else names}")
+                         f"{twice} repeated in {game if isinstance(game, str) else names}")
     return names
 
 

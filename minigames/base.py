@@ -36,7 +36,6 @@ team, its dead members included, as the reference's ``TeamBattle._check_battle_w
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from typing import Any, ClassVar, Mapping
@@ -44,7 +43,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 from numba import njit
 
-from metammo.config import PRESETS, Config, Tunables
+from metammo.config import PRESETS, Config, Tunables, check_tunables
 from metammo.game import Game
 from metammo.kernels import Kernels
 from metammo.observation import GameFeature
@@ -171,7 +170,7 @@ class Minigame(Game):
                                  f"({self.team_size}) is the game's team size")
         if not dr.is_number(self.death_penalty):
             raise ValueError(f"game {self.name!r}: death_penalty must be a number, got {self.death_penalty!r}")
-        if isinstance(self.team_size, bool) or not isinstance(self.team_size, int) or self.team_size < 1:
+        if not dr.is_int(self.team_size) or self.team_size < 1:
             raise ValueError(f"game {self.name!r}: team_size must be an int >= 1, got {self.team_size!r}")
         if self.difficulty_key is not None and self.difficulty_key not in allowed:
             raise ValueError(f"game {self.name!r}: difficulty_key {self.difficulty_key!r} is not a tunable config "
@@ -189,7 +188,7 @@ class Minigame(Game):
         if cls.task is Minigame.task and cls.assign_tasks is Minigame.assign_tasks:
             raise ValueError(f"game {self.name!r}: define task(cfg), the task every agent plays, or "
                              "assign_tasks(cfg, rng), a task per agent")
-        if isinstance(self.wins_to_raise, bool) or not isinstance(self.wins_to_raise, int) or self.wins_to_raise < 1:
+        if not dr.is_int(self.wins_to_raise) or self.wins_to_raise < 1:
             raise ValueError(f"game {self.name!r}: wins_to_raise must be an int >= 1, got {self.wins_to_raise!r}")
 
     def _preset_level(self, preset: str) -> int:
@@ -266,7 +265,7 @@ class Minigame(Game):
         super().check_config(base)
         for name, values in self.presets.items():  # each value alone: what fits the env's shape is
             try:                                      # checked when the preset is chosen
-                dataclasses.replace(base.tunables, **{**self.rules_config, **values})
+                check_tunables({**self.rules_config, **values})
             except ValueError as err:
                 raise ValueError(f"game {self.name!r}: preset {name!r}: {err}") from None
         if self.difficulty_key in self._user_keys(base):

@@ -151,12 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     supported = {name: tuple(game_class(name).configs) for name in chosen}
     configs = [c for c in ("mini", "full") if any(c in s for s in supported.values())] if args.configs is None \
         else args.configs.split(",")
-    if repeated(chosen):
-        in_packs = {name: list(pack_games(name)) for name in named if name in packs}
-        parser.error(f"--games names {repeated(chosen)} more than once"
-                     + (f" (packs name their games: {in_packs})" if in_packs else ""))
-    if repeated(configs):
-        parser.error(f"--configs names {repeated(configs)} more than once")
+    for option, names in (("--games", chosen), ("--configs", configs)):
+        if repeated(names):
+            in_packs = {name: list(pack_games(name)) for name in named if name in packs and option == "--games"}
+            parser.error(f"{option} names {repeated(names)} more than once"
+                         + (f" (packs name their games: {in_packs})" if in_packs else ""))
     idle = [f"{name} (plays {list(s)})" for name, s in supported.items()
             if args.games is not None and name != BASELINE and not set(s) & set(configs)]
     if idle:  # the games named; by default each game plays the configs it has

@@ -21,12 +21,12 @@ spec with more than :data:`minigames.base.MAX_CORNERS` corners has each end chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from metammo.config import Shape, Tunables
+from metammo.config import Shape, Tunables, check_tunables
 from metammo.files import plain
 
 
@@ -89,7 +89,6 @@ class Choice:
 Distribution = Integers | Uniform | OneOver | Choice
 _KINDS = {"integers": Integers, "uniform": Uniform, "one_over": OneOver, "choice": Choice}
 _TUNABLE_KEYS = sorted(Tunables.__dataclass_fields__)
-_DEFAULTS = Tunables()
 
 
 def is_int(x: Any) -> bool:
@@ -182,7 +181,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         spec[key] = _plain(dist)
         for end in spec[key].support():  # each value the key takes (whether or not an env draws it)
             try:
-                replace(_DEFAULTS, **{key: end})
+                check_tunables({key: end})
             except ValueError as err:
                 raise ValueError(f"randomization of {key!r}: {err}") from None
     return spec
