@@ -7,7 +7,8 @@ A checkpoint is one ``torch.save`` file holding only tensors and plain data, so 
 
 ``metadata`` names the format, the architecture (a key of :data:`ARCHITECTURES`) and its
 constructor kwargs, the observation layout version and size, the action head sizes, the game
-pack and config trained on, the agent steps, the git SHA and the time of writing; optionally
+pack, config and game options trained on (``game_options`` is absent from older checkpoints),
+the agent steps, the git SHA and the time of writing; optionally
 ``decoding`` (:data:`DECODINGS`), how the policy picks actions from its distributions when
 played (absent: ``"sample"``). ``optimizer`` and ``trainer`` (counters and the self-play pool)
 let a run resume; ``python -m baselines.checkpoint export SOURCE TARGET [--decoding greedy]``
@@ -20,6 +21,7 @@ interrupted write leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -30,7 +32,7 @@ import numpy as np
 import torch
 
 from baselines.network import ARCHITECTURE, PolicyNetwork, sample
-from metammo.files import write_atomic
+from metammo.files import plain, write_atomic
 from metammo.observation import Layout
 
 #: Value of ``metadata["format"]``.
@@ -55,8 +57,12 @@ def git_sha() -> str:
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
-def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps: int) -> dict[str, Any]:
-    """The ``metadata`` block for ``net`` trained on ``game`` (pack, game or list) and ``config``."""
+def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps: int,
+             game_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``metadata`` block for ``net`` trained on ``game`` (pack, game or list) and ``config``
+    with ``game_options`` (:func:`metammo.make`'s, e.g. a Multi-task curriculum's path; recorded
+    as JSON data, values JSON cannot hold as their ``str``, so the file stays loadable with
+    ``weights_only``)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -67,6 +73,7 @@ def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps
         "head_sizes": list(net.head_sizes),
         "game": game if isinstance(game, str) else list(game),
         "config": config,
+        "game_options": json.loads(json.dumps(plain(game_options or {}), default=str)),
         "agent_steps": int(agent_steps),
         "git_sha": git_sha(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

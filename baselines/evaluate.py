@@ -9,7 +9,8 @@ A *match* is one episode of one game in which the policy plays the *focal* half 
 one opponent the *background* half (:class:`Match`, whose general form, several policies
 sharing an episode team by team, the leaderboard uses too). Games run with their evaluation settings: preset ``eval``
 (held-out maps, the preset's difficulty level), randomization off, episode seeds ``seed ..
-seed + episodes - 1``. The score of an agent is the reference's (max task progress + the
+seed + episodes - 1``, and each game with the entries of ``game_options`` it takes
+(``+game_options.curriculum=my.yaml``: Multi-task plays that curriculum's held-out tasks). The score of an agent is the reference's (max task progress + the
 winner bonus, :func:`minigames.base.Minigame.scores`); a match yields the mean score of each
 side. The printed table gives, per game and opponent, each side's mean score over matches with
 a 95% bootstrap confidence interval, and a verdict: ``better`` or ``worse`` when the intervals
@@ -67,6 +68,7 @@ class Match:
     seed: int
     rotate: int = 0
     overrides: dict = field(default_factory=dict)  # engine config keys (e.g. a shorter horizon)
+    game_options: dict = field(default_factory=dict)  # the game's options (e.g. a Multi-task curriculum)
     record: bool = False
     labels: tuple[str, ...] = ()
 
@@ -116,7 +118,7 @@ def play(match: Match) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     env = metammo.make(match.game, match.config, seed=match.seed, autoreset=False, record=match.record,
-                       **EVAL_OPTIONS, **match.overrides)
+                       **EVAL_OPTIONS, game_options=match.game_options, **match.overrides)
     specs = list(match.policies)
     players = [make_policy(spec, env, match.seed + i) for i, spec in enumerate(specs)]
     obs, _ = env.reset(match.seed)
@@ -213,10 +215,13 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def matches_for(policy: str, opponents: list[str], games: list[str], config: str, episodes: int, seed: int,
-                overrides: dict | None = None) -> list[Match]:
+                overrides: dict | None = None, game_options: dict | None = None) -> list[Match]:
     """Every (game, opponent, episode) match of ``policy`` (focal, first) against ``opponent``;
-    sides swap on odd episodes."""
-    return [Match(game, config, (policy, opponent), seed + e, rotate=e % 2, overrides=dict(overrides or {}))
+    sides swap on odd episodes. Each game gets the entries of ``game_options`` it takes."""
+    from metammo.game import game_class, own_options
+
+    return [Match(game, config, (policy, opponent), seed + e, rotate=e % 2, overrides=dict(overrides or {}),
+                  game_options=own_options(game_class(game), game_options))
             for game in games for opponent in opponents for e in range(episodes)]
 
 
@@ -235,7 +240,7 @@ def print_table(rows: list[dict[str, Any]], policy: str) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     import metammo
-    from metammo.game import pack_games, pack_names
+    from metammo.game import game_class, option_names, own_options, pack_games, pack_names
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
@@ -247,13 +252,22 @@ def main(cfg: DictConfig) -> None:
                              f"one game and one opponent; got episodes={cfg.episodes}, workers={cfg.workers}, "
                              f"games={games}, opponents={opponents}")
         overrides = check_overrides(cfg.config, OmegaConf.to_container(cfg.overrides, resolve=True), "overrides")
+        game_options = OmegaConf.to_container(cfg.game_options, resolve=True)
+        if set(game_options) & set(EVAL_OPTIONS):
+            raise ValueError(f"game_options: {sorted(set(game_options) & set(EVAL_OPTIONS))} are the evaluation's own "
+                             f"({EVAL_OPTIONS}); give other options")
+        takes = set().union(*(option_names(game_class(game)) for game in games)) - set(EVAL_OPTIONS)
+        if set(game_options) - takes:
+            raise ValueError(f"game_options: no game of {games} takes {sorted(set(game_options) - takes)}; "
+                             f"options: {sorted(takes)}")
         for game in games:
-            env = metammo.make(game, cfg.config, **EVAL_OPTIONS, **overrides)
+            env = metammo.make(game, cfg.config, **EVAL_OPTIONS, game_options=own_options(game_class(game), game_options),
+                               **overrides)
             for spec in [cfg.focal, *opponents]:
                 make_policy(spec, env, 0)
     except BAD_INPUT as err:
         exit_bad_input(err)
-    matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides)
+    matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides, game_options)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)
     show = cfg.progress is True or (cfg.progress == "auto" and sys.stdout.isatty())

@@ -101,6 +101,7 @@ class RunConfig:
     config: str = "mini"  # engine config: mini or full
     env_overrides: dict = field(default_factory=dict)  # config keys for every env
     randomize: bool = True  # domain randomization of the games
+    game_options: dict = field(default_factory=dict)  # metammo.make's game_options (e.g. a curriculum)
     policy_size: str = "small"  # key of baselines.network.SIZES
     seed: int = 0
 
@@ -216,7 +217,7 @@ class Envs:
         overrides = check_overrides(cfg.config, cfg.env_overrides, "env.overrides")
         self.envs = [metammo.make(cfg.game, cfg.config, seed=cfg.seed * 1000 + i, weights=cfg.weights,
                                   randomize=cfg.randomize, difficulty="max" if i < cfg.max_difficulty_envs else None,
-                                  **overrides) for i in range(cfg.num_envs)]
+                                  game_options=cfg.game_options, **overrides) for i in range(cfg.num_envs)]
         first = self.envs[0]
         self.agents = first.num_agents
         self.layout, self.head_sizes = first.layout, first.head_sizes
@@ -508,7 +509,7 @@ class Trainer:
 
     def save(self, name: str = "latest.pt") -> Path:
         """Write a resumable checkpoint to ``run_dir/checkpoints/name``."""
-        meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.agent_steps)
+        meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.agent_steps, self.cfg.game_options)
         trainer = {"agent_steps": self.agent_steps, "updates": self.updates, "pool": self.opponents.pool}
         path = checkpoint.save(self.run_dir / "checkpoints" / name, self.net, meta,
                                self.optimizer.state_dict(), trainer)

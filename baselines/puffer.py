@@ -262,7 +262,8 @@ class Trainer(pufferlib.pufferl.PuffeRL):
         device = resolve_device(cfg.device)
         vecenv = pufferlib.vector.make(
             MetammoPufferEnv, env_kwargs={"game": cfg.game, "config": cfg.config, "weights": cfg.weights,
-                                          "randomize": cfg.randomize, **cfg.env_overrides},
+                                          "randomize": cfg.randomize, "game_options": cfg.game_options,
+                                          **cfg.env_overrides},
             backend=pufferlib.vector.Serial, num_envs=cfg.num_envs)
         self.batch = cfg.batch_size or vecenv.num_agents * cfg.bptt_horizon
         if cfg.total_agent_steps < self.batch:
@@ -293,7 +294,7 @@ class Trainer(pufferlib.pufferl.PuffeRL):
     def save_checkpoint(self) -> Path:
         """Write ``run_dir/checkpoints/latest.pt`` (our format, see :mod:`baselines.checkpoint`;
         no optimizer state) and log it to the tracker; returns its path."""
-        meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.global_step)
+        meta = checkpoint.metadata(self.net, self.cfg.game, self.cfg.config, self.global_step, self.cfg.game_options)
         path = checkpoint.save(self.run_dir / "checkpoints" / "latest.pt", self.net, meta,
                                trainer={"agent_steps": self.global_step, "updates": self.epoch})
         self.tracker.checkpoint(path, meta)

@@ -71,6 +71,7 @@ def run_fields(cfg: DictConfig) -> dict:
         "config": cfg.env.config,
         "env_overrides": OmegaConf.to_container(cfg.env.overrides, resolve=True),
         "randomize": cfg.game.randomize,
+        "game_options": OmegaConf.to_container(cfg.game.options, resolve=True),
         "policy_size": cfg.policy.size,
         "seed": cfg.seed,
     }

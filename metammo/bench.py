@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
     import metammo
-    from metammo.game import option_names
+    from metammo.game import own_options
     from metammo.policy import make_policy
 
     try:
@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if len(env.games) > 1:  # each game of the pack compiles (or loads) the kernels it calls
         for g in env.games:
-            own = {k: v for k, v in (game_options or {}).items() if k in option_names(type(g))}
             _warm_up(metammo.make(g.name, args.config, seed=args.seed, num_agents=args.agents, record=args.record,
-                                  difficulty=difficulty, game_options=own, **overrides), policy, args.seed)
+                                  difficulty=difficulty, game_options=own_options(type(g), game_options), **overrides),
+                     policy, args.seed)
     spent = _time_phases(env)
     obs = _warm_up(env, policy, args.seed)
     state = policy.initial_state(env.num_agents)

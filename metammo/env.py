@@ -25,7 +25,7 @@ from metammo import actions as act
 from metammo.config import Config, make_config
 from metammo.constants import Event
 from metammo.files import plain
-from metammo.game import game_class, new_game, option_names, pack_games, pack_names, repeated
+from metammo.game import game_class, new_game, option_names, own_options, pack_games, pack_names, repeated
 from metammo.kernels import Kernels
 from metammo.observation import GAME_ID_BYTES, SYSTEM_BITS, GameFeature, Layout, Observer, game_id, system_bits
 from metammo.replay import Recorder, Replay
@@ -100,7 +100,7 @@ class Env:
                              f"options: {sorted(set().union(*takes.values()))}")
         self.games = []
         for name in names:
-            instance = new_game(classes[name], **{k: v for k, v in options.items() if k in takes[name]})
+            instance = new_game(classes[name], **own_options(classes[name], options))
             instance.check_config(self.base_config)
             self.games.append(instance)
         self.weights = _pack_weights(weights, names)

@@ -270,6 +270,13 @@ def option_names(game: type[Game]) -> set[str]:
     return names
 
 
+def own_options(game: type[Game], options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The entries of ``options`` (game options, as :func:`metammo.make`'s ``game_options``) that
+    ``game`` takes: what each game of a pack, or each game played on its own, is given."""
+    takes = option_names(game)
+    return {k: v for k, v in (options or {}).items() if k in takes}
+
+
 def new_game(game: type[Game], **options: Any) -> Game:
     """A new instance of ``game`` with game ``options``.
 

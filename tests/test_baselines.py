@@ -22,7 +22,7 @@ import torch
 import metammo
 from baselines import checkpoint
 from baselines.checkpoint import TorchPolicy, load_policy
-from baselines.evaluate import Match, bootstrap_ci, make_policy, play, slots, summarize
+from baselines.evaluate import Match, bootstrap_ci, make_policy, matches_for, play, slots, summarize
 from baselines.network import ARCHITECTURE, SIZES, PolicyNetwork, evaluate_actions, sample
 from metammo.observation import EntityFeature, Layout, SelfFeature
 from metammo.policy import RandomPolicy
@@ -259,6 +259,16 @@ def test_saved_checkpoint_loads_with_weights_only_and_carries_metadata(saved, mi
     assert meta["game"] == "team_battle" and meta["config"] == "mini"
     for key, value in mini_net.state_dict().items():
         assert torch.equal(payload["state_dict"][key], value)
+
+
+def test_checkpoint_records_the_game_options_as_plain_data(tmp_path, mini_net):
+    """A curriculum given as a Path (the Python API's type) is recorded as its string, so the file
+    still loads with ``weights_only``; checkpoints without game options record ``{}``."""
+    curriculum = tmp_path / "my curriculum.yaml"
+    meta = checkpoint.metadata(mini_net, "multitask", "full", 5, {"curriculum": curriculum})
+    path = checkpoint.save(tmp_path / "c.pt", mini_net, meta)
+    assert torch.load(path, weights_only=True)["metadata"]["game_options"] == {"curriculum": str(curriculum)}
+    assert checkpoint.metadata(mini_net, "team_battle", "mini", 5)["game_options"] == {}
 
 
 def test_round_trip_gives_identical_actions(saved, mini_net, mini_env):
@@ -561,6 +571,11 @@ def test_make_policy_errors(tmp_path, mini_env, full_env):
     (["focal=/no/such.pt"], "/no/such.pt"),
     (["games=[team_batle]"], "unknown game 'team_batle'"),
     (["+overrides.horizn=5"], "overrides {'horizn': 5}: unknown config key(s) ['horizn']"),
+    (["+game_options.colour=red"], "game_options: no game of ['team_battle', 'protect_the_king', "
+                                   "'race_to_the_center', 'king_of_the_hill', 'sandwich'] takes ['colour']"),
+    (["+game_options.difficulty=0"], "game_options: ['difficulty'] are the evaluation's own"),
+    (["config=full", "games=[multitask]", "+game_options.curriculum=/no/such.yaml"],
+     "curriculum /no/such.yaml: no such file"),
 ])
 def test_evaluate_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
     env = {**os.environ, "WANDB_MODE": "offline"}
@@ -587,3 +602,17 @@ def test_evaluate_cli_writes_results(tmp_path):
     (row,) = results["rows"]
     assert row["game"] == "team_battle" and row["opponent"] == "random" and row["matches"] == 2
     assert row["verdict"] in ("better", "worse", "tie")
+
+
+def test_evaluation_gives_each_game_the_game_options_it_takes(tmp_path):
+    """``game_options``: Multi-task gets the curriculum and plays its held-out tasks; Survival,
+    which takes no curriculum, plays without it."""
+    curriculum = tmp_path / "mine.yaml"
+    curriculum.write_text("train:\n  - {name: foraging/eat_3, task: {CountEvent: {event: eat, n: 3}}}\n"
+                          "eval:\n  - {name: travel/travel_4, task: {DistanceTraveled: {n: 4}}}\n")
+    matches = matches_for("scripted", ["random"], ["multitask", "survival"], "full", 2, 0, {"horizon": 16},
+                          {"curriculum": str(curriculum)})
+    assert [m.game_options for m in matches] == [{"curriculum": str(curriculum)}] * 2 + [{}] * 2
+    result = play(matches[0])
+    assert result["game_options"] == {"curriculum": str(curriculum)}
+    assert all(set(side) == {"travel"} for side in result["completion"])  # the held-out task's category

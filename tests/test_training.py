@@ -552,6 +552,28 @@ def test_game_weights_reach_the_envs():
     np.testing.assert_allclose(envs.envs[0].weights, [1, 0, 0, 0, 0])
 
 
+@pytest.mark.parametrize("game", sorted(p.stem for p in (Path(CONFIG_PATH) / "game").glob("*.yaml")))
+def test_every_game_group_takes_game_options(game):
+    """conf/game/*.yaml: ``options`` (metammo.make's game_options) is there, empty, in every game."""
+    assert ppo_config(composed(f"game={game}")).game_options == {}
+
+
+def test_game_options_reach_the_envs_and_the_checkpoint(tmp_path):
+    """``+game.options.curriculum=PATH`` trains Multi-task on that curriculum; the checkpoint says so."""
+    curriculum = tmp_path / "mine.yaml"
+    curriculum.write_text("train:\n  - {name: foraging/eat_3, task: {CountEvent: {event: eat, n: 3}}}\n"
+                          "eval:\n  - {name: foraging/drink_3, task: {CountEvent: {event: drink, n: 3}}}\n")
+    cfg = composed("experiment=smoke", "game=multitask", "env=full", f"+game.options.curriculum={curriculum}",
+                   "trainer.total_agent_steps=4096")
+    ppo = ppo_config(cfg)
+    assert ppo.game_options == {"curriculum": str(curriculum)}
+    trainer = Trainer(ppo, tmp_path / "run")
+    (game,) = trainer.envs.envs[0].games
+    assert game.curriculum_path == str(curriculum)
+    assert {t.name for t in game.tasks} == {"foraging/eat_3"}
+    assert checkpoint.read(trainer.save())["metadata"]["game_options"] == {"curriculum": str(curriculum)}
+
+
 def test_optuna_search_and_joblib_launcher_compose():
     cfg = composed("hparams_search=optuna", "experiment=smoke", hydra_config=True)
     sweeper = cfg.hydra.sweeper
