@@ -6,6 +6,7 @@
     python -m baselines.train -m trainer.learning_rate=1e-4,3e-4,1e-3   # a sweep, one job each
     python -m baselines.train -m hparams_search=optuna                 # Optuna over lr, entropy
     python -m baselines.train trainer=puffer                   # PufferLib's PuffeRL (baselines/puffer.py)
+    python -m baselines.train experiment=specialist_multitask +game.options.curriculum=my.yaml  # your tasks
 
 The run directory (``runs/train/DATE/TIME``, or ``runs/sweep/DATE/TIME/N`` per job of a sweep)
 holds Hydra's resolved config (``.hydra/config.yaml``), the log (``train.log``), the metrics
