@@ -14,7 +14,7 @@ sandbox --config mini --seconds 5 --json [--record]`` measured 1.35M agent-steps
 1.04M with it (random actions; 2.20M and 1.71M with ``--policy scripted``), medians of 3.
 
 File format, version :data:`VERSION`: an xz-compressed stream (suffix :data:`SUFFIX`, kept from
-version 1) of one line of JSON, the header, then ``\n`` and the arrays' bytes::
+version 1) of one line of JSON, the header, then a newline and the arrays' bytes::
 
     {"format": "metammo-replay", "version": 2, "meta": {...},
      "arrays": {name: {"dtype": "int16", "shape": [T, E], "delta": true}}}
