@@ -266,7 +266,7 @@ def main(cfg: DictConfig) -> None:
             for spec in [cfg.focal, *opponents]:
                 make_policy(spec, env, 0)
     except BAD_INPUT as err:
-        exit_bad_input(err)
+        exit_bad_input(err, log)
     matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides, game_options)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)

@@ -41,10 +41,10 @@ CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "conf")
 BAD_INPUT = (ValueError, OSError, OmegaConfBaseException)
 
 
-def exit_bad_input(err: Exception) -> NoReturn:
-    """Report ``err`` as one line (on the console and in the job's log) and exit with status 2,
-    as the other command lines do for bad input."""
-    log.error("error: %s", err)
+def exit_bad_input(err: Exception, logger: logging.Logger = log) -> NoReturn:
+    """Report ``err`` as one line through ``logger`` (on the console and in the job's log) and
+    exit with status 2, as the other command lines do for bad input."""
+    logger.error("error: %s", err)
     raise SystemExit(2)
 
 
@@ -94,8 +94,10 @@ def _wandb_settings(cfg: DictConfig) -> dict | None:
 def main(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     if cfg.trainer.name == "puffer":
-        from baselines import puffer  # ImportError naming how to install pufferlib when it is missing
-
+        try:
+            from baselines import puffer
+        except ImportError as err:  # pufferlib is missing: the message says how to install it
+            exit_bad_input(err)
         return puffer.main(cfg, run_dir, _wandb_settings(cfg))
     try:
         ppo = ppo_config(cfg)

@@ -584,6 +584,7 @@ def test_evaluate_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message)
     assert out.returncode == 2, out.stderr[-3000:]
     assert "error: " in out.stdout + out.stderr and message in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
+    assert "[baselines.train]" not in out.stdout + out.stderr, "logged as evaluation's, not training's"
     assert not (tmp_path / "bad" / "results.json").exists()
 
 

@@ -5,6 +5,7 @@ wandb offline runs, every experiment preset, sweeps, and the command line end to
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import math
 import os
@@ -628,6 +629,15 @@ def test_train_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
     assert f"error: {message}" in out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
     assert not (tmp_path / "bad" / "metrics.jsonl").exists(), "no run is started"
+
+
+def test_train_cli_says_how_to_install_pufferlib_when_it_is_missing(tmp_path):
+    if importlib.util.find_spec("pufferlib") is not None:
+        pytest.skip("pufferlib is installed here: tests/test_puffer.py runs trainer=puffer")
+    out = train_cli("trainer=puffer", f"hydra.run.dir={tmp_path / 'bad'}", timeout=60)
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert "error: trainer=puffer needs PufferLib 3" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
 
 
 def test_train_cli_multirun_gives_one_job_dir_each(tmp_path):
