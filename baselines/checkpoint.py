@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -245,11 +246,17 @@ def export(source: str | Path, target: str | Path, decoding: str | None = None) 
     network is built and checked first (:func:`read`, :func:`build`); returns ``target``.
 
     Raises:
-        ValueError: an unknown ``decoding``, or a source :func:`read` or :func:`build` rejects.
+        ValueError: an unknown ``decoding``, a source :func:`read` or :func:`build` rejects, or
+            ``target`` naming the source while it holds optimizer or trainer state (which the
+            export would drop: what ``resume=`` continues a run from).
     """
     if decoding is not None and decoding not in DECODINGS:
         raise ValueError(f"decoding must be one of {list(DECODINGS)}, got {decoding!r}")
     payload = read(source)
+    state = payload.get("optimizer") or payload.get("trainer")
+    if state and Path(target).exists() and os.path.samefile(source, target):
+        raise ValueError(f"target {str(target)!r} is the source, whose optimizer and trainer state (what resume= "
+                         f"continues a run from) the export would drop; give another target")
     meta = dict(payload["metadata"])
     if decoding is not None:
         meta["decoding"] = decoding

@@ -7,10 +7,11 @@
 A *match* is one episode of one game in which the policy plays the *focal* half of the agents
 (every other team in team games, every other agent otherwise; the halves swap each episode) and
 one opponent the *background* half (:class:`Match`, whose general form, several policies
-sharing an episode team by team, the leaderboard uses too). Games run with their evaluation settings: preset ``eval``
-(held-out maps, the preset's difficulty level), randomization off, episode seeds ``seed ..
-seed + episodes - 1``, and each game with the entries of ``game_options`` it takes
-(``+game_options.curriculum=my.yaml``: Multi-task plays that curriculum's held-out tasks). The score of an agent is the reference's (max task progress + the
+sharing an episode team by team, the leaderboard uses too). Games run with their evaluation
+settings: preset ``eval`` (held-out maps, the preset's difficulty level), randomization off,
+episode seeds ``seed .. seed + episodes - 1``, and each game with the entries of
+``game_options`` it takes (``+game_options.curriculum=my.yaml``: Multi-task plays that
+curriculum's held-out tasks). The score of an agent is the reference's (max task progress + the
 winner bonus, :func:`minigames.base.Minigame.scores`); a match yields the mean score of each
 side. The printed table gives, per game and opponent, each side's mean score over matches with
 a 95% bootstrap confidence interval, and a verdict: ``better`` or ``worse`` when the intervals
@@ -261,12 +262,16 @@ def main(cfg: DictConfig) -> None:
             raise ValueError(f"game_options: no game of {games} takes {sorted(set(game_options) - takes)}; "
                              f"options: {sorted(takes)}")
         for game in games:
-            env = metammo.make(game, cfg.config, **EVAL_OPTIONS, game_options=own_options(game_class(game), game_options),
-                               **overrides)
+            own = own_options(game_class(game), game_options)
+            env = metammo.make(game, cfg.config, **EVAL_OPTIONS, game_options=own, **overrides)
             for spec in [cfg.focal, *opponents]:
                 make_policy(spec, env, 0)
+        trained = getattr(make_policy(cfg.focal, env, 0), "metadata", {}).get("game_options") or {}
     except BAD_INPUT as err:
         exit_bad_input(err, log)
+    if trained and trained != game_options:
+        log.warning("focal %s was trained with game options %s; this evaluation plays %s (set them with "
+                    "+game_options.KEY=VALUE)", cfg.focal, trained, game_options)
     matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides, game_options)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)

@@ -31,6 +31,7 @@ tick), as in the engine benchmark and PufferLib.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import random
 import time
@@ -52,6 +53,8 @@ from metammo.replay import Recorder
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork, evaluate_actions, sample
 from baselines.scripted import ScriptedPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -453,7 +456,9 @@ class Trainer:
         tracker: receives ``log(record)`` (metric dicts) and ``checkpoint(path, metadata)``
             (see :class:`baselines.tracking.RunLog`); None: numbers are dropped.
         resume: a checkpoint of an earlier run of the same network to continue from (weights,
-            optimizer, counters, self-play pool).
+            optimizer, counters, self-play pool); an exported one, which has no trainer state,
+            starts this run from its weights at agent step 0 with a fresh optimizer (a warm
+            start, logged as a warning).
 
     Raises:
         ValueError: a setting out of range (:func:`check_settings`), an unknown policy size or
@@ -526,6 +531,9 @@ class Trainer:
         if payload.get("optimizer"):
             self.optimizer.load_state_dict(payload["optimizer"])
         trainer = payload.get("trainer") or {}
+        if not trainer:
+            log.warning("resume: %s holds no trainer state (an exported checkpoint): this run starts from its "
+                        "weights at agent step 0%s", path, "" if payload.get("optimizer") else " with a fresh optimizer")
         self.agent_steps = int(trainer.get("agent_steps", 0))
         self.updates = int(trainer.get("updates", 0))
         self.opponents.pool = list(trainer.get("pool", []))

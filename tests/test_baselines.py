@@ -271,6 +271,19 @@ def test_checkpoint_records_the_game_options_as_plain_data(tmp_path, mini_net):
     assert checkpoint.metadata(mini_net, "team_battle", "mini", 5)["game_options"] == {}
 
 
+def test_export_refuses_to_write_over_a_source_it_would_lose_state_of(tmp_path, mini_net):
+    source = tmp_path / "latest.pt"
+    checkpoint.save(source, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 7),
+                    optimizer={"state": {}, "param_groups": []}, trainer={"updates": 3})
+    before = source.read_bytes()
+    with pytest.raises(ValueError, match="is the source, whose optimizer and trainer state"):
+        checkpoint.export(source, tmp_path / "." / "latest.pt")
+    assert source.read_bytes() == before
+    exported = checkpoint.export(source, tmp_path / "policy.pt")
+    checkpoint.export(exported, exported, decoding="greedy")  # nothing to lose: rewritten in place
+    assert checkpoint.read(exported)["metadata"]["decoding"] == "greedy"
+
+
 def test_round_trip_gives_identical_actions(saved, mini_net, mini_env):
     loaded = load_policy(saved, seed=5)
     direct = TorchPolicy(mini_net, seed=5)
@@ -617,3 +630,17 @@ def test_evaluation_gives_each_game_the_game_options_it_takes(tmp_path):
     result = play(matches[0])
     assert result["game_options"] == {"curriculum": str(curriculum)}
     assert all(set(side) == {"travel"} for side in result["completion"])  # the held-out task's category
+
+
+def test_evaluate_cli_warns_when_the_focal_was_trained_with_other_game_options(tmp_path, mini_net):
+    focal = tmp_path / "focal.pt"
+    trained = {"randomization": {"water_threshold": {"uniform": [0.05, 0.15]}}}
+    checkpoint.save(focal, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 1, trained))
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    out = subprocess.run(
+        [sys.executable, "-m", "baselines.evaluate", f"focal={focal}", "opponents=[random]", "games=[team_battle]",
+         "episodes=2", "workers=1", "+overrides.horizon=8", f"hydra.run.dir={tmp_path / 'eval'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (f"focal {focal} was trained with game options {trained}; this evaluation plays {{}}"
+            in out.stdout + out.stderr)

@@ -305,6 +305,17 @@ def test_resuming_a_finished_run_returns_its_checkpoint(trained, tmp_path):
     assert last is not None and Path(last).is_file()
 
 
+def test_resuming_an_exported_checkpoint_is_a_warm_start_with_a_warning(trained, tmp_path, caplog):
+    first, _, _, path = trained
+    exported = checkpoint.export(path, tmp_path / "policy.pt")
+    with caplog.at_level("WARNING", logger="baselines.ppo"):
+        warm = Trainer(tiny(), tmp_path / "warm", resume=exported)
+    assert "holds no trainer state (an exported checkpoint)" in caplog.text and "fresh optimizer" in caplog.text
+    assert warm.agent_steps == 0 and warm.updates == 0 and not warm.optimizer.state_dict()["state"]
+    for key, value in weights(warm.net).items():
+        assert torch.equal(value, first.net.state_dict()[key]), key
+
+
 def test_resume_with_another_policy_size_fails(trained, tmp_path):
     _, _, _, path = trained
     with pytest.raises(ValueError, match="differs from this run's"):
