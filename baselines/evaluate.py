@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -42,6 +41,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from baselines.tracking import show_progress
 from baselines.train import BAD_INPUT, CONFIG_PATH, exit_bad_input
 from metammo.config import check_overrides
 from metammo.files import write_atomic
@@ -246,6 +246,7 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     opponents = [cfg.opponents] if isinstance(cfg.opponents, str) else list(cfg.opponents)
     try:  # fail before playing: counts, unknown games, configs, config keys, policies
+        show = show_progress(cfg.progress)
         games = (list(cfg.games) if not isinstance(cfg.games, str)
                  else list(pack_games(cfg.games)) if cfg.games in pack_names() else [cfg.games])
         if cfg.episodes < 2 or cfg.workers < 1 or not games or not opponents:
@@ -275,7 +276,6 @@ def main(cfg: DictConfig) -> None:
     matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides, game_options)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)
-    show = cfg.progress is True or (cfg.progress == "auto" and sys.stdout.isatty())
     with Progress(disable=not show) as bar:
         task = bar.add_task("matches", total=len(matches))
         results = run_matches(matches, cfg.workers, lambda r: bar.advance(task))

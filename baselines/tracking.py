@@ -101,17 +101,29 @@ class RunLog:
             self.run.finish()
 
 
+def show_progress(setting: Any) -> bool:
+    """Whether a command shows live progress under its ``progress`` setting: ``"auto"`` (when
+    stdout is a terminal), True or False.
+
+    Raises:
+        ValueError: any other value (the message names the allowed ones).
+    """
+    if setting == "auto":
+        return sys.stdout.isatty()
+    if not isinstance(setting, bool):
+        raise ValueError(f"progress must be auto, true or false, got {setting!r}")
+    return setting
+
+
 class LiveView:
     """A live table of a run's progress (rich), or nothing when ``enabled`` is false.
 
     Args:
-        enabled: ``"auto"`` (on when stdout is a terminal), True or False.
+        enabled: whether to show it (see :func:`show_progress`).
         total: agent steps of the whole run.
     """
 
-    def __init__(self, enabled: bool | str, total: int):
-        if enabled == "auto":
-            enabled = sys.stdout.isatty()
+    def __init__(self, enabled: bool, total: int):
         self.total = total
         self.live = None
         self.win_rates: dict[str, float] = {}

@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from baselines.ppo import PPOConfig, Trainer
-from baselines.tracking import LiveView, RunLog
+from baselines.tracking import LiveView, RunLog, show_progress
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +101,14 @@ def main(cfg: DictConfig) -> float:
         return puffer.main(cfg, run_dir, _wandb_settings(cfg))
     try:
         ppo = ppo_config(cfg)
+        show = show_progress(cfg.progress)
         wandb_settings = _wandb_settings(cfg)
         trainer = Trainer(ppo, run_dir, resume=cfg.resume)
     except BAD_INPUT as err:
         exit_bad_input(err)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     trainer.tracker = tracker = RunLog(run_dir, resolved, wandb_settings, name=f"{cfg.game.name}-{run_dir.name}")
-    view = LiveView(cfg.progress, ppo.total_agent_steps)
+    view = LiveView(show, ppo.total_agent_steps)
     log.info("training %s on %s (%s): %d agent steps in %d updates of %d; run directory %s", cfg.policy.size,
              cfg.game.name, cfg.env.config, ppo.total_agent_steps, trainer.total_updates, trainer.batch, run_dir)
     try:

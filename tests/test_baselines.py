@@ -587,6 +587,7 @@ def test_make_policy_errors(tmp_path, mini_env, full_env):
     (["+game_options.colour=red"], "game_options: no game of ['team_battle', 'protect_the_king', "
                                    "'race_to_the_center', 'king_of_the_hill', 'sandwich'] takes ['colour']"),
     (["+game_options.difficulty=0"], "game_options: ['difficulty'] are the evaluation's own"),
+    (["progress=yes"], "progress must be auto, true or false, got 'yes'"),
     (["config=full", "games=[multitask]", "+game_options.curriculum=/no/such.yaml"],
      "curriculum /no/such.yaml: no such file"),
 ])

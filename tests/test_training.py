@@ -23,7 +23,7 @@ from baselines.checkpoint import load_policy
 from baselines.network import PolicyNetwork
 from baselines.ppo import (Envs, KickstartConfig, Opponents, PPOConfig, RewardConfig, SelfPlayConfig, Teacher, Trainer,
                           per_game_advantages, resolve_device, step_rows)
-from baselines.tracking import LiveView, RunLog, wandb_mode
+from baselines.tracking import LiveView, RunLog, show_progress, wandb_mode
 from baselines.train import CONFIG_PATH, ppo_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -501,7 +501,11 @@ def test_wandb_mode(tmp_path, monkeypatch):
 
 
 def test_live_view_is_quiet_without_a_terminal(capsys):
-    view = LiveView("auto", 1000)
+    assert show_progress("auto") is False and show_progress(True) is True and show_progress(False) is False
+    for bad in ("on", "flase", 1, None):
+        with pytest.raises(ValueError, match=f"progress must be auto, true or false, got {bad!r}"):
+            show_progress(bad)
+    view = LiveView(show_progress("auto"), 1000)
     assert view.live is None
     view.update({"agent_steps": 10, "agent_steps_per_s": 5.0, "team_battle/win_rate": 0.5})
     view.close()
@@ -633,6 +637,7 @@ def test_train_cli_rejects_an_unknown_override(tmp_path):
     (["game=survival"], "game 'survival' does not support config 'mini'; it supports ['full']"),
     (["trainer.num_envs=0"], "trainer.num_envs must be >= 1, got 0"),
     (["+env.overrides.randomize=true"], "env.overrides {'randomize': True}: unknown config key(s) ['randomize']"),
+    (["progress=on"], "progress must be auto, true or false, got 'on'"),
 ])
 def test_train_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
     out = train_cli("experiment=smoke", *args, f"hydra.run.dir={tmp_path / 'bad'}", timeout=90)
