@@ -101,7 +101,12 @@ class Env:
         self.games = []
         for name in names:
             instance = new_game(classes[name], **own_options(classes[name], options))
-            instance.check_config(self.base_config)
+            try:
+                instance.check_config(self.base_config)
+            except ValueError as err:
+                if len(names) == 1:
+                    raise
+                raise ValueError(f"game pack {(game if isinstance(game, str) else names)!r}: {err}") from None
             self.games.append(instance)
         self.weights = _pack_weights(weights, names)
         self.game = self.games[0]

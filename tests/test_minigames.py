@@ -927,7 +927,10 @@ def test_invalid_randomization_spec(spec, match):
     ("multitask", dict(config="mini"), r"does not support config 'mini'; it supports \['full'\]"),
     ("sandwich", dict(map_size=40), r"sandwich' cannot play on this config: .*map_size must be at least 41, got 40"),
     ("sandwich", dict(npcs=False), r"sandwich' cannot play on this config: .*'npcs' must be on, got False"),
-], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config", "game-rule", "npcs-off"])
+    ("full_generalist", dict(config="mini"), r"^game pack 'full_generalist': game 'survival' does not support config 'mini'"),
+    (["sandbox", "sandwich"], dict(config="full"), r"^game pack \['sandbox', 'sandwich'\]: game 'sandwich' does not"),
+], ids=["teams", "randomized-end", "difficulty-level", "preset-difficulty", "config", "game-rule", "npcs-off",
+        "pack-config", "list-config"])
 def test_a_config_the_game_cannot_play_fails_when_the_env_is_made(game, options, match):
     """Every config an episode could compose (each difficulty level, each end of each
     randomized range, the preset) is checked against the env's config at make, not mid-run."""
