@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -105,8 +106,11 @@ def read(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch's loaders raise many types (KeyError, IndexError ...) on foreign bytes
+        # of torch's messages only the weights-only unpickler's names something useful: the object
+        refused = re.search(r"unsupported (?:global: )?GLOBAL (\S+?)[\s,]", str(err), re.IGNORECASE)
+        detail = f": it holds {refused.group(1)}" if refused else ""
         raise ValueError(f"{path} is not a loadable torch checkpoint (truncated, not a torch file, or "
-                         f"holding objects beyond tensors and plain data): {err}") from None
+                         f"holding objects beyond tensors and plain data){detail}") from None
     if not isinstance(payload, dict) or not {"metadata", "state_dict"} <= payload.keys():
         raise ValueError(f"{path} is not a metammo checkpoint: expected a dict with 'metadata' and "
                          f"'state_dict', got {type(payload).__name__}"

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                 standings = board.standings(conn, suite)
                 if args.json:
                     print(json.dumps(standings, indent=1))
+                elif not standings["rows"]:
+                    print(f"no entries scored on suite {suite.name!r} v{suite.version} in {path} yet: submit one with "
+                          f"python -m leaderboard submit CHECKPOINT --name NAME --suite {args.suite}")
                 else:
                     print_table(standings)
             else:

@@ -389,9 +389,13 @@ def test_a_checkpoint_carrying_code_is_refused_and_the_code_never_runs(tmp_path,
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     torch.save({**payload, "trainer": _Evil(marker)}, path)
-    with pytest.raises(ValueError, match="not a loadable torch checkpoint"):
+    with pytest.raises(ValueError, match=r"not a loadable torch checkpoint \(.*\): it holds \S*\.system$"):
         load_policy(path)
     assert not marker.exists()
+    yaml_file = tmp_path / "config.yaml"
+    yaml_file.write_text("a: 1\nb: [2]\n")  # torch's own error (IndexError: pop from empty list) is not shown
+    with pytest.raises(ValueError, match=r"not a loadable torch checkpoint \(.*plain data\)$"):
+        load_policy(yaml_file)
     # the payload is live: plain unpickling would have run it
     control = tmp_path / "control"
     pickle.loads(pickle.dumps(_Evil(control)))

@@ -502,6 +502,15 @@ def test_show_prints_the_table(scored, tiny_suite):
                                                                  standings(scored, tiny_suite)["rows"]]
 
 
+def test_show_says_when_no_entry_was_scored_on_the_suite(scored, capsys):
+    from leaderboard.cli import main
+
+    before = scored.read_bytes()
+    assert main(["show", "--suite", "standard", "--db", str(scored)]) == 0
+    assert capsys.readouterr().out.startswith(f"no entries scored on suite 'standard' v{suites.load('standard').version}")
+    assert scored.read_bytes() == before
+
+
 # --- the site ------------------------------------------------------------------------------------
 
 
