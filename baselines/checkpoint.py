@@ -62,9 +62,8 @@ def git_sha() -> str:
 def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps: int,
              game_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``metadata`` block for ``net`` trained on ``game`` (pack, game or list) and ``config``
-    with ``game_options`` (:func:`metammo.make`'s, e.g. a Multi-task curriculum's path; recorded
-    as JSON data, values JSON cannot hold as their ``str``, so the file stays loadable with
-    ``weights_only``)."""
+    with ``game_options`` (:func:`metammo.make`'s, e.g. a Multi-task curriculum's path; see
+    :func:`recorded`: plain data keeps the file loadable with ``weights_only``)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -75,11 +74,17 @@ def metadata(net: PolicyNetwork, game: str | list[str], config: str, agent_steps
         "head_sizes": list(net.head_sizes),
         "game": game if isinstance(game, str) else list(game),
         "config": config,
-        "game_options": json.loads(json.dumps(plain(game_options or {}), default=str)),
+        "game_options": recorded(game_options),
         "agent_steps": int(agent_steps),
         "git_sha": git_sha(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def recorded(game_options: dict[str, Any] | None) -> dict[str, Any]:
+    """``game_options`` as checkpoint metadata records them: JSON data, values JSON cannot hold
+    (a curriculum's ``Path``, a distribution) as their ``str``."""
+    return json.loads(json.dumps(plain(game_options or {}), default=str))
 
 
 def save(path: str | Path, net: PolicyNetwork, meta: dict[str, Any], optimizer: dict | None = None,

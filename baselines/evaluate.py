@@ -238,6 +238,12 @@ def print_table(rows: list[dict[str, Any]], policy: str) -> None:
     Console(width=120).print(table)
 
 
+def _played(options: dict, takes: set[str]) -> dict:
+    """The entries of game ``options`` that change what an evaluation of games taking the options
+    ``takes`` plays (not ``randomization``: evaluation plays none)."""
+    return {k: v for k, v in options.items() if k in takes and k != "randomization"}
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     import metammo
@@ -265,14 +271,13 @@ def main(cfg: DictConfig) -> None:
         for game in games:
             own = own_options(game_class(game), game_options)
             env = metammo.make(game, cfg.config, **EVAL_OPTIONS, game_options=own, **overrides)
-            for spec in [cfg.focal, *opponents]:
-                make_policy(spec, env, 0)
-        trained = getattr(make_policy(cfg.focal, env, 0), "metadata", {}).get("game_options") or {}
+            focal, *_ = [make_policy(spec, env, 0) for spec in [cfg.focal, *opponents]]
     except BAD_INPUT as err:
         exit_bad_input(err, log)
-    if trained and trained != game_options:
+    trained = _played(getattr(focal, "metadata", {}).get("game_options") or {}, takes)
+    if trained and trained != _played(game_options, takes):
         log.warning("focal %s was trained with game options %s; this evaluation plays %s (set them with "
-                    "+game_options.KEY=VALUE)", cfg.focal, trained, game_options)
+                    "+game_options.KEY=VALUE)", cfg.focal, trained, _played(game_options, takes))
     matches = matches_for(cfg.focal, opponents, games, cfg.config, cfg.episodes, cfg.seed, overrides, game_options)
     log.info("%d matches (%d games x %d opponents x %d episodes) in %d workers", len(matches), len(games),
              len(opponents), cfg.episodes, cfg.workers)

@@ -533,7 +533,13 @@ class Trainer:
         trainer = payload.get("trainer") or {}
         if not trainer:
             log.warning("resume: %s holds no trainer state (an exported checkpoint): this run starts from its "
-                        "weights at agent step 0%s", path, "" if payload.get("optimizer") else " with a fresh optimizer")
+                        "weights at agent step 0", path)
+        if not payload.get("optimizer"):
+            log.warning("resume: %s holds no optimizer state: the optimizer starts afresh", path)
+        trained = payload["metadata"].get("game_options")
+        if trained is not None and trained != checkpoint.recorded(self.cfg.game_options):
+            log.warning("resume: %s was trained with game options %s; this run plays %s", path, trained,
+                        self.cfg.game_options)
         self.agent_steps = int(trainer.get("agent_steps", 0))
         self.updates = int(trainer.get("updates", 0))
         self.opponents.pool = list(trainer.get("pool", []))

@@ -33,7 +33,6 @@ import logging
 import os
 import random
 import signal
-import sys
 import tempfile
 import time
 import warnings
@@ -51,7 +50,7 @@ import metammo
 from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork
 from baselines.ppo import RunConfig, resolve_device
-from baselines.tracking import RunLog
+from baselines.tracking import RunLog, show_progress
 from baselines.train import run_fields
 
 INSTALL_HINT = ("trainer=puffer needs PufferLib 3: `pip install metammo[puffer]`, or where its build cannot "
@@ -322,7 +321,7 @@ def main(cfg: DictConfig, run_dir: Path, wandb_settings: dict | None) -> float:
     if cfg.resume is not None:
         raise ValueError("trainer=puffer does not resume runs; resume=PATH works with trainer=ppo")
     pcfg = puffer_config(cfg)
-    dashboard = sys.stdout.isatty() if cfg.progress == "auto" else bool(cfg.progress)
+    dashboard = show_progress(cfg.progress)
     tracker = RunLog(run_dir, OmegaConf.to_container(cfg, resolve=True), wandb_settings,
                      name=f"{cfg.game.name}-{run_dir.name}")
     try:

@@ -72,10 +72,30 @@ def run_fields(cfg: DictConfig) -> dict:
         "config": cfg.env.config,
         "env_overrides": OmegaConf.to_container(cfg.env.overrides, resolve=True),
         "randomize": cfg.game.randomize,
-        "game_options": OmegaConf.to_container(cfg.game.options, resolve=True),
+        "game_options": game_options(cfg),
         "policy_size": cfg.policy.size,
         "seed": cfg.seed,
     }
+
+
+#: Game options a training run does not take in ``game.options``, and why.
+RUN_OPTIONS = {"randomize": "set it with game.randomize",
+               "difficulty": "training raises the levels as it wins; trainer.max_difficulty_envs plays the top one",
+               "preset": "presets (held-out maps) are for evaluation"}
+
+
+def game_options(cfg: DictConfig) -> dict:
+    """``game.options`` of a composed ``train.yaml`` (``{}`` for a game group without it).
+
+    Raises:
+        ValueError: an option the run sets through its own keys (:data:`RUN_OPTIONS`).
+    """
+    options = cfg.game.get("options")
+    options = {} if options is None else OmegaConf.to_container(options, resolve=True)
+    clash = sorted(set(options) & set(RUN_OPTIONS))
+    if clash:
+        raise ValueError(f"game.options.{clash[0]}: {RUN_OPTIONS[clash[0]]}")
+    return options
 
 
 def _wandb_settings(cfg: DictConfig) -> dict | None:

@@ -276,8 +276,9 @@ def test_export_refuses_to_write_over_a_source_it_would_lose_state_of(tmp_path, 
     checkpoint.save(source, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 7),
                     optimizer={"state": {}, "param_groups": []}, trainer={"updates": 3})
     before = source.read_bytes()
+    (tmp_path / "link.pt").symlink_to(source)
     with pytest.raises(ValueError, match="is the source, whose optimizer and trainer state"):
-        checkpoint.export(source, tmp_path / "." / "latest.pt")
+        checkpoint.export(source, tmp_path / "link.pt")
     assert source.read_bytes() == before
     exported = checkpoint.export(source, tmp_path / "policy.pt")
     checkpoint.export(exported, exported, decoding="greedy")  # nothing to lose: rewritten in place
@@ -637,15 +638,25 @@ def test_evaluation_gives_each_game_the_game_options_it_takes(tmp_path):
     assert all(set(side) == {"travel"} for side in result["completion"])  # the held-out task's category
 
 
-def test_evaluate_cli_warns_when_the_focal_was_trained_with_other_game_options(tmp_path, mini_net):
-    focal = tmp_path / "focal.pt"
+@pytest.mark.parametrize("curriculum", [True, False], ids=["curriculum", "randomization-only"])
+def test_evaluate_cli_warns_when_the_focal_was_trained_with_other_game_options(tmp_path, curriculum):
+    """A curriculum changes what Multi-task plays: evaluating without it warns. A randomization
+    spec does not (evaluation plays none): no warning."""
+    path = tmp_path / "mine.yaml"
+    path.write_text("train:\n  - {name: foraging/eat_3, task: {CountEvent: {event: eat, n: 3}}}\n"
+                    "eval:\n  - {name: foraging/drink_3, task: {CountEvent: {event: drink, n: 3}}}\n")
     trained = {"randomization": {"water_threshold": {"uniform": [0.05, 0.15]}}}
-    checkpoint.save(focal, mini_net, checkpoint.metadata(mini_net, "team_battle", "mini", 1, trained))
+    if curriculum:
+        trained["curriculum"] = str(path)
+    focal = tmp_path / "focal.pt"
+    full_net = PolicyNetwork(shape_of(metammo.make("multitask", "full")), **SIZES["small"])
+    checkpoint.save(focal, full_net, checkpoint.metadata(full_net, "multitask", "full", 1, trained))
     env = {**os.environ, "WANDB_MODE": "offline"}
     out = subprocess.run(
-        [sys.executable, "-m", "baselines.evaluate", f"focal={focal}", "opponents=[random]", "games=[team_battle]",
-         "episodes=2", "workers=1", "+overrides.horizon=8", f"hydra.run.dir={tmp_path / 'eval'}"],
+        [sys.executable, "-m", "baselines.evaluate", f"focal={focal}", "opponents=[random]", "config=full",
+         "games=[multitask]", "episodes=2", "workers=1", "+overrides.horizon=8", f"hydra.run.dir={tmp_path / 'eval'}"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert (f"focal {focal} was trained with game options {trained}; this evaluation plays {{}}"
-            in out.stdout + out.stderr)
+    warning = f"focal {focal} was trained with game options {{'curriculum': '{path}'}}; this evaluation plays {{}}"
+    assert (warning in out.stdout + out.stderr) == curriculum
+    assert ("was trained with game options" in out.stdout + out.stderr) == curriculum

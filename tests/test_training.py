@@ -310,10 +310,20 @@ def test_resuming_an_exported_checkpoint_is_a_warm_start_with_a_warning(trained,
     exported = checkpoint.export(path, tmp_path / "policy.pt")
     with caplog.at_level("WARNING", logger="baselines.ppo"):
         warm = Trainer(tiny(), tmp_path / "warm", resume=exported)
-    assert "holds no trainer state (an exported checkpoint)" in caplog.text and "fresh optimizer" in caplog.text
+    assert "holds no trainer state (an exported checkpoint)" in caplog.text
+    assert "holds no optimizer state: the optimizer starts afresh" in caplog.text
+    assert "game options" not in caplog.text  # trained and played with none
     assert warm.agent_steps == 0 and warm.updates == 0 and not warm.optimizer.state_dict()["state"]
     for key, value in weights(warm.net).items():
         assert torch.equal(value, first.net.state_dict()[key]), key
+
+
+def test_resuming_with_other_game_options_warns(trained, tmp_path, caplog):
+    _, _, _, path = trained
+    options = {"randomization": {"water_threshold": {"uniform": [0.05, 0.15]}}}
+    with caplog.at_level("WARNING", logger="baselines.ppo"):
+        Trainer(tiny(game_options=options), tmp_path, resume=path)
+    assert f"was trained with game options {{}}; this run plays {options}" in caplog.text
 
 
 def test_resume_with_another_policy_size_fails(trained, tmp_path):
@@ -638,6 +648,8 @@ def test_train_cli_rejects_an_unknown_override(tmp_path):
     (["trainer.num_envs=0"], "trainer.num_envs must be >= 1, got 0"),
     (["+env.overrides.randomize=true"], "env.overrides {'randomize': True}: unknown config key(s) ['randomize']"),
     (["progress=on"], "progress must be auto, true or false, got 'on'"),
+    (["+game.options.preset=eval"], "game.options.preset: presets (held-out maps) are for evaluation"),
+    (["+game.options.randomize=false"], "game.options.randomize: set it with game.randomize"),
 ])
 def test_train_cli_reports_a_bad_setting_in_one_line(tmp_path, args, message):
     out = train_cli("experiment=smoke", *args, f"hydra.run.dir={tmp_path / 'bad'}", timeout=90)
