@@ -28,6 +28,11 @@ summary the reference's ``nmmo/minigames/king_hill.py`` (Neural MMO 2.1), which 
 communication (so no NPCs, although rules.md's mini config has them), forbids moving into
 occupied tiles, lowers the water and stone thresholds and scatters extra resources; its
 ``_check_winners`` also ends the game when one team is left and holds the centre.
+
+DEVIATION: the hold count is 1 on the tick a team seizes the centre, so a hold of N ticks is N
+ticks on the centre alone, as rules.md's "holds the centre tile alone for N ticks" reads. The
+reference's ``SeizeCenter`` counts ``current_tick - seize_status[centre][1]``, 0 on the seizing
+tick, so it needs one tick more.
 """
 
 from __future__ import annotations
