@@ -23,7 +23,7 @@ or scripted opponents); rewards are the game's reward clipped to [-1, 1]; the LS
 from zero at each rollout and each BPTT segment (and where an agent is dead, as the network
 does), not at episode starts inside a segment; advantages are GAE with V-trace clipping;
 minibatches sample segments by priority; the learning rate follows a cosine schedule. Runs do
-not resume (``resume`` raises).
+not resume (``resume`` is refused).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from baselines import checkpoint
 from baselines.network import SIZES, PolicyNetwork
 from baselines.ppo import RunConfig, resolve_device
 from baselines.tracking import RunLog, show_progress
-from baselines.train import run_fields
+from baselines import train
 
 INSTALL_HINT = ("trainer=puffer needs PufferLib 3: `pip install metammo[puffer]`, or where its build cannot "
                 "reach GitHub, `bash tools/install-pufferlib.sh VENV` and run in that virtualenv")
@@ -122,7 +122,7 @@ def puffer_config(cfg: DictConfig) -> PufferConfig:
     if unknown:
         raise ValueError(f"trainer=puffer has no keys {unknown} (experiment presets set trainer=ppo's keys); "
                          f"its keys are in conf/trainer/puffer.yaml")
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PufferConfig), trainer, run_fields(cfg)))
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(PufferConfig), trainer, train.run_fields(cfg)))
 
 
 class MetammoPufferEnv(pufferlib.PufferEnv):
@@ -224,13 +224,13 @@ class PufferPolicy(nn.Module):
 
 
 class _RunLogger:
-    """PuffeRL's logger protocol (``run_id``, ``log(logs, step)``) onto a :class:`RunLog`."""
+    """PuffeRL's logger protocol (``run_id``, ``log(logs, step)``) onto the trainer's :class:`RunLog`."""
 
-    def __init__(self, tracker: RunLog, run_id: str):
-        self.tracker, self.run_id = tracker, run_id
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.run_id = trainer, trainer.run_dir.name
 
     def log(self, logs: dict[str, Any], step: int) -> None:
-        self.tracker.log(logs)  # PuffeRL's logs hold agent_steps == step
+        self.trainer.tracker.log(logs)  # PuffeRL's logs hold agent_steps == step
 
 
 class Trainer(pufferlib.pufferl.PuffeRL):
@@ -239,8 +239,10 @@ class Trainer(pufferlib.pufferl.PuffeRL):
     Args:
         cfg: the settings.
         run_dir: the run directory; checkpoints go to ``run_dir/checkpoints/latest.pt``.
-        tracker: where metrics and checkpoints are logged.
         dashboard: print PuffeRL's terminal dashboard after each logged update.
+
+    Set ``tracker`` (a :class:`RunLog`, where metrics and checkpoints are logged) before training:
+    made after the settings are checked, a refused run leaves no run log behind.
 
     Raises:
         ValueError: an unknown policy size or device, ``total_agent_steps`` below one batch,
@@ -248,7 +250,7 @@ class Trainer(pufferlib.pufferl.PuffeRL):
         pufferlib.APIUsageError: batch, minibatch and horizon sizes that do not fit together.
     """
 
-    def __init__(self, cfg: PufferConfig, run_dir: str | Path, tracker: RunLog, dashboard: bool = False):
+    def __init__(self, cfg: PufferConfig, run_dir: str | Path, dashboard: bool = False):
         if cfg.policy_size not in SIZES:
             raise ValueError(f"unknown policy size {cfg.policy_size!r}; known: {sorted(SIZES)}")
         if cfg.threads:
@@ -256,7 +258,8 @@ class Trainer(pufferlib.pufferl.PuffeRL):
         random.seed(cfg.seed)
         np.random.seed(cfg.seed)
         torch.manual_seed(cfg.seed)
-        self.cfg, self.run_dir, self.tracker, self.dashboard = cfg, Path(run_dir), tracker, dashboard
+        self.cfg, self.run_dir, self.dashboard = cfg, Path(run_dir), dashboard
+        self.tracker: RunLog | None = None
         self.saved_at = -1  # agent steps of the last checkpoint written
         device = resolve_device(cfg.device)
         vecenv = pufferlib.vector.make(
@@ -283,7 +286,7 @@ class Trainer(pufferlib.pufferl.PuffeRL):
             "vtrace_c_clip": cfg.vtrace_c_clip, "prio_alpha": cfg.prio_alpha, "prio_beta0": cfg.prio_beta0,
             "checkpoint_interval": cfg.checkpoint_every,
         }
-        super().__init__(config, vecenv, PufferPolicy(self.net), _RunLogger(tracker, self.run_dir.name))
+        super().__init__(config, vecenv, PufferPolicy(self.net), _RunLogger(self))
 
     def print_dashboard(self, *args: Any, **kwargs: Any) -> None:
         """PuffeRL's rich dashboard (it clears the terminal), only with ``dashboard``."""
@@ -310,22 +313,25 @@ class Trainer(pufferlib.pufferl.PuffeRL):
         return self.save_checkpoint()
 
 
-def main(cfg: DictConfig, run_dir: Path, wandb_settings: dict | None) -> float:
+def main(cfg: DictConfig, run_dir: Path) -> float:
     """Train with PuffeRL on a composed ``train.yaml`` (``trainer=puffer``) in ``run_dir``; logs
     the throughput, prints the checkpoint's path and returns the objective: the mean over games
     of the logged mean episode score over the run's second half (0.0 when none ended there).
-
-    Raises:
-        ValueError: ``resume`` given, or bad settings (see :func:`puffer_config` and :class:`Trainer`).
+    Bad settings (``resume`` given, see also :func:`puffer_config` and :class:`Trainer`) exit
+    with one line and status 2 (:func:`baselines.train.exit_bad_input`) before anything is written.
     """
-    if cfg.resume is not None:
-        raise ValueError("trainer=puffer does not resume runs; resume=PATH works with trainer=ppo")
-    pcfg = puffer_config(cfg)
-    dashboard = show_progress(cfg.progress)
-    tracker = RunLog(run_dir, OmegaConf.to_container(cfg, resolve=True), wandb_settings,
-                     name=f"{cfg.game.name}-{run_dir.name}")
     try:
-        trainer = Trainer(pcfg, run_dir, tracker, dashboard)
+        if cfg.resume is not None:
+            raise ValueError("trainer=puffer does not resume runs; resume=PATH works with trainer=ppo")
+        pcfg = puffer_config(cfg)
+        dashboard = show_progress(cfg.progress)
+        wandb_settings = train.wandb_settings(cfg)
+        trainer = Trainer(pcfg, run_dir, dashboard)
+    except (*train.BAD_INPUT, pufferlib.APIUsageError) as err:
+        train.exit_bad_input(err, log)
+    trainer.tracker = tracker = RunLog(run_dir, OmegaConf.to_container(cfg, resolve=True), wandb_settings,
+                                       name=f"{cfg.game.name}-{run_dir.name}")
+    try:
         log.info("training %s on %s (%s) with PuffeRL: %d agent steps in batches of %d; run directory %s",
                  pcfg.policy_size, cfg.game.name, pcfg.config, pcfg.total_agent_steps, trainer.batch, run_dir)
         scores = defaultdict(list)

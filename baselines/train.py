@@ -98,7 +98,9 @@ def game_options(cfg: DictConfig) -> dict:
     return options
 
 
-def _wandb_settings(cfg: DictConfig) -> dict | None:
+def wandb_settings(cfg: DictConfig) -> dict | None:
+    """The :class:`~baselines.tracking.RunLog` wandb settings of ``cfg.logger`` (None: no wandb);
+    a sweep's runs share one group. Raises ValueError: an unknown logger."""
     if cfg.logger.name == "none":
         return None
     if cfg.logger.name != "wandb":
@@ -118,16 +120,16 @@ def main(cfg: DictConfig) -> float:
             from baselines import puffer
         except ImportError as err:  # pufferlib is missing: the message says how to install it
             exit_bad_input(err)
-        return puffer.main(cfg, run_dir, _wandb_settings(cfg))
+        return puffer.main(cfg, run_dir)
     try:
         ppo = ppo_config(cfg)
         show = show_progress(cfg.progress)
-        wandb_settings = _wandb_settings(cfg)
+        tracking = wandb_settings(cfg)
         trainer = Trainer(ppo, run_dir, resume=cfg.resume)
     except BAD_INPUT as err:
         exit_bad_input(err)
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    trainer.tracker = tracker = RunLog(run_dir, resolved, wandb_settings, name=f"{cfg.game.name}-{run_dir.name}")
+    trainer.tracker = tracker = RunLog(run_dir, resolved, tracking, name=f"{cfg.game.name}-{run_dir.name}")
     view = LiveView(show, ppo.total_agent_steps)
     log.info("training %s on %s (%s): %d agent steps in %d updates of %d; run directory %s", cfg.policy.size,
              cfg.game.name, cfg.env.config, ppo.total_agent_steps, trainer.total_updates, trainer.batch, run_dir)

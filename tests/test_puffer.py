@@ -109,7 +109,7 @@ def test_config_rejects_ppo_keys_and_budgets_below_one_batch():
     cfg = puffer.puffer_config(composed("game=team_battle", "trainer.total_agent_steps=1000", "trainer.num_envs=1"))
     assert cfg.game == "team_battle" and cfg.policy_size == "small"
     with pytest.raises(ValueError, match=r"at least one batch \(4096\)"):
-        puffer.Trainer(cfg, "unused", tracker=None)
+        puffer.Trainer(cfg, "unused")
 
 
 def test_missing_pufferlib_names_how_to_install(monkeypatch, tmp_path):
@@ -139,3 +139,19 @@ def test_train_cli_writes_a_checkpoint_that_plays(tmp_path):
     result = play(Match("team_battle", "mini", (str(path), "scripted"), seed=0, overrides={"horizon": 16}))
     assert result["agents"] == [64, 64] and 0 < result["length"] <= 16
     assert all(math.isfinite(s) for s in result["scores"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("+game.options.curriculum=missing.yaml", "curriculum missing.yaml: no such file"),  # from the envs' setup
+    ("trainer.minibatch_size=1000", "minibatch_size 1000 must be divisible by bptt_horizon 32"),  # PuffeRL's own
+])
+def test_train_cli_refuses_bad_settings_in_one_line_before_writing(tmp_path, override, message):
+    run_dir = tmp_path / "run"
+    out = subprocess.run(
+        [sys.executable, "-m", "baselines.train", "trainer=puffer", "game=multitask", "env=full", "trainer.num_envs=1",
+         override, f"hydra.run.dir={run_dir}"],
+        cwd=tmp_path, env={**os.environ, "WANDB_MODE": "offline"}, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert f"error: {message}" in out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert not (run_dir / "metrics.jsonl").exists() and not (run_dir / "wandb").exists()
