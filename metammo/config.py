@@ -12,7 +12,8 @@ Every field declares its allowed range. Unknown keys, values outside the range, 
 system dependencies raise ``ValueError`` naming the key and what is allowed.
 
 Presets: ``mini`` (terrain, resources, combat, NPCs, communication; rules.md §2 "Configs") and
-``full`` (mini plus items, professions, gold and the market; rules.md §1 "Full-config systems").
+``full`` (mini plus progression, items, professions, gold and the market; rules.md §1
+"Full-config systems").
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class Tunables:
     npcs: bool = _spec(True, doc="NPCs (needs combat)")
     fog: bool = _spec(False, doc="death fog (off by default, rules.md §1)")
     comm: bool = _spec(True, doc="one communication token per agent per tick")
+    progression: bool = _spec(False, doc="XP and levels: attacks and harvests give XP that raises the "
+                              "skill's level (rules.md §1); off (mini), agents stay at level 1")
     items: bool = _spec(False, doc="inventory, equipment, consumables, give, destroy, NPC loot "
                         "(needs shape key inventory)")
     professions: bool = _spec(False, doc="automatic harvest with profession levels (needs items)")
@@ -212,7 +215,8 @@ class Config:
 
 PRESETS: dict[str, Config] = {
     "mini": Config("mini", Shape(), Tunables()),
-    "full": Config("full", Shape(inventory=True), Tunables(items=True, professions=True, market=True)),
+    "full": Config("full", Shape(inventory=True), Tunables(progression=True, items=True, professions=True,
+                                                                   market=True)),
 }
 
 

@@ -148,7 +148,8 @@ class System(IntEnum):
     ITEMS = 8
     PROFESSIONS = 9
     MARKET = 10
-    # 11..15 reserved for the engine
+    PROGRESSION = 11
+    # 12..15 reserved for the engine
 
 
 class InventoryFeature(IntEnum):
@@ -237,7 +238,7 @@ class Layout:
         mask_offsets: ``(heads,)`` int64 offset of each action head's mask, in head order.
     """
 
-    VERSION = 3
+    VERSION = 4  # 4: System.PROGRESSION (0 in mini, as before, so mini checkpoints of 3 read the same)
 
     def __init__(self, shape: Shape):
         side = 2 * shape.vision + 1
@@ -627,6 +628,7 @@ def system_bits(cfg: Config) -> np.ndarray:
         (System.ITEMS, t.items),
         (System.PROFESSIONS, t.professions),
         (System.MARKET, t.market),
+        (System.PROGRESSION, t.progression),
     ):
         bits[system] = on
     return bits

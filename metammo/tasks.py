@@ -111,7 +111,8 @@ PREDICATES: dict[str, tuple[int, tuple[Arg, ...], str]] = {
     "OccupyTile": (14, (Arg("row", -128, 128), Arg("col", -128, 128)),
                    "1 while on the tile (row, col) counted from the map centre"),
     "DistanceTraveled": (15, (_N,), "Chebyshev distance from the spawn tile / n"),
-    "AttainSkill": (16, (_SKILL, _LEVEL), "skill level / level"),
+    "AttainSkill": (16, (_SKILL, _LEVEL), "levels gained in the skill / (level - 1): 0 at the base "
+                    "level 1, 1 at the level (always 1 for level 1)"),
     "GainExperience": (17, (_SKILL, _N), "XP in the skill / n"),
     "CountEvent": (18, (Arg("event", enum=Event), _N), "events of that kind / n"),
     "HoardGold": (19, (_N,), "gold held / n"),
@@ -463,8 +464,11 @@ def score_tasks(value, best, complete, acting, agent_task, program, length, team
                     for j in range(m0, m1):
                         x = max(x, max(abs(row[j] - spawn_row[j]), abs(col[j] - spawn_col[j])) / a)
                 elif op == 16:  # AttainSkill
-                    for j in range(m0, m1):
-                        x = max(x, level[j, int(a)] / b)
+                    if b <= 1:
+                        x = 1.0
+                    else:
+                        for j in range(m0, m1):
+                            x = max(x, (level[j, int(a)] - 1) / (b - 1))
                 elif op == 17:  # GainExperience
                     for j in range(m0, m1):
                         x += xp[j, int(a)] / b

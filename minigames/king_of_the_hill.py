@@ -29,10 +29,12 @@ communication (so no NPCs, although rules.md's mini config has them), forbids mo
 occupied tiles, lowers the water and stone thresholds and scatters extra resources; its
 ``_check_winners`` also ends the game when one team is left and holds the centre.
 
-DEVIATION: the hold count is 1 on the tick a team seizes the centre, so a hold of N ticks is N
-ticks on the centre alone, as rules.md's "holds the centre tile alone for N ticks" reads. The
-reference's ``SeizeCenter`` counts ``current_tick - seize_status[centre][1]``, 0 on the seizing
-tick, so it needs one tick more.
+DEVIATION: the hold counts the ticks the team stands on the centre alone, 1 on the seizing tick
+and paused while no member stands there, so a hold of N ticks is N ticks on the centre alone,
+as rules.md's "holds the centre tile alone for N ticks" reads. The reference's ``SeizeCenter``
+counts ``current_tick - seize_status[centre][1]`` from the tick the team seized the tile (0 on
+that tick), whether its members stay or leave, until another team seizes it (README
+"Deviations from the reference", Tasks).
 """
 
 from __future__ import annotations

@@ -365,6 +365,13 @@ def test_harvest_xp_levels_up_the_profession():
     assert w.view("profile", "A")[PF.LEVEL_HERBALISM] == 2
 
 
+def test_harvest_without_progression_gives_the_item_but_no_xp():
+    w = full("A %", **STILL, progression=False)
+    w.step({"A": {"move": Move.EAST}})
+    assert w.log(Event.HARVEST) and not w.log(Event.LEVEL_UP)
+    assert w.ent.xp[0, Skill.HERBALISM] == 0 and w.ent.level[0, Skill.HERBALISM] == 1
+
+
 def test_harvest_into_a_full_inventory_is_destroyed():
     w = full("A t", **STILL)
     for s in range(INVENTORY_SLOTS):

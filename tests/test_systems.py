@@ -16,10 +16,10 @@ from helpers import LEGEND, make_world, reachable_from_edge
 
 import metammo
 from metammo.config import Shape
-from metammo.constants import MOVE_DELTA, NUM_SKILLS, PASSABLE, Event, Kind, Material, Move, Style
+from metammo.constants import MOVE_DELTA, NUM_SKILLS, PASSABLE, Event, Kind, Material, Move, Skill, Style
 from metammo.observation import EntityFeature as F
 from metammo.observation import SelfFeature as S
-from metammo.observation import TileChannel
+from metammo.observation import System, TileChannel
 from metammo.state import allocate, playable_bounds
 from metammo.systems.npc import danger_of
 from metammo.systems.resources import deplete
@@ -342,10 +342,10 @@ def test_teammates_cannot_hit_each_other_unless_friendly_fire(friendly_fire):
     assert w.health("B") == (90 if friendly_fire else 100)
 
 
-def test_each_attack_gives_6_xp_and_levels_follow_the_curve():
+def test_with_progression_each_attack_gives_6_xp_and_levels_follow_the_curve():
     w = make_world("""
     A B
-    """, age=OLD, **QUIET)
+    """, age=OLD, **QUIET, progression=True)
     w.step({"A": {"target": "B", "style": RANGE}})
     assert w.ent.xp[0].tolist() == [0, 6, 0] + [0] * 5  # styles, then professions
     assert w.ent.style[0] == RANGE  # main style follows the last attack on a tie
@@ -354,6 +354,34 @@ def test_each_attack_gives_6_xp_and_levels_follow_the_curve():
     assert w.ent.xp[0, RANGE] == 90 and w.ent.level[0].tolist() == [1, 2, 1] + [1] * 5
     assert w.log(Event.LEVEL_UP) == [(Event.LEVEL_UP, 0, RANGE, 2)]  # target: the skill
     assert w.view("self", "A")[S.LEVEL_RANGE] == 2
+
+
+@pytest.mark.parametrize("config, progression", [("mini", False), ("full", True)])
+def test_progression_is_the_full_configs_and_a_system_bit(config, progression):
+    """rules.md §2 "Configs": full = mini + progression. Without it agents stay at level 1."""
+    w = make_world("""
+    A B
+    """, age=OLD, **QUIET, config=config)
+    assert w.cfg.tunables.progression == progression
+    assert w.view("game", "A")[System.PROGRESSION] == progression
+    w.ent.xp[0, RANGE] = 84  # one attack short of level 2
+    w.step({"A": {"target": "B", "style": RANGE}})
+    assert w.ent.xp[0, RANGE] == (90 if progression else 84)
+    assert w.ent.level[0, RANGE] == (2 if progression else 1)
+    assert len(w.log(Event.LEVEL_UP)) == progression
+    assert w.log(Event.SCORE_HIT) == [(Event.SCORE_HIT, 0, 1, 10)]  # the attack itself is the same
+
+
+def test_defense_counts_the_highest_skill_level_professions_included():
+    """rules.md §1 "Combat": defense = 5 * (highest skill level), the reference's
+    ``combat.level`` over every skill."""
+    w = make_world("""
+    A B
+    """, age=OLD, **QUIET, config="full")
+    w.ent.level[1, Skill.FISHING] = 5
+    w.refresh()
+    w.step({"A": {"target": "B", "style": MELEE}})
+    assert w.health("B") == 100 - 3  # int(max(15 - 25, 0.25 * 15))
 
 
 def test_kill_credit_and_death_at_end_of_tick():

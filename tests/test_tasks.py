@@ -196,8 +196,10 @@ def ref_leaf(name, a, w, members, t, spawn, holds, leader):
         return float(any((ent.row[j], ent.col[j]) == (centre + a["row"], centre + a["col"]) for j in live))
     if name == "DistanceTraveled":
         return max(cheb(ent.row[j], ent.col[j], spawn[0][j], spawn[1][j]) for j in members) / a["n"]
-    if name == "AttainSkill":
-        return max(int(ent.level[j, Skill[a["skill"].upper()]]) for j in members) / a["level"]
+    if name == "AttainSkill":  # levels gained over the base level 1
+        if a["level"] == 1:
+            return 1.0
+        return max(int(ent.level[j, Skill[a["skill"].upper()]]) - 1 for j in members) / (a["level"] - 1)
     if name == "GainExperience":
         return sum(int(ent.xp[j, Skill[a["skill"].upper()]]) for j in members) / a["n"]
     if name == "CountEvent":
@@ -354,8 +356,8 @@ def test_team_sums_counts_and_maxes_levels(pair):
     np.testing.assert_allclose(run_kernel(w, tasks, [0, 0, 0, 0], team_size=2), [0.2, 0.4, 0.8, 0.0])
     np.testing.assert_allclose(run_kernel(w, tasks, [1, 1, 1, 1], team_size=2), [0.6, 0.6, 0.8, 0.8])
     skill = {"AttainSkill": {"skill": "fishing", "level": 10}}
-    np.testing.assert_allclose(run_kernel(w, [Task("t", "team", skill)], team_size=2)[:2], [0.7, 0.7])
-    np.testing.assert_allclose(run_kernel(w, [Task("a", "agent", skill)], team_size=2)[:2], [0.2, 0.7])
+    np.testing.assert_allclose(run_kernel(w, [Task("t", "team", skill)], team_size=2)[:2], [6 / 9, 6 / 9])
+    np.testing.assert_allclose(run_kernel(w, [Task("a", "agent", skill)], team_size=2)[:2], [1 / 9, 6 / 9])
     xp = {"GainExperience": {"skill": "mage", "n": 100}}
     np.testing.assert_allclose(run_kernel(w, [Task("t", "team", xp)], team_size=2)[:2], [0.75, 0.75])
     gold = {"HoardGold": {"n": 10}}

@@ -1,12 +1,14 @@
 """Attacks between entities (rules.md §1 "Combat").
 
 Offense = 10 + 5 * level of the attack style + equipment attack for that style; defense =
-5 * the target's highest style level + armor defense (equipment: :func:`metammo.systems.items.gear`).
+5 * the target's highest skill level (combat styles and professions, as the reference's
+``combat.level``) + armor defense (equipment: :func:`metammo.systems.items.gear`).
 Damage = int(max(mult * offense - defense, 0.25 * offense)), ``mult`` 1.5 when the attack style
 counters the target's main style (mage > melee > range > mage), else 1. Reach is Chebyshev.
 An attack uses one equipped ammunition of its style, if any (full config).
 Agents younger than ``spawn_immunity`` ticks cannot be hit by agents (NPCs may hit them); with
-``friendly_fire`` off, teammates cannot hit each other. Each attack gives 6 XP in its style.
+``friendly_fire`` off, teammates cannot hit each other. With progression on (the full config), each
+attack by an agent gives 6 XP in its style.
 
 Attacks resolve in a random order but all read health before any death: deaths happen at the
 end of the tick, so an entity killed this tick still strikes back. The hit that first takes a
@@ -26,15 +28,14 @@ from metammo.constants import (
     COUNTERS,
     DEFENSE_PER_LEVEL,
     MIN_DAMAGE_FRACTION,
-    NUM_STYLES,
     OFFENSE_PER_LEVEL,
     XP_PER_ATTACK,
     Event,
 )
-from metammo.systems.common import emit, level_for_xp, shuffled
+from metammo.systems.common import emit, gain_xp, shuffled
 from metammo.systems.items import fire_ammo
 
-_SCORE_HIT, _DAMAGED, _LEVEL_UP = int(Event.SCORE_HIT), int(Event.DAMAGED), int(Event.LEVEL_UP)
+_SCORE_HIT, _DAMAGED = int(Event.SCORE_HIT), int(Event.DAMAGED)
 
 
 # The helpers below are single expressions on purpose: numba keeps reference-count updates for
@@ -56,7 +57,7 @@ def damage(ent, i, j, style):
     """Damage of entity ``i`` hitting entity ``j`` with ``style`` (rules.md §1 formula)."""
     offense = BASE_OFFENSE + OFFENSE_PER_LEVEL * ent.level[i, style] + ent.gear_attack[i, style]
     top = ent.level[j, 0]
-    for s in range(1, NUM_STYLES):
+    for s in range(1, ent.level.shape[1]):  # every skill: combat styles and professions
         top = max(top, ent.level[j, s])
     defense = DEFENSE_PER_LEVEL * top + ent.gear_defense[j]
     mult = COUNTER_MULTIPLIER if COUNTERS[style] == main_style(ent, j) else 1.0
@@ -97,8 +98,5 @@ def combat(ent, inv, events, rng, p, tick):
             if p.items:
                 fire_ammo(ent, inv, events, i, style)
             ent.style[i] = style
-            ent.xp[i, style] += XP_PER_ATTACK
-            new_level = level_for_xp(ent.xp[i, style])
-            if new_level > ent.level[i, style]:
-                ent.level[i, style] = new_level
-                emit(events, _LEVEL_UP, i, style, new_level)
+            if p.progression:
+                gain_xp(ent, events, i, style, XP_PER_ATTACK)

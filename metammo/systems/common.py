@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from metammo.constants import ITEM_CODE_STRIDE, MAX_LEVEL, XP_TO_LEVEL
+from metammo.constants import ITEM_CODE_STRIDE, MAX_LEVEL, XP_TO_LEVEL, Event
 
 # --- random stream ---------------------------------------------------------------------------
 # Kernels draw from splitmix64 (Steele et al. 2014) whose 64-bit state (State.rng) is seeded from
@@ -124,3 +124,17 @@ def level_for_xp(xp):
     while level < MAX_LEVEL and xp >= XP_TO_LEVEL[level]:
         level += 1
     return level
+
+
+_LEVEL_UP = int(Event.LEVEL_UP)
+
+
+@njit(cache=True)
+def gain_xp(ent, events, i, skill, xp):
+    """Agent ``i`` gains ``xp`` in ``skill``; a level reached is an ``Event.LEVEL_UP`` (value: the
+    new level). Callers check ``Params.progression`` (rules.md §2 "Configs": full only)."""
+    ent.xp[i, skill] += xp
+    new_level = level_for_xp(ent.xp[i, skill])
+    if new_level > ent.level[i, skill]:
+        ent.level[i, skill] = new_level
+        emit(events, _LEVEL_UP, i, skill, new_level)

@@ -28,6 +28,7 @@ class Params(NamedTuple):
     npcs: bool
     fog: bool
     comm: bool
+    progression: bool
     items: bool
     professions: bool
     market: bool
@@ -53,7 +54,7 @@ def params(cfg: Config) -> Params:
     return Params(
         num_agents=int(s.num_agents), grid_size=int(s.grid_size), vision=int(s.vision), lo=int(lo), hi=int(hi),
         horizon=int(t.horizon), resources=bool(t.resources), combat=bool(t.combat), npcs=bool(t.npcs),
-        fog=bool(t.fog), comm=bool(t.comm), items=bool(t.items), professions=bool(t.professions),
+        fog=bool(t.fog), comm=bool(t.comm), progression=bool(t.progression), items=bool(t.items), professions=bool(t.professions),
         market=bool(t.market), exclusive=bool(t.exclusive_tiles), friendly_fire=bool(t.friendly_fire),
         reach=int(t.attack_reach), immunity=int(t.spawn_immunity), npc_count=int(t.npc_count),
         npc_per_tick=max(1, math.ceil(t.npc_count * NPC_SPAWN_FRACTION)),

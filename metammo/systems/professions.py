@@ -16,9 +16,9 @@ alchemy        crystal      5 runes                              15    bow
 =============  ===========  ===================================  ====  =====
 
 The bonus weapon comes with probability 2.5%. Items are level 1, or ``min(1 + tool level, 10)``
-with the profession's tool held (rod, gloves, pickaxe, axe, chisel). XP follows the shared
-curve (:data:`~metammo.constants.XP_TO_LEVEL`); a new level is an ``Event.LEVEL_UP`` whose
-target is the :class:`~metammo.constants.Skill`.
+with the profession's tool held (rod, gloves, pickaxe, axe, chisel). With progression on (the
+full config), XP follows the shared curve (:data:`~metammo.constants.XP_TO_LEVEL`); a new level
+is an ``Event.LEVEL_UP`` whose target is the :class:`~metammo.constants.Skill`.
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ from metammo.constants import (
     Event,
     Material,
 )
-from metammo.systems.common import emit, level_for_xp, uniform
+from metammo.systems.common import gain_xp, uniform
 from metammo.systems.items import receive
 from metammo.systems.resources import deplete
 
 _FISH = int(Material.FISH)
 _HELD = int(EquipSlot.HELD)
-_HARVEST, _LEVEL_UP = int(Event.HARVEST), int(Event.LEVEL_UP)
+_HARVEST = int(Event.HARVEST)
 
 
 @njit(cache=True)
@@ -89,8 +89,5 @@ def harvest(ent, inv, tiles, events, rng, p, tick):
         receive(inv, events, i, -1, item, level, HARVEST_AMMO if STACKABLE[item] else 1, _HARVEST)
         if HARVEST_BONUS[m] != 0 and uniform(rng) < HARVEST_BONUS_P:
             receive(inv, events, i, -1, HARVEST_BONUS[m], level, 1, _HARVEST)
-        ent.xp[i, skill] += HARVEST_XP[m]
-        new_level = level_for_xp(ent.xp[i, skill])
-        if new_level > ent.level[i, skill]:
-            ent.level[i, skill] = new_level
-            emit(events, _LEVEL_UP, i, skill, new_level)
+        if p.progression:
+            gain_xp(ent, events, i, skill, HARVEST_XP[m])
