@@ -159,18 +159,23 @@ def play(match: Match) -> dict[str, Any]:
 def run_matches(matches: list[Match], workers: int = 1, on_result: Callable[[dict], None] = lambda r: None
                 ) -> list[dict[str, Any]]:
     """Play ``matches`` in ``workers`` processes (1: in this one); results in ``matches`` order.
-    ``on_result`` is called as each finishes (for progress bars)."""
+    ``on_result`` is called as each finishes (for progress bars, or to store it). When anything
+    raises (Ctrl-C's KeyboardInterrupt, a failed match, ``on_result``), the matches not yet
+    started are cancelled: only those under way are waited for."""
     if workers <= 1:
         results = []
         for m in matches:
             results.append(play(m))
             on_result(results[-1])
         return results
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    try:
         futures = [pool.submit(play, m) for m in matches]
         for future in futures:
             on_result(future.result())
         return [f.result() for f in futures]
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def bootstrap_means(x: np.ndarray, rng: np.random.Generator, resamples: int = 2000) -> np.ndarray:

@@ -660,3 +660,33 @@ def test_evaluate_cli_warns_when_the_focal_was_trained_with_other_game_options(t
     warning = f"focal {focal} was trained with game options {{'curriculum': '{path}'}}; this evaluation plays {{}}"
     assert (warning in out.stdout + out.stderr) == curriculum
     assert ("was trained with game options" in out.stdout + out.stderr) == curriculum
+
+
+def test_run_matches_cancels_the_matches_not_started_when_anything_raises(monkeypatch):
+    """Ctrl-C (or a failed store) stops a many-process evaluation now, not after every queued
+    match: the pool's pending matches are cancelled (threads stand in for the processes)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from baselines import evaluate
+
+    played = []
+    lock = threading.Lock()
+
+    def fake_play(match):
+        time.sleep(0.01)
+        with lock:
+            played.append(match.seed)
+        return {"seed": match.seed}
+
+    def interrupted(result):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate, "play", fake_play)
+    monkeypatch.setattr(evaluate, "ProcessPoolExecutor", lambda workers, mp_context: ThreadPoolExecutor(1))
+    matches = [Match("sandbox", "mini", ("random",), seed) for seed in range(40)]
+    with pytest.raises(KeyboardInterrupt):
+        evaluate.run_matches(matches, workers=2, on_result=interrupted)
+    assert len(played) <= 2  # the first, and at most the one its worker had begun
+    assert evaluate.run_matches(matches[:3], workers=2) == [{"seed": 0}, {"seed": 1}, {"seed": 2}]
