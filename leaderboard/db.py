@@ -124,7 +124,8 @@ def connect(path: str | Path, create: bool = True, timeout: float | None = None)
     :func:`transaction`.
 
     Raises:
-        LeaderboardError: ``path`` is a folder, absent with ``create`` false, not a SQLite file,
+        LeaderboardError: ``path`` is a folder, absent with ``create`` false, in a folder that
+            cannot be made or written, not a SQLite file,
             corrupt, another application's database, of a newer schema than
             :data:`SCHEMA_VERSION`, or locked by another process for over ``timeout`` seconds
             (default :data:`LOCK_TIMEOUT`).
@@ -135,8 +136,17 @@ def connect(path: str | Path, create: bool = True, timeout: float | None = None)
     if not path.exists():
         if not create:
             raise LeaderboardError(f"no leaderboard database at {path}; submit an entry first to create it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=LOCK_TIMEOUT if timeout is None else timeout, isolation_level=None)
+        if path.parent.exists() and not path.parent.is_dir():
+            raise LeaderboardError(f"cannot create the database {path}: {path.parent} is not a folder")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # no permission, a read-only file system
+            raise LeaderboardError(f"cannot create the database {path}: its folder cannot be made "
+                                   f"({err.strerror})") from None
+    try:
+        conn = sqlite3.connect(path, timeout=LOCK_TIMEOUT if timeout is None else timeout, isolation_level=None)
+    except sqlite3.OperationalError as err:  # a folder SQLite may not write in
+        raise LeaderboardError(f"cannot open the database {path}: {err}") from None
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA foreign_keys = ON")

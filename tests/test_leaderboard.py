@@ -477,6 +477,11 @@ def test_unusable_databases_are_refused(tmp_path, policy_file, board_file, capsy
     folder = tmp_path / "folder"
     folder.mkdir()
     _fails([*submit, str(folder)], "is a folder", board_file, capsys)
+    _fails([*submit, str(board_file / "x.sqlite")], f"{board_file} is not a folder", board_file, capsys)
+    if Path("/proc").is_dir():  # a folder where SQLite cannot create a file, even as root
+        _fails([*submit, "/proc/metammo.sqlite"], "cannot open the database /proc/metammo.sqlite", board_file, capsys)
+    _fails(["render", str(board_file / "site"), "--db", str(board_file)], "render: cannot create", board_file,
+           capsys)
     _fails(["show", "--db", str(tmp_path / "absent.sqlite")], "no leaderboard database", tmp_path / "absent.sqlite",
            capsys)
 
@@ -526,6 +531,28 @@ def test_render_writes_a_self_contained_site(scored, tiny_suite, tmp_path):
         for replay in row["replays"]:
             assert (index.parent / replay["href"]).is_file()
     assert data["wins"]["names"] and data["history"]["mine"]
+
+
+def test_render_links_only_its_boards_replay_pages(scored, tiny_suite, tmp_path):
+    """Episode ids are a database's own: a page another board left under the same id is neither
+    linked nor kept, while files that are not replay pages stay."""
+    from leaderboard.site import render
+
+    replays = tmp_path / "site" / "replays"
+    replays.mkdir(parents=True)
+    conn, suite = db.connect(scored, create=False), suites.load(tiny_suite)
+    ids = [r["id"] for row in board.standings(conn, suite)["rows"] for r in row["replays"]]
+    foreign = [replays / f"{ids[0]}.html", replays / f"{ids[0]}-{'0' * 16}.html", replays / "999.html"]
+    for path in foreign:
+        path.write_text("another board's episode")
+    (replays / "notes.html").write_text("mine")
+    index = render(conn, suite, tmp_path / "site")
+    data = json.loads(index.read_text().split('<script id="data" type="application/json">')[1].split("</script>")[0])
+    hrefs = {r["href"] for row in data["rows"] for r in row["replays"]}
+    assert len(hrefs) == len(ids)
+    assert all("another board" not in (index.parent / h).read_text() for h in hrefs)
+    assert not any(path.exists() for path in foreign) and (replays / "notes.html").exists()
+    assert {p.name for p in replays.iterdir()} == {h.removeprefix("replays/") for h in hrefs} | {"notes.html"}
 
 
 def test_site_in_a_browser(scored, tiny_suite, tmp_path, browser):
