@@ -3,7 +3,7 @@
 ``metammo.make(game, config, seed, **overrides)`` returns an env with PufferLib's ``PufferEnv``
 contract (``game``: a registered game, a game pack such as ``"mini_generalist"``, or a list of
 games sampled per episode); ``metammo.make_parallel(...)`` a PettingZoo ``ParallelEnv`` view. Importing this
-package is cheap: the env, gymnasium and numba load on first use.
+package loads numpy only: the env, gymnasium and numba load on first use.
 """
 
 from __future__ import annotations
