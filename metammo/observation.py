@@ -276,9 +276,13 @@ class Layout:
 
         Raises:
             KeyError: an unknown part (the message lists the parts).
+            ValueError: rows of another length than :attr:`size`.
         """
         if name not in self.parts:
             raise KeyError(f"unknown observation part {name!r}; parts: {list(self.parts)}")
+        if obs.shape[-1:] != (self.size,):
+            raise ValueError(f"observations must be (..., {self.size}): rows of this layout's size, got shape "
+                             f"{tuple(obs.shape)}")
         offset, part_shape = self.parts[name]
         return obs[..., offset : offset + int(np.prod(part_shape))].reshape(*obs.shape[:-1], *part_shape)
 

@@ -631,3 +631,11 @@ def test_a_bad_seed_is_named(seed):
     env = metammo.make("sandbox", "mini", seed=None)
     with pytest.raises(ValueError, match="seed must be None or a non-negative int"):
         env.reset(seed)
+
+
+def test_layout_views_name_the_row_size_and_the_parts():
+    layout = metammo.make("sandbox", "mini").layout
+    with pytest.raises(ValueError, match=rf"must be \(\.\.\., {layout.size}\).*got shape \(2, 100\)"):
+        layout.views(np.zeros((2, 100), np.uint8))
+    with pytest.raises(KeyError, match="unknown observation part 'tile'; parts: \\['tiles'"):
+        layout.view(np.zeros((2, layout.size), np.uint8), "tile")
