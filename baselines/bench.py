@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 
 import numpy as np
+
+from metammo.cli import run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,4 +63,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m baselines.bench")

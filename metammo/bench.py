@@ -27,10 +27,10 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 from collections import Counter
 
+from metammo.cli import run
 from metammo.config import make_config
 from metammo.rollout import add_game_arguments, read_game_arguments
 
@@ -153,4 +153,4 @@ def _time_phases(env) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m metammo.bench")

@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any
 
+from metammo.cli import run
 from metammo.files import check_writable
 
 
@@ -162,4 +163,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m metammo.rollout")

@@ -32,6 +32,8 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from metammo.cli import run
+
 BASELINE = "sandbox"
 
 
@@ -201,4 +203,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m minigames.bench")

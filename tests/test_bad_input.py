@@ -334,3 +334,18 @@ def test_make_refuses_what_it_used_to_take_silently(kwargs, named):
 def test_rollout_game_options_must_be_a_json_object_of_options_the_game_takes(text, named, capsys):
     msg = cli_error(rollout.main, ["--game-options", text], capsys)
     assert named in msg, msg
+
+
+def test_ctrl_c_ends_a_command_line_with_status_130_and_one_line(capsys):
+    from metammo.cli import run
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as ended:
+        run(interrupted, "python -m metammo.rollout")
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == "python -m metammo.rollout: interrupted\n"
+    with pytest.raises(SystemExit) as ended:
+        run(lambda: 2, "python -m metammo.rollout")
+    assert ended.value.code == 2
