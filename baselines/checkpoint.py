@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from baselines.network import ARCHITECTURE, PolicyNetwork, sample
+from metammo.cli import run
 from metammo.files import plain, write_atomic
 from metammo.observation import Layout
 
@@ -41,6 +42,10 @@ from metammo.observation import Layout
 FORMAT = "metammo-checkpoint"
 #: Version of the file structure; bumped when the keys change.
 FORMAT_VERSION = 1
+#: ``{older layout version: configs}`` whose observation rows are byte for byte this version's, so
+#: checkpoints trained on them still play: version 4 added ``System.PROGRESSION`` in a reserved
+#: column of the game vector, 0 in mini as before.
+READS_AS_CURRENT: dict[int, tuple[str, ...]] = {3: ("mini",)}
 #: How a played checkpoint turns its distributions into actions: ``sample`` draws from them (as
 #: in training), ``greedy`` takes each head's most likely allowed choice.
 DECODINGS = ("sample", "greedy")
@@ -152,13 +157,14 @@ def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:
 
     Raises:
         ValueError: an unknown architecture (lists the known ones), a layout other than this
-            engine's, bad kwargs, missing, unexpected or mis-shaped weights, NaN or inf weights.
+            engine's (or one that reads as it, :data:`READS_AS_CURRENT`), bad kwargs, missing, unexpected or mis-shaped weights, NaN or inf weights.
     """
     meta = payload["metadata"]
     name = meta["architecture"]
     if name not in ARCHITECTURES:
         raise ValueError(f"{source}: unknown architecture {name!r}; known: {sorted(ARCHITECTURES)}")
-    if meta["layout_version"] != Layout.VERSION:
+    if meta["layout_version"] != Layout.VERSION and meta.get("config") not in READS_AS_CURRENT.get(
+            meta["layout_version"], ()):
         raise ValueError(f"{source}: trained on observation layout version {meta['layout_version']}, "
                          f"this engine writes version {Layout.VERSION}")
     try:
@@ -293,4 +299,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run(main, "python -m baselines.checkpoint")

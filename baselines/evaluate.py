@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -43,6 +44,7 @@ from rich.table import Table
 
 from baselines.tracking import show_progress
 from baselines.train import BAD_INPUT, CONFIG_PATH, exit_bad_input
+from metammo.cli import run
 from metammo.config import check_overrides
 from metammo.files import write_atomic
 
@@ -156,6 +158,12 @@ def play(match: Match) -> dict[str, Any]:
     return result
 
 
+def _leave_ctrl_c_to_the_parent() -> None:
+    """A worker ignores SIGINT (Ctrl-C reaches the whole process group): the parent cancels the
+    queued matches and waits for the running ones, with no traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_matches(matches: list[Match], workers: int = 1, on_result: Callable[[dict], None] = lambda r: None
                 ) -> list[dict[str, Any]]:
     """Play ``matches`` in ``workers`` processes (1: in this one); results in ``matches`` order.
@@ -168,7 +176,7 @@ def run_matches(matches: list[Match], workers: int = 1, on_result: Callable[[dic
             results.append(play(m))
             on_result(results[-1])
         return results
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_leave_ctrl_c_to_the_parent)
     try:
         futures = [pool.submit(play, m) for m in matches]
         for future in futures:
@@ -298,4 +306,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main, "python -m baselines.evaluate")

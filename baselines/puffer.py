@@ -318,7 +318,8 @@ def main(cfg: DictConfig, run_dir: Path) -> float:
     the throughput, prints the checkpoint's path and returns the objective: the mean over games
     of the logged mean episode score over the run's second half (0.0 when none ended there).
     Bad settings (``resume`` given, see also :func:`puffer_config` and :class:`Trainer`) exit
-    with one line and status 2 (:func:`baselines.train.exit_bad_input`) before anything is written.
+    with one line and status 2 (:func:`baselines.train.exit_bad_input`) before the run log (metrics,
+    wandb) is written.
     """
     try:
         if cfg.resume is not None:

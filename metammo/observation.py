@@ -238,7 +238,7 @@ class Layout:
         mask_offsets: ``(heads,)`` int64 offset of each action head's mask, in head order.
     """
 
-    VERSION = 4  # 4: System.PROGRESSION (0 in mini, as before, so mini checkpoints of 3 read the same)
+    VERSION = 4  # 4: System.PROGRESSION (0 in mini, as before: see baselines.checkpoint.READS_AS_CURRENT)
 
     def __init__(self, shape: Shape):
         side = 2 * shape.vision + 1

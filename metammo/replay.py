@@ -52,7 +52,6 @@ import base64
 import json
 import lzma
 import os
-import sys
 import zlib
 from dataclasses import dataclass
 from importlib import resources
@@ -62,6 +61,7 @@ from typing import Any, Mapping
 import numpy as np
 from numba import njit
 
+from metammo.cli import run
 from metammo.config import Config
 from metammo.files import plain, write_atomic
 from metammo.constants import NUM_EVENTS, NUM_MATERIALS, NUM_STYLES, Event, Kind, Material, Skill, Style
@@ -639,4 +639,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m metammo.replay")

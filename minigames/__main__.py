@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from metammo.cli import run
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minigames", description=__doc__)
@@ -38,4 +40,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main, "python -m minigames")

@@ -468,6 +468,7 @@ BAD_PAYLOADS = {
                             "lacks.*head_sizes"),
     "architecture": (_meta(architecture="transformer"), "unknown architecture 'transformer'.*metammo_lstm"),
     "layout-version": (_meta(layout_version=Layout.VERSION + 1), f"layout version {Layout.VERSION + 1}"),
+    "layout-version-3-full": (_meta(layout_version=3, config="full"), "layout version 3"),  # PROGRESSION is 1 there
     "layout-size": (_meta(layout_size=7), "layout size 7"),
     "head-sizes-type": (_meta(head_sizes=5), "metadata 'head_sizes' must be a list of ints, got 5"),
     "kwargs-type": (_meta(kwargs=[1]), "metadata 'kwargs' must be a dict, got \\[1\\]"),
@@ -493,6 +494,19 @@ def test_bad_checkpoints_raise_value_errors_naming_the_problem(tmp_path, saved, 
     torch.save(payload, path)
     with pytest.raises(ValueError, match=message):
         load_policy(path)
+
+
+def test_mini_checkpoints_of_layout_3_still_play(tmp_path, saved):
+    """Layout 4 added System.PROGRESSION in a reserved column that stays 0 in mini, so a mini
+    checkpoint of layout 3 (the shipped generalist's, and those already on leaderboards) reads
+    the same rows."""
+    payload = torch.load(saved, weights_only=True)
+    assert payload["metadata"]["config"] == "mini"
+    payload["metadata"]["layout_version"] = 3
+    torch.save(payload, tmp_path / "v3.pt")
+    assert load_policy(tmp_path / "v3.pt").metadata["layout_version"] == 3
+    shipped = Path(checkpoint.__file__).parent / "checkpoints" / "generalist_mini.pt"
+    assert torch.load(shipped, weights_only=True)["metadata"]["layout_version"] == 3  # played through this
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -684,7 +698,7 @@ def test_run_matches_cancels_the_matches_not_started_when_anything_raises(monkey
         raise KeyboardInterrupt
 
     monkeypatch.setattr(evaluate, "play", fake_play)
-    monkeypatch.setattr(evaluate, "ProcessPoolExecutor", lambda workers, mp_context: ThreadPoolExecutor(1))
+    monkeypatch.setattr(evaluate, "ProcessPoolExecutor", lambda workers, mp_context, initializer: ThreadPoolExecutor(1))
     matches = [Match("sandbox", "mini", ("random",), seed) for seed in range(40)]
     with pytest.raises(KeyboardInterrupt):
         evaluate.run_matches(matches, workers=2, on_result=interrupted)
