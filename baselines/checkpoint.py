@@ -157,7 +157,8 @@ def build(payload: dict[str, Any], source: str = "checkpoint") -> PolicyNetwork:
 
     Raises:
         ValueError: an unknown architecture (lists the known ones), a layout other than this
-            engine's (or one that reads as it, :data:`READS_AS_CURRENT`), bad kwargs, missing, unexpected or mis-shaped weights, NaN or inf weights.
+            engine's (or one that reads as it, :data:`READS_AS_CURRENT`), bad kwargs, missing,
+            unexpected or mis-shaped weights, NaN or inf weights.
     """
     meta = payload["metadata"]
     name = meta["architecture"]
